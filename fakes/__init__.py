@@ -1,0 +1,1 @@
+"""Flask apps that impersonate Mixpanel ingestion and Braze partner cohort import."""

@@ -1,0 +1,3 @@
+"""The Braze <-> Mixpanel mock-and-test harness."""
+
+__version__ = "0.1.0"

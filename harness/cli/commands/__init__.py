@@ -1,0 +1,1 @@
+"""Sub-commands of `harness`; one module each, discovered by `harness.cli.build_parser`."""
