@@ -1,0 +1,84 @@
+"""The event catalog: the one declared source for every Braze Currents event type (DESIGN.md §2).
+
+Built from spec-derived data in `harness/catalog/data/` (see `harness.catalog.loader`). Public API:
+
+    from harness.catalog import load_catalog, avro_schema
+
+    catalog = load_catalog()            # cached; a `Catalog`
+    len(catalog)                         # 97: every type found in the samples, spec §5 order
+    for et in catalog: ...               # `EventType` objects
+    et = catalog["users.messages.email.Open"]   # KeyError if unknown; catalog.get(type_id) -> None
+    catalog.legacy_only                  # (users.behaviors.app.NewsFeedImpression,): legacy page only, no sample
+    catalog.exported("current")          # the 80 types exported by default (legacy: 40 incl. legacy-only)
+    catalog.by_group(GROUP_MESSAGE_ENGAGEMENT)
+
+`EventType`:
+    .type_id            "users.messages.email.Open"
+    .group              GROUP_MESSAGE_ENGAGEMENT | GROUP_CUSTOMER_BEHAVIOR | GROUP_USER
+    .shapes             frozenset of SHAPE_STORAGE ("storage": Avro and storage JSON) / SHAPE_CUSTOM_HTTP
+    .fields             tuple[SourceField] in storage-schema order (custom-http-only fields last-ish, as in the CSV)
+    .storage_fields / .custom_http_fields / .field(name) / .has_field(name) / .field_names
+    .mapping(profile)   ProfileMapping for "current" / "legacy"; .exported(profile); .event_name(profile)
+    .opt_in_event_name  name used when `undocumented_types = export` (e.g. "Email Retry"), else None
+    .avro_namespace     "dataexport.S3.inner.users.messages.email"; .avro_record_name "Open"
+    .in_samples         False only for the legacy-only type
+
+`SourceField` (Braze side; spec §5 / currents-catalog.csv):
+    .name, .type ("string", "int", "long", "float", "boolean", "json-string", "array<string>"), .nullable,
+    .pii, .shapes (custom_http_only = † in spec §1/§5; storage_only), .custom_http_path
+    (e.g. ("user", "external_user_id"), ("properties", "custom_properties")), .mixpanel_key (current profile;
+    None = never sent), .drift (‡, forwarded only with drift_fields = forward), .avro_type, .required, .notes
+
+`ProfileMapping`:
+    .status             STATUS_EXPORTED | STATUS_NOT_EXPORTED | STATUS_UNDOCUMENTED | STATUS_RETIRED | STATUS_NOT_LISTED
+    .exported           bool
+    .event_name         exact Mixpanel event name ("Abort " keeps its trailing space); custom events:
+                        "[Braze Custom Event] <name>" (template; built from field .event_name_field = "name")
+    .properties         tuple[PropertyRule(source, key, drift, required)], envelope excluded
+    .property_keys      the Mixpanel keys of .properties
+    .expansion          EXPANSION_CUSTOM / EXPANSION_PURCHASE / None (the `properties` field, N3/N4)
+    .envelope           envelope keys emitted by default (current: $partner_id distinct_id $insert_id time token)
+    .prefixed_event_name (N7 alternative), .title_case_event_name (legacy IAM alt), .seed_heading (legacy)
+
+`avro_schema(type_id) -> dict`: Avro record schema (name/namespace/field order/unions as Braze's writer
+schema), ready for fastavro. `type_id_from_avro_name(full_name)` does the reverse.
+"""
+
+from harness.catalog.avro import AVRO_NAMESPACE_PREFIX, avro_schema, type_id_from_avro_name
+from harness.catalog.loader import load_catalog
+from harness.catalog.model import (
+    ENVELOPE_SOURCES,
+    EXPANSION_CUSTOM,
+    EXPANSION_PURCHASE,
+    FIELD_TYPES,
+    GROUP_CUSTOMER_BEHAVIOR,
+    GROUP_MESSAGE_ENGAGEMENT,
+    GROUP_USER,
+    GROUPS,
+    PARTNER_ID,
+    PROFILE_CURRENT,
+    PROFILE_LEGACY,
+    PROFILES,
+    SHAPE_CUSTOM_HTTP,
+    SHAPE_STORAGE,
+    SHAPES,
+    STATUS_EXPORTED,
+    STATUS_NOT_EXPORTED,
+    STATUS_NOT_LISTED,
+    STATUS_RETIRED,
+    STATUS_UNDOCUMENTED,
+    Catalog,
+    EventType,
+    ProfileMapping,
+    PropertyRule,
+    SourceField,
+)
+
+__all__ = [
+    "AVRO_NAMESPACE_PREFIX", "ENVELOPE_SOURCES", "EXPANSION_CUSTOM", "EXPANSION_PURCHASE", "FIELD_TYPES",
+    "GROUP_CUSTOMER_BEHAVIOR", "GROUP_MESSAGE_ENGAGEMENT", "GROUP_USER", "GROUPS", "PARTNER_ID",
+    "PROFILE_CURRENT", "PROFILE_LEGACY", "PROFILES", "SHAPE_CUSTOM_HTTP", "SHAPE_STORAGE", "SHAPES",
+    "STATUS_EXPORTED", "STATUS_NOT_EXPORTED", "STATUS_NOT_LISTED", "STATUS_RETIRED", "STATUS_UNDOCUMENTED",
+    "Catalog", "EventType", "ProfileMapping", "PropertyRule", "SourceField",
+    "avro_schema", "load_catalog", "type_id_from_avro_name",
+]

@@ -1,0 +1,215 @@
+"""The catalog's value objects: one Currents event type, its Braze-side fields, its mapping per profile.
+
+Everything here is immutable plain data built once by `harness.catalog.loader`; nothing in this module
+knows where the data came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+# Profiles (currents-to-mixpanel.md §0).
+PROFILE_CURRENT = "current"
+PROFILE_LEGACY = "legacy"
+PROFILES: tuple[str, ...] = (PROFILE_CURRENT, PROFILE_LEGACY)
+
+# Event groups of the Braze glossary.
+GROUP_MESSAGE_ENGAGEMENT = "message_engagement"
+GROUP_CUSTOMER_BEHAVIOR = "customer_behavior"
+GROUP_USER = "user"
+GROUPS: tuple[str, ...] = (GROUP_MESSAGE_ENGAGEMENT, GROUP_CUSTOMER_BEHAVIOR, GROUP_USER)
+
+# Input shapes (§1). Avro files and storage JSON share the storage schema, hence one shape name.
+SHAPE_STORAGE = "storage"
+SHAPE_CUSTOM_HTTP = "custom-http"
+SHAPES: tuple[str, ...] = (SHAPE_STORAGE, SHAPE_CUSTOM_HTTP)
+
+# Export status of a type under one profile.
+STATUS_EXPORTED = "exported"
+STATUS_NOT_EXPORTED = "not_exported"  # documented as not available to partners (storage only)
+STATUS_UNDOCUMENTED = "undocumented"  # no Mixpanel tab: skipped unless `undocumented_types = export` (§5)
+STATUS_RETIRED = "retired"  # News Feed (current profile); legacy-only names
+STATUS_NOT_LISTED = "not_listed"  # legacy profile: the old page does not list the type (§7.2)
+
+# Property expansion of the source `properties` field (N3 / N4).
+EXPANSION_CUSTOM = "custom"
+EXPANSION_PURCHASE = "purchase"
+
+# Braze-side field types as the spec writes them (§5); `json-string` is a string holding encoded JSON.
+FIELD_TYPES: tuple[str, ...] = ("string", "int", "long", "float", "boolean", "json-string", "array<string>")
+
+# Envelope (§2): Mixpanel key -> Braze source field; `token` and `$partner_id` come from configuration.
+ENVELOPE_SOURCES: Mapping[str, str] = {"distinct_id": "external_user_id", "$insert_id": "id", "time": "time"}
+PARTNER_ID = "braze"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceField:
+    """One Braze-side field of a Currents type (spec §5 / `currents-catalog.csv` row)."""
+
+    name: str
+    type: str  # one of FIELD_TYPES
+    nullable: bool  # Avro union with null
+    pii: bool  # tagged PII by Braze (E11: sent as-is anyway)
+    shapes: frozenset[str]  # which input shapes carry the field (SHAPES subset); † = custom-http only
+    custom_http_path: tuple[str, ...]  # where the field sits in the Custom HTTP shape, e.g. ("user", "device_id")
+    mixpanel_key: str | None  # key under the `current` profile; None = never sent
+    drift: bool  # ‡: forwarded only while `drift_fields = forward` (P5)
+    avro_type: object  # Avro type as in the official schema (union with "null" first when nullable)
+    notes: str = ""
+
+    @property
+    def custom_http_only(self) -> bool:
+        """† in spec §5: present only in the Custom HTTP shape, absent from the storage schema."""
+        return self.shapes == frozenset({SHAPE_CUSTOM_HTTP})
+
+    @property
+    def storage_only(self) -> bool:
+        return self.shapes == frozenset({SHAPE_STORAGE})
+
+    @property
+    def required(self) -> bool:
+        return not self.nullable
+
+
+@dataclass(frozen=True, slots=True)
+class PropertyRule:
+    """One Mixpanel property: copy source field `source` to key `key` (P1-P3)."""
+
+    source: str
+    key: str
+    drift: bool = False  # ‡ drift key (P5)
+    required: bool = False  # non-nullable in the Braze schema: a missing value is warned about (P6)
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileMapping:
+    """How one Currents type becomes a Mixpanel event under one profile."""
+
+    type_id: str
+    profile: str
+    status: str  # STATUS_*
+    event_name: str | None  # exact Mixpanel `event`; for custom events the printed template
+    properties: tuple[PropertyRule, ...] = ()
+    expansion: str | None = None  # EXPANSION_CUSTOM / EXPANSION_PURCHASE / None
+    event_name_field: str | None = None  # source field the event name is built from (custom events: "name")
+    envelope: tuple[str, ...] = ()  # envelope keys this profile emits, in output order
+    seed_heading: str | None = None  # legacy only: the heading printed by the seed translation (§7.3)
+    prefixed_event_name: str | None = None  # N7 `line_rcs_event_names = prefixed`
+    title_case_event_name: str | None = None  # §7.3 `legacy_iam_casing = title`
+
+    @property
+    def exported(self) -> bool:
+        return self.status == STATUS_EXPORTED
+
+    @property
+    def property_keys(self) -> tuple[str, ...]:
+        return tuple(rule.key for rule in self.properties)
+
+
+@dataclass(frozen=True, slots=True)
+class EventType:
+    """One Currents event type: identity, Braze-side fields (schema order) and its mapping per profile."""
+
+    type_id: str
+    group: str  # GROUPS
+    shapes: frozenset[str]  # shapes in which Braze produces the type
+    fields: tuple[SourceField, ...]
+    current: ProfileMapping
+    legacy: ProfileMapping
+    opt_in_event_name: str | None = None  # name used when `undocumented_types = export` (§5 summary)
+    in_samples: bool = True  # False for the legacy-only `users.behaviors.app.NewsFeedImpression`
+    _by_name: Mapping[str, SourceField] = field(default_factory=dict, repr=False, compare=False)
+
+    def mapping(self, profile: str = PROFILE_CURRENT) -> ProfileMapping:
+        if profile == PROFILE_CURRENT:
+            return self.current
+        if profile == PROFILE_LEGACY:
+            return self.legacy
+        raise ValueError(f"unknown profile {profile!r} (expected one of {', '.join(PROFILES)})")
+
+    def exported(self, profile: str = PROFILE_CURRENT) -> bool:
+        return self.mapping(profile).exported
+
+    def event_name(self, profile: str = PROFILE_CURRENT) -> str | None:
+        return self.mapping(profile).event_name
+
+    def field(self, name: str) -> SourceField:
+        return self._by_name[name]
+
+    def has_field(self, name: str) -> bool:
+        return name in self._by_name
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    @property
+    def storage_fields(self) -> tuple[SourceField, ...]:
+        """Fields of the storage (Avro) schema, in schema order."""
+        return tuple(f for f in self.fields if SHAPE_STORAGE in f.shapes)
+
+    @property
+    def custom_http_fields(self) -> tuple[SourceField, ...]:
+        return tuple(f for f in self.fields if SHAPE_CUSTOM_HTTP in f.shapes)
+
+    @property
+    def has_storage_schema(self) -> bool:
+        return SHAPE_STORAGE in self.shapes
+
+    @property
+    def avro_prefix(self) -> str:
+        """The part of the type id that Braze puts in the Avro namespace (`users.behaviors`)."""
+        return self.type_id.rsplit(".", 1)[0]
+
+    @property
+    def avro_record_name(self) -> str:
+        return self.type_id.rsplit(".", 1)[1]
+
+    @property
+    def avro_namespace(self) -> str:
+        return "dataexport.S3.inner." + self.avro_prefix
+
+
+class Catalog:
+    """All Currents event types. Iterating yields the 97 sample types in spec §5 order."""
+
+    def __init__(self, types: tuple[EventType, ...], legacy_only: tuple[EventType, ...] = ()) -> None:
+        self._types = types
+        self._legacy_only = legacy_only
+        self._by_id = {t.type_id: t for t in types + legacy_only}
+
+    def __iter__(self) -> Iterator[EventType]:
+        return iter(self._types)
+
+    def __len__(self) -> int:
+        return len(self._types)
+
+    def __contains__(self, type_id: object) -> bool:
+        return type_id in self._by_id
+
+    def __getitem__(self, type_id: str) -> EventType:
+        return self._by_id[type_id]
+
+    def get(self, type_id: str) -> EventType | None:
+        return self._by_id.get(type_id)
+
+    @property
+    def type_ids(self) -> tuple[str, ...]:
+        return tuple(t.type_id for t in self._types)
+
+    @property
+    def legacy_only(self) -> tuple[EventType, ...]:
+        """Types the legacy page lists that exist in no sample (only `users.behaviors.app.NewsFeedImpression`)."""
+        return self._legacy_only
+
+    def all_types(self) -> tuple[EventType, ...]:
+        return self._types + self._legacy_only
+
+    def exported(self, profile: str = PROFILE_CURRENT) -> tuple[EventType, ...]:
+        """Types exported under `profile` with default settings (includes legacy-only types for `legacy`)."""
+        return tuple(t for t in self.all_types() if t.exported(profile))
+
+    def by_group(self, group: str) -> tuple[EventType, ...]:
+        return tuple(t for t in self._types if t.group == group)
