@@ -1,0 +1,71 @@
+"""Applying one valid ``/cohorts/users`` request to a cohort (braze-cohort-sync.md §4.9).
+
+Each entry resolves against the workspace's user store; every entry is counted exactly once:
+unresolved entries as ``ignored_unknown`` / ``ignored_identified_device``; per profile, the entry
+chosen by ``braze.same_request_conflict`` as ``applied_*`` or ``noop_*`` against the membership before
+the request, and the profile's other entries as ``noop_*`` of their own kind.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from .cohorts import PartnerCohort, zero_counters
+from .config import BrazeConfig
+from .users import BrazeUserStore
+from .validation import ChangeMembership
+
+Resolved = tuple[str | None, str | None, bool]  # (braze_id, ignored counter, should_remove)
+
+
+def resolve_entries(request: ChangeMembership, users: BrazeUserStore, now: float, case_sensitive: bool) -> Iterator[Resolved]:
+    """Entries in processing order: objects in array order; user_ids, device_ids, aliases."""
+    for change in request.changes:
+        remove = change.should_remove
+        for external_id in change.user_ids:
+            profile = users.by_external_id(external_id, case_sensitive)
+            yield (profile.braze_id, None, remove) if profile else (None, "ignored_unknown", remove)
+        for device_id in change.device_ids:
+            profile = users.by_device(device_id, case_sensitive)
+            if profile is None:
+                yield None, "ignored_unknown", remove
+            elif profile.identified_by(now):  # devices of identified profiles never match (§6)
+                yield None, "ignored_identified_device", remove
+            else:
+                yield profile.braze_id, None, remove
+        for name, label in change.aliases:
+            profile = users.by_alias(name, label, case_sensitive)  # exact (name, label) pair; never swapped
+            yield (profile.braze_id, None, remove) if profile else (None, "ignored_unknown", remove)
+
+
+def winning_index(ops: list[bool], policy: str) -> int:
+    """Index of the entry that decides a profile touched several times in one request."""
+    if policy == "add_wins" and not all(ops):
+        return max(i for i, remove in enumerate(ops) if not remove)
+    if policy == "remove_wins" and any(ops):
+        return max(i for i, remove in enumerate(ops) if remove)
+    return len(ops) - 1  # last_wins
+
+
+def apply_changes(cohort: PartnerCohort, request: ChangeMembership, users: BrazeUserStore,
+                  config: BrazeConfig, now: float) -> dict[str, int]:
+    """Apply atomically: everything is resolved first and nothing below can fail half-way."""
+    counts = zero_counters()
+    per_profile: dict[str, list[bool]] = {}
+    for braze_id, ignored, remove in resolve_entries(request, users, now, config.case_sensitive_ids):
+        if braze_id is None:
+            counts[ignored] += 1
+        else:
+            per_profile.setdefault(braze_id, []).append(remove)
+    stamp = now + config.segments_lag_s
+    for braze_id, ops in per_profile.items():
+        winner = winning_index(ops, config.same_request_conflict)
+        for i, remove in enumerate(ops):
+            if i != winner:
+                counts["noop_remove" if remove else "noop_add"] += 1
+        if ops[winner]:
+            counts["applied_remove" if cohort.membership.remove(braze_id, stamp) else "noop_remove"] += 1
+        else:
+            counts["applied_add" if cohort.membership.add(braze_id, stamp) else "noop_add"] += 1
+    cohort.add_counts(counts)
+    return counts

@@ -1,0 +1,311 @@
+"""Braze user store of one workspace: identified and anonymous profiles (braze-cohort-sync.md §6).
+
+Only the control surface (Python or HTTP) changes profiles; cohort import only reads them. Profiles
+deleted or merged away notify a ``ProfileListener`` so cohort membership can close their intervals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import functools
+import threading
+from typing import Callable, Iterable, Protocol
+
+from .errors import ControlError
+
+Alias = tuple[str, str]  # (alias_name, alias_label)
+
+
+@dataclass
+class Profile:
+    braze_id: str
+    created_at: float
+    external_id: str | None = None
+    identified_at: float | None = None
+    deleted_at: float | None = None
+    aliases: set[Alias] = field(default_factory=set)
+    device_ids: set[str] = field(default_factory=set)
+    attributes: dict = field(default_factory=dict)
+
+    def exists_at(self, t: float) -> bool:
+        return self.created_at <= t and (self.deleted_at is None or self.deleted_at > t)
+
+    def identified_by(self, t: float) -> bool:
+        return self.identified_at is not None and self.identified_at <= t
+
+    def to_json(self) -> dict:
+        return {
+            "braze_id": self.braze_id,
+            "external_id": self.external_id,
+            "aliases": [{"alias_name": n, "alias_label": l} for n, l in sorted(self.aliases)],
+            "device_ids": sorted(self.device_ids),
+            "attributes": dict(self.attributes),
+            "created_at": self.created_at,
+            "identified_at": self.identified_at,
+            "deleted_at": self.deleted_at,
+        }
+
+
+class ProfileListener(Protocol):
+    def profile_deleted(self, braze_id: str, at: float) -> None: ...
+
+    def profile_merged(self, from_id: str, into_id: str, at: float) -> None: ...
+
+
+class IdentifyConflict(ControlError):
+    def __init__(self, external_id: str) -> None:
+        super().__init__(f"external_id {external_id!r} already belongs to another profile", status=409)
+
+
+def _locked(method):
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return wrapper
+
+
+class BrazeUserStore:
+    """Profiles indexed by external id, alias pair and device id; each unique in the workspace.
+
+    Public methods take the state lock (shared with the cohort import model), so Python seeding is
+    safe while a server thread applies requests."""
+
+    def __init__(self, clock, listener: ProfileListener | None = None,
+                 identify_conflict: str | Callable[[], str] = "reject", lock=None) -> None:
+        self._clock = clock
+        self._lock = lock if lock is not None else threading.RLock()
+        self.listener = listener
+        self._identify_conflict = identify_conflict
+        self._profiles: dict[str, Profile] = {}
+        self._by_external: dict[str, str] = {}
+        self._by_alias: dict[Alias, str] = {}
+        self._by_device: dict[str, str] = {}
+        self._next = 1
+        self._version = 0  # bumped on every change; keys the case-folded index cache
+        self._folded: tuple[int, dict] | None = None
+
+    # --- seeding ---------------------------------------------------------------------------------
+    @_locked
+    def add_identified(self, external_id: str, aliases: Iterable = (), devices: Iterable[str] = (),
+                       attributes: dict | None = None, at: float | None = None) -> Profile:
+        _require_str(external_id, "external_id")
+        if external_id in self._by_external:
+            raise IdentifyConflict(external_id)
+        return self._create(external_id, aliases, devices, attributes, at)
+
+    @_locked
+    def add_anonymous(self, aliases: Iterable = (), devices: Iterable[str] = (),
+                      attributes: dict | None = None, at: float | None = None) -> Profile:
+        return self._create(None, aliases, devices, attributes, at)
+
+    @_locked
+    def add_alias(self, braze_id: str, alias_name: str, alias_label: str) -> Profile:
+        profile = self.require(braze_id)
+        pair = _alias(alias_name, alias_label)
+        self._check_alias_free(pair, braze_id)
+        profile.aliases.add(pair)
+        self._by_alias[pair] = braze_id
+        self._version += 1
+        return profile
+
+    @_locked
+    def add_device(self, braze_id: str, device_id: str) -> Profile:
+        profile = self.require(braze_id)
+        _require_str(device_id, "device_id")
+        self._check_device_free(device_id, braze_id)
+        profile.device_ids.add(device_id)
+        self._by_device[device_id] = braze_id
+        self._version += 1
+        return profile
+
+    @_locked
+    def identify(self, external_id: str, *, braze_id: str | None = None, device: str | None = None,
+                 alias: Alias | None = None, at: float | None = None) -> Profile:
+        """Give an anonymous profile an external id at time ``at`` (§6)."""
+        _require_str(external_id, "external_id")
+        profile = self.select(braze_id=braze_id, device=device, alias=alias)
+        if profile.external_id is not None:
+            raise ControlError(f"profile {profile.braze_id} is already identified as {profile.external_id!r}", 409)
+        at = self._now(at)
+        self._version += 1
+        owner_id = self._by_external.get(external_id)
+        if owner_id is None:
+            profile.external_id, profile.identified_at = external_id, at
+            self._by_external[external_id] = profile.braze_id
+            return profile
+        policy = self._identify_conflict() if callable(self._identify_conflict) else self._identify_conflict
+        if policy == "reject":
+            raise IdentifyConflict(external_id)
+        # merge: devices, aliases and open memberships move to the existing profile.
+        owner = self._profiles[owner_id]
+        for device_id in profile.device_ids:
+            self._by_device[device_id] = owner_id
+        for pair in profile.aliases:
+            self._by_alias[pair] = owner_id
+        owner.device_ids |= profile.device_ids
+        owner.aliases |= profile.aliases
+        profile.device_ids, profile.aliases = set(), set()
+        if self.listener is not None:
+            self.listener.profile_merged(profile.braze_id, owner_id, at)
+        self._delete(profile, at)
+        return owner
+
+    @_locked
+    def delete(self, braze_id: str, at: float | None = None) -> Profile:
+        profile = self.require(braze_id)
+        self._delete(profile, self._now(at))
+        return profile
+
+    # --- lookups (cohort import resolution, §4.9) -------------------------------------------------
+    @_locked
+    def by_external_id(self, external_id: str, case_sensitive: bool = True) -> Profile | None:
+        if not case_sensitive:
+            return self._live(self._folded_lookup("external", external_id.casefold()))
+        return self._live(self._by_external.get(external_id))
+
+    @_locked
+    def by_device(self, device_id: str, case_sensitive: bool = True) -> Profile | None:
+        if not case_sensitive:
+            return self._live(self._folded_lookup("device", device_id.casefold()))
+        return self._live(self._by_device.get(device_id))
+
+    @_locked
+    def by_alias(self, alias_name: str, alias_label: str, case_sensitive: bool = True) -> Profile | None:
+        if not case_sensitive:
+            return self._live(self._folded_lookup("alias", (alias_name.casefold(), alias_label.casefold())))
+        return self._live(self._by_alias.get((alias_name, alias_label)))
+
+    def _folded_lookup(self, kind: str, key) -> str | None:
+        """Case-insensitive match (braze.case_sensitive_ids = false); ambiguous folds match nobody."""
+        if self._folded is None or self._folded[0] != self._version:
+            index: dict = {"external": {}, "device": {}, "alias": {}}
+            for value, bid in self._by_external.items():
+                index["external"].setdefault(value.casefold(), set()).add(bid)
+            for value, bid in self._by_device.items():
+                index["device"].setdefault(value.casefold(), set()).add(bid)
+            for (name, label), bid in self._by_alias.items():
+                index["alias"].setdefault((name.casefold(), label.casefold()), set()).add(bid)
+            self._folded = (self._version, index)
+        found = self._folded[1][kind].get(key, ())
+        return next(iter(found)) if len(found) == 1 else None
+
+    @_locked
+    def get(self, braze_id: str) -> Profile | None:
+        return self._profiles.get(braze_id)
+
+    @_locked
+    def require(self, braze_id: str) -> Profile:
+        profile = self._profiles.get(braze_id)
+        if profile is None or profile.deleted_at is not None:
+            raise ControlError(f"unknown braze_id {braze_id!r}", status=404)
+        return profile
+
+    @_locked
+    def select(self, *, braze_id: str | None = None, external_id: str | None = None,
+               device: str | None = None, alias: Alias | None = None) -> Profile:
+        """The live profile named by exactly one selector."""
+        given = [s for s in (braze_id, external_id, device, alias) if s is not None]
+        if len(given) != 1:
+            raise ControlError("select a profile by exactly one of braze_id, external_id, device, alias")
+        if braze_id is not None:
+            return self.require(braze_id)
+        if external_id is not None:
+            found = self.by_external_id(external_id)
+        elif device is not None:
+            found = self.by_device(device)
+        else:
+            found = self.by_alias(*_alias(*alias))
+        if found is None:
+            raise ControlError("no profile matches that selector", status=404)
+        return found
+
+    @_locked
+    def profiles(self, include_deleted: bool = False) -> list[Profile]:
+        return [p for p in self._profiles.values() if include_deleted or p.deleted_at is None]
+
+    def __len__(self) -> int:
+        return len(self._profiles)
+
+    # --- internals -------------------------------------------------------------------------------
+    def _now(self, at: float | None) -> float:
+        return self._clock.now() if at is None else float(at)
+
+    def _live(self, braze_id: str | None) -> Profile | None:
+        if braze_id is None:
+            return None
+        profile = self._profiles[braze_id]
+        return profile if profile.exists_at(self._clock.now()) else None
+
+    def _create(self, external_id, aliases, devices, attributes, at) -> Profile:
+        pairs = [_alias(*_alias_pair(a)) for a in aliases]
+        devices = list(devices)
+        for device_id in devices:
+            _require_str(device_id, "device_id")
+            self._check_device_free(device_id, None)
+        for pair in pairs:
+            self._check_alias_free(pair, None)
+        if len(set(pairs)) != len(pairs) or len(set(devices)) != len(devices):
+            raise ControlError("a profile lists the same alias or device twice")
+        if attributes is not None and not isinstance(attributes, dict):
+            raise ControlError("attributes must be an object")
+        at = self._now(at)
+        braze_id = f"{self._next:024x}"  # Braze ids are 24 hex digits; a counter keeps them stable.
+        self._next += 1
+        profile = Profile(braze_id, at, external_id, at if external_id is not None else None,
+                          aliases=set(pairs), device_ids=set(devices), attributes=dict(attributes or {}))
+        self._profiles[braze_id] = profile
+        self._version += 1
+        if external_id is not None:
+            self._by_external[external_id] = braze_id
+        for pair in pairs:
+            self._by_alias[pair] = braze_id
+        for device_id in devices:
+            self._by_device[device_id] = braze_id
+        return profile
+
+    def _delete(self, profile: Profile, at: float) -> None:
+        if profile.deleted_at is not None:
+            return
+        profile.deleted_at = at
+        self._version += 1
+        # A deleted profile frees its identifiers for reuse.
+        if profile.external_id is not None and self._by_external.get(profile.external_id) == profile.braze_id:
+            del self._by_external[profile.external_id]
+        for pair in profile.aliases:
+            if self._by_alias.get(pair) == profile.braze_id:
+                del self._by_alias[pair]
+        for device_id in profile.device_ids:
+            if self._by_device.get(device_id) == profile.braze_id:
+                del self._by_device[device_id]
+        if self.listener is not None:
+            self.listener.profile_deleted(profile.braze_id, at)
+
+    def _check_alias_free(self, pair: Alias, braze_id: str | None) -> None:
+        owner = self._by_alias.get(pair)
+        if owner is not None and owner != braze_id:
+            raise ControlError(f"alias {pair[0]!r}/{pair[1]!r} already belongs to profile {owner}", 409)
+
+    def _check_device_free(self, device_id: str, braze_id: str | None) -> None:
+        owner = self._by_device.get(device_id)
+        if owner is not None and owner != braze_id:
+            raise ControlError(f"device {device_id!r} already belongs to profile {owner}", 409)
+
+
+def _require_str(value, what: str) -> None:
+    if not isinstance(value, str) or not value:
+        raise ControlError(f"{what} must be a non-empty string")
+
+
+def _alias_pair(alias) -> tuple:
+    if isinstance(alias, dict):
+        return alias.get("alias_name"), alias.get("alias_label")
+    if isinstance(alias, (tuple, list)) and len(alias) == 2:
+        return tuple(alias)
+    raise ControlError("an alias is {\"alias_name\": ..., \"alias_label\": ...} or a (name, label) pair")
+
+
+def _alias(name, label) -> Alias:
+    _require_str(name, "alias_name")
+    _require_str(label, "alias_label")
+    return (name, label)
