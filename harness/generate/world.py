@@ -1,0 +1,437 @@
+"""A world from one seed: users, devices, apps, subscription groups, campaigns and Canvases (issue 5 §2).
+
+The world is the cast of an event stream (DESIGN.md §3: seed -> world -> Braze user store and Currents
+events). It is plain data, built once by `build_world(seed, WorldConfig(...))`; the same seed and
+configuration always give the same world.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.generate.providers import BrazeProvider, make_faker
+
+# Campaign delivery types (currents-to-mixpanel.md §8 D1/D2).
+DELIVERY_SCHEDULED = "scheduled"
+DELIVERY_ACTION_BASED = "action_based"
+DELIVERY_API_TRIGGERED = "api_triggered"
+CAMPAIGN_DELIVERIES: tuple[str, ...] = (DELIVERY_SCHEDULED, DELIVERY_ACTION_BASED, DELIVERY_API_TRIGGERED)
+
+# Canvas entry schedules (§8 D4/D5).
+ENTRY_SCHEDULED = "scheduled"
+ENTRY_TRIGGERED = "triggered"
+
+# Messaging channels a campaign or Canvas step can use; each has its own lifecycle in `streams`.
+CHANNEL_EMAIL = "email"
+CHANNEL_PUSH = "push"
+CHANNEL_SMS = "sms"
+CHANNEL_WEBHOOK = "webhook"
+CHANNEL_CONTENT_CARD = "content_card"
+CHANNEL_IN_APP = "in_app_message"
+CHANNEL_WHATSAPP = "whatsapp"
+CHANNEL_LINE = "line"
+CHANNEL_RCS = "rcs"
+CHANNEL_BANNER = "banner"
+CHANNEL_LIVE_ACTIVITY = "live_activity"
+MESSAGE_CHANNELS: tuple[str, ...] = (
+    CHANNEL_EMAIL, CHANNEL_PUSH, CHANNEL_SMS, CHANNEL_WEBHOOK, CHANNEL_CONTENT_CARD, CHANNEL_IN_APP,
+    CHANNEL_WHATSAPP, CHANNEL_LINE, CHANNEL_RCS, CHANNEL_BANNER, CHANNEL_LIVE_ACTIVITY,
+)
+# Channels whose users opt in through a subscription group.
+SUBSCRIPTION_CHANNELS: tuple[str, ...] = (CHANNEL_EMAIL, CHANNEL_SMS, CHANNEL_WHATSAPP, CHANNEL_LINE, CHANNEL_RCS)
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    app_id: str
+    name: str
+    platform: str
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    device_id: str
+    platform: str
+    app_id: str
+    device_model: str
+    os_version: str
+    sdk_version: str
+    resolution: str
+    carrier: str | None
+    push_token: str | None
+    ad_id: str | None  # only when the app collects it explicitly (§9)
+    ad_id_type: str | None
+    ad_tracking_enabled: bool | None
+    clock_skew_s: int = 0  # SDK clock skew: SDK-logged times of this device are off by this much
+
+
+@dataclass(frozen=True, slots=True)
+class Alias:
+    alias_name: str
+    alias_label: str
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    user_id: str  # Braze id, 24 hex
+    external_user_id: str | None  # None: anonymous for the whole stream
+    # Fraction of the stream's time span after which the user is identified (anonymous before);
+    # 0.0 = identified from the start. Only meaningful when external_user_id is set.
+    identified_after: float
+    aliases: tuple[Alias, ...]
+    devices: tuple[Device, ...]
+    email: str | None
+    phone: str | None
+    timezone: str
+    first_name: str
+    last_name: str
+    country: str
+    language: str
+    gender: str | None
+    whatsapp_bsuid: str | None = None
+
+    @property
+    def is_anonymous(self) -> bool:
+        return self.external_user_id is None
+
+    @property
+    def becomes_identified(self) -> bool:
+        return self.external_user_id is not None and self.identified_after > 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionGroup:
+    subscription_group_id: str
+    channel: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageVariation:
+    variation_id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConversionEvent:
+    """A campaign/Canvas conversion event A-D (`conversion_behavior_index` 0-3)."""
+
+    index: int
+    behavior: str  # JSON string, as Currents carries it
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    campaign_id: str
+    name: str
+    delivery: str  # CAMPAIGN_DELIVERIES
+    channels: tuple[str, ...]  # one or more (multi-channel campaign, D3)
+    variations: tuple[MessageVariation, ...]
+    has_control_group: bool
+    send_id: str | None  # optional tracking id chosen by the sender; spans dispatches
+    conversions: tuple[ConversionEvent, ...]
+    recurring: bool = False  # scheduled: each occurrence is a new send (D1)
+
+
+@dataclass(frozen=True, slots=True)
+class CanvasStep:
+    step_id: str
+    name: str
+    channel: str | None  # None: a non-message step (delay, audience split, ...)
+    message_variation_id: str  # canvas_step_message_variation_id
+
+
+@dataclass(frozen=True, slots=True)
+class CanvasVariation:
+    variation_id: str
+    name: str
+    steps: tuple[CanvasStep, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ExperimentSplit:
+    split_id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Canvas:
+    canvas_id: str
+    name: str
+    entry: str  # ENTRY_SCHEDULED / ENTRY_TRIGGERED (D4/D5)
+    variations: tuple[CanvasVariation, ...]
+    has_control_group: bool
+    experiment_step_id: str | None
+    experiment_splits: tuple[ExperimentSplit, ...]
+    conversions: tuple[ConversionEvent, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MessagingSenders:
+    """Workspace-wide sender identities of the phone and chat channels."""
+
+    sms_numbers: tuple[str, ...]  # Braze-side numbers users text to (inbound_phone_number / from_phone_number)
+    whatsapp_number: str
+    rcs_sender: str
+    line_channel_id: str
+    line_channel_name: str
+    email_domain: str
+    ip_pools: tuple[str, ...]
+    banner_placements: tuple[str, ...]
+    feature_flags: tuple[str, ...]
+    live_activity_types: tuple[str, ...]
+    agents: tuple[tuple[str, str], ...]  # (agent_id, agent_name)
+
+
+@dataclass(slots=True)
+class WorldConfig:
+    """Knobs of a world. Defaults give a small but complete cast; every edge case appears."""
+
+    users: int = 200
+    anonymous_share: float = 0.15  # users without external_user_id (dropped by E2)
+    identified_later_share: float = 0.10  # anonymous first, identified part-way through the span
+    alias_share: float = 0.20
+    multi_device_share: float = 0.25
+    no_device_share: float = 0.15  # e-mail/SMS-only users
+    shared_phone_groups: int = 3  # groups of 2-4 users sharing one phone number (inbound SMS, §9)
+    clock_skew_share: float = 0.02  # devices whose SDK clock is off
+    apps_per_platform: int = 1
+    platforms: tuple[str, ...] = ("ios", "android", "web", "kindle", "tvos", "roku")
+    campaigns: int = 12
+    canvases: int = 4
+    control_group_share: float = 0.3
+    multichannel_share: float = 0.25
+
+    def validate(self) -> None:
+        if self.users < 1:
+            raise ValueError("a world needs at least one user")
+        for name in ("anonymous_share", "identified_later_share", "alias_share", "multi_device_share",
+                     "no_device_share", "clock_skew_share", "control_group_share", "multichannel_share"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1, got {value}")
+        if self.anonymous_share + self.identified_later_share > 1.0:
+            raise ValueError("anonymous_share + identified_later_share must not exceed 1")
+        if self.campaigns < 0 or self.canvases < 0 or self.shared_phone_groups < 0 or self.apps_per_platform < 1:
+            raise ValueError("counts must not be negative (apps_per_platform at least 1)")
+        unknown = set(self.platforms) - set(BrazeProvider.platforms)
+        if unknown or not self.platforms:
+            raise ValueError(f"unknown platforms: {sorted(unknown)}" if unknown else "at least one platform")
+
+
+@dataclass(slots=True)
+class World:
+    seed: int
+    config: WorldConfig
+    app_group_id: str
+    apps: tuple[App, ...]
+    users: tuple[User, ...]
+    subscription_groups: tuple[SubscriptionGroup, ...]
+    campaigns: tuple[Campaign, ...]
+    canvases: tuple[Canvas, ...]
+    senders: MessagingSenders
+    _by_phone: dict[str, tuple[User, ...]] = field(default_factory=dict, repr=False)
+
+    def users_sharing_phone(self, phone: str) -> tuple[User, ...]:
+        """Every user whose profile holds `phone` (inbound SMS is attributed to all of them, §9)."""
+        if not self._by_phone:
+            groups: dict[str, list[User]] = {}
+            for user in self.users:
+                if user.phone:
+                    groups.setdefault(user.phone, []).append(user)
+            self._by_phone = {k: tuple(v) for k, v in groups.items()}
+        return self._by_phone.get(phone, ())
+
+    def subscription_group(self, channel: str) -> SubscriptionGroup | None:
+        for group in self.subscription_groups:
+            if group.channel == channel:
+                return group
+        return None
+
+    def braze_user_store(self) -> list[dict[str, Any]]:
+        """The users as `POST /_harness/users` of the fake Braze takes them (DESIGN.md §4)."""
+        store = []
+        for user in self.users:
+            entry: dict[str, Any] = {
+                "aliases": [{"alias_name": a.alias_name, "alias_label": a.alias_label} for a in user.aliases],
+                "device_ids": [d.device_id for d in user.devices],
+            }
+            if user.external_user_id is not None:
+                entry = {"external_id": user.external_user_id, **entry}
+            store.append(entry)
+        return store
+
+
+def build_world(seed: int, config: WorldConfig | None = None) -> World:
+    """Build the world fixed by `seed` (and `config`)."""
+    config = config or WorldConfig()
+    config.validate()
+    fake = make_faker(seed)
+    rnd: random.Random = fake.random  # one stream of randomness: Faker's, seeded
+    app_group_id = fake.braze_object_id()
+
+    apps = tuple(
+        App(fake.braze_object_id(), fake.braze_app_name(platform), platform)
+        for platform in config.platforms
+        for _ in range(config.apps_per_platform)
+    )
+    apps_by_platform: dict[str, list[App]] = {}
+    for app in apps:
+        apps_by_platform.setdefault(app.platform, []).append(app)
+    platform_weights = [BrazeProvider.platform_weights[BrazeProvider.platforms.index(p)] for p in config.platforms]
+
+    def new_device() -> Device:
+        platform = rnd.choices(config.platforms, weights=platform_weights)[0]
+        model, os_version = fake.braze_device(platform)
+        ad_type = BrazeProvider.ad_id_types.get(platform)
+        collects_ad_id = ad_type is not None and rnd.random() < 0.5
+        skew = 0
+        if rnd.random() < config.clock_skew_share:
+            skew = rnd.choice((-1, 1)) * rnd.randrange(120, 6 * 3600)
+        return Device(
+            device_id=fake.braze_object_id(),
+            platform=platform,
+            app_id=rnd.choice(apps_by_platform[platform]).app_id,
+            device_model=model,
+            os_version=os_version,
+            sdk_version=rnd.choice(BrazeProvider.sdk_versions[platform]),
+            resolution=rnd.choice(BrazeProvider.resolutions[platform]),
+            carrier=rnd.choice(BrazeProvider.carriers) if platform in ("ios", "android") else None,
+            push_token=fake.braze_push_token(platform) if rnd.random() < 0.8 else None,
+            ad_id=fake.braze_ad_id(ad_type) if collects_ad_id else None,
+            ad_id_type=ad_type if collects_ad_id else None,
+            ad_tracking_enabled=(rnd.random() < 0.7) if collects_ad_id else None,
+            clock_skew_s=skew,
+        )
+
+    # Phone numbers: most users have their own; a few groups share one (family phone, shared line).
+    shared_phones = [fake.braze_phone_number() for _ in range(config.shared_phone_groups)]
+    users: list[User] = []
+    seen_external: set[str] = set()
+    for index in range(config.users):
+        roll = rnd.random()
+        if roll < config.anonymous_share:
+            external, identified_after = None, 0.0
+        else:
+            external = fake.braze_external_id()
+            while external in seen_external:
+                external = fake.braze_external_id()
+            seen_external.add(external)
+            identified_after = rnd.uniform(0.1, 0.9) if roll < config.anonymous_share + config.identified_later_share else 0.0
+        if rnd.random() < config.no_device_share:
+            devices: tuple[Device, ...] = ()
+        else:
+            count = rnd.randint(2, 3) if rnd.random() < config.multi_device_share else 1
+            devices = tuple(new_device() for _ in range(count))
+        aliases = ()
+        if rnd.random() < config.alias_share:
+            aliases = tuple(
+                Alias(fake.braze_object_id(), label)
+                for label in rnd.sample(("shopify_customer", "crm_id", "amplitude_id", "segment_anonymous_id"), rnd.randint(1, 2))
+            )
+        first, last = fake.first_name(), fake.last_name()
+        users.append(
+            User(
+                user_id=fake.braze_user_id(),
+                external_user_id=external,
+                identified_after=identified_after,
+                aliases=aliases,
+                devices=devices,
+                email=fake.braze_email() if rnd.random() < 0.9 else None,
+                phone=fake.braze_phone_number() if rnd.random() < 0.7 else None,
+                timezone=fake.braze_timezone(),
+                first_name=first,
+                last_name=last,
+                country=fake.country_code(),
+                language=rnd.choice(("en", "es", "fr", "de", "pt", "ja")),
+                gender=rnd.choice(("M", "F", "O", "N", "P", None)),
+                whatsapp_bsuid=fake.braze_user_id() if rnd.random() < 0.3 else None,
+            )
+        )
+    # Several users sharing one phone number: give each group 2-4 members.
+    if len(users) >= 2:
+        for phone in shared_phones:
+            for member in rnd.sample(range(len(users)), min(len(users), rnd.randint(2, 4))):
+                old = users[member]
+                users[member] = dataclasses.replace(old, phone=phone)
+
+    subscription_groups = tuple(
+        SubscriptionGroup(fake.braze_subscription_group_id(), channel, f"{channel.upper()} {kind}")
+        for channel in SUBSCRIPTION_CHANNELS
+        for kind in (("Marketing", "Transactional") if channel in (CHANNEL_EMAIL, CHANNEL_SMS) else ("Marketing",))
+    )
+
+    def conversions() -> tuple[ConversionEvent, ...]:
+        kinds = ('{"type":"opens_app"}', '{"type":"makes_purchase","product":"any"}',
+                 '{"type":"performs_custom_event","custom_event_name":"completed_checkout"}',
+                 '{"type":"starts_session"}')
+        return tuple(ConversionEvent(i, kinds[i]) for i in range(rnd.randint(1, 4)))
+
+    def variations() -> tuple[MessageVariation, ...]:
+        names = rnd.sample(BrazeProvider.variation_names, rnd.randint(1, 3))
+        return tuple(MessageVariation(fake.braze_object_id(), name) for name in names)
+
+    campaign_channels = [c for c in MESSAGE_CHANNELS]
+    campaigns = []
+    for index in range(config.campaigns):
+        # Cycle through deliveries and channels first so every combination a small world needs is present.
+        delivery = CAMPAIGN_DELIVERIES[index % 3]
+        primary = campaign_channels[index % len(campaign_channels)]
+        channels = (primary,)
+        if rnd.random() < config.multichannel_share:
+            extra = rnd.choice([c for c in (CHANNEL_EMAIL, CHANNEL_PUSH, CHANNEL_SMS) if c != primary])
+            channels = (primary, extra)
+        campaigns.append(
+            Campaign(
+                campaign_id=fake.braze_object_id(),
+                name=fake.braze_campaign_name(primary),
+                delivery=delivery,
+                channels=channels,
+                variations=variations(),
+                has_control_group=rnd.random() < config.control_group_share,
+                send_id=rnd.choice((None, None, f"send_{fake.bothify('????####').lower()}")),
+                conversions=conversions(),
+                recurring=delivery == DELIVERY_SCHEDULED and rnd.random() < 0.5,
+            )
+        )
+
+    canvases = []
+    for index in range(config.canvases):
+        canvas_variations = []
+        for v in range(rnd.randint(1, 2)):
+            steps = []
+            for s in range(rnd.randint(2, 4)):
+                channel = rnd.choice(MESSAGE_CHANNELS[:9]) if s == 0 or rnd.random() < 0.75 else None
+                steps.append(CanvasStep(fake.braze_object_id(), f"{fake.braze_step_name()} {s + 1}", channel, fake.braze_object_id()))
+            canvas_variations.append(CanvasVariation(fake.braze_object_id(), f"Variant {chr(65 + v)}", tuple(steps)))
+        has_experiment = rnd.random() < 0.5
+        canvases.append(
+            Canvas(
+                canvas_id=fake.braze_object_id(),
+                name=fake.braze_canvas_name(),
+                entry=ENTRY_SCHEDULED if index % 2 == 0 else ENTRY_TRIGGERED,
+                variations=tuple(canvas_variations),
+                has_control_group=rnd.random() < config.control_group_share,
+                experiment_step_id=fake.braze_object_id() if has_experiment else None,
+                experiment_splits=tuple(ExperimentSplit(fake.braze_object_id(), f"Path {i + 1}") for i in range(2)) if has_experiment else (),
+                conversions=conversions(),
+            )
+        )
+
+    senders = MessagingSenders(
+        sms_numbers=tuple(sorted({fake.braze_phone_number() for _ in range(2)})),
+        whatsapp_number=fake.braze_phone_number(),
+        rcs_sender=f"{fake.company().split()[0].lower()}_rcs_agent",
+        line_channel_id=str(rnd.randrange(1_000_000_000, 9_999_999_999)),
+        line_channel_name=f"{fake.company()} LINE",
+        email_domain=fake.domain_name(),
+        ip_pools=("marketing", "transactional"),
+        banner_placements=("home_top", "cart_footer", "profile_banner"),
+        feature_flags=("new_checkout", "dark_mode", "recommendations_v2"),
+        live_activity_types=("DeliveryAttributes", "ScoreAttributes"),
+        agents=tuple((fake.braze_object_id(), name) for name in ("Support Agent", "Copywriter Agent")),
+    )
+    return World(seed, config, app_group_id, apps, tuple(users), subscription_groups, tuple(campaigns), tuple(canvases), senders)
