@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from fakes.core.errors import ControlError as _CoreControlError
+
 
 class BrazeError(Exception):
     """A documented error answer. Subclasses fix ``status`` and ``template``."""
@@ -122,15 +124,5 @@ CATALOGUE: tuple[type[BrazeError], ...] = (
     PayloadTooLarge,
 )
 
-# The answer on success (§4.10, Q-03); status and body are configurable (braze.success_*).
-SUCCESS_STATUS = 201
-SUCCESS_BODY: dict[str, Any] = {"message": "success"}
-
-
-class ControlError(Exception):
-    """A bad call to the harness control surface (never sent on the Braze surface)."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
+# A bad call to the harness control surface (never sent on the Braze surface): the shared core's.
+ControlError = _CoreControlError

@@ -89,9 +89,11 @@ class CohortImportModel:
     def settings(self) -> BrazeConfig:
         return BrazeConfig.from_values(self.config.as_dict())
 
-    def reset(self) -> None:
+    def reset(self, seed: int | None = None) -> None:
         """Back to the default world of DESIGN.md §4 (configuration is kept)."""
         with self.lock:
+            if seed is not None:
+                self._seed = seed
             cfg = self.settings()
             self.partners = PartnerRegistry()
             self.keys = DataImportKeyRing(self._seed)

@@ -100,6 +100,58 @@ class BrazeUserStore:
         return self._create(None, aliases, devices, attributes, at)
 
     @_locked
+    def add_many(self, specs: list, at: float | None = None) -> list[Profile]:
+        """Seed several profiles from JSON-shaped dicts, all or nothing (control ``POST .../users``).
+
+        Each spec: ``external_id`` (absent or null = anonymous), ``aliases`` (alias objects or pairs),
+        ``device_ids`` (or ``devices``), optional ``attributes`` and ``created_at`` (epoch seconds)."""
+        if not isinstance(specs, list) or not specs:
+            raise ControlError("users must be a non-empty array of user objects")
+        seen_external, seen_alias, seen_device = set(), set(), set()
+        prepared = []
+        for i, spec in enumerate(specs):
+            where = f"users[{i}]"
+            if not isinstance(spec, dict):
+                raise ControlError(f"{where}: a user is a JSON object")
+            unknown = set(spec) - {"external_id", "aliases", "device_ids", "devices", "attributes", "created_at"}
+            if unknown:
+                raise ControlError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+            external_id = spec.get("external_id")
+            if external_id is not None:
+                _require_str(external_id, f"{where}.external_id")
+                if external_id in self._by_external or external_id in seen_external:
+                    raise IdentifyConflict(external_id)
+                seen_external.add(external_id)
+            raw_aliases = spec.get("aliases") or []
+            raw_devices = spec.get("device_ids", spec.get("devices")) or []
+            if not isinstance(raw_aliases, list) or not isinstance(raw_devices, list):
+                raise ControlError(f"{where}: aliases and device_ids must be arrays")
+            try:
+                pairs = [_alias(*_alias_pair(a)) for a in raw_aliases]
+                for device_id in raw_devices:
+                    _require_str(device_id, "device_id")
+            except ControlError as error:
+                raise ControlError(f"{where}: {error.message}") from None
+            for pair in pairs:
+                self._check_alias_free(pair, None)
+                if pair in seen_alias:
+                    raise ControlError(f"{where}: alias {pair[0]!r}/{pair[1]!r} given twice", 409)
+                seen_alias.add(pair)
+            for device_id in raw_devices:
+                self._check_device_free(device_id, None)
+                if device_id in seen_device:
+                    raise ControlError(f"{where}: device {device_id!r} given twice", 409)
+                seen_device.add(device_id)
+            created = spec.get("created_at", at)
+            if created is not None and (isinstance(created, bool) or not isinstance(created, (int, float))):
+                raise ControlError(f"{where}.created_at must be epoch seconds")
+            attributes = spec.get("attributes")
+            if attributes is not None and not isinstance(attributes, dict):
+                raise ControlError(f"{where}.attributes must be an object")
+            prepared.append((external_id, pairs, raw_devices, attributes, created))
+        return [self._create(*args) for args in prepared]
+
+    @_locked
     def add_alias(self, braze_id: str, alias_name: str, alias_label: str) -> Profile:
         profile = self.require(braze_id)
         pair = _alias(alias_name, alias_label)
