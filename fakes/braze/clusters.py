@@ -33,8 +33,8 @@ CLUSTERS: tuple[Cluster, ...] = (
 BY_INSTANCE: Mapping[str, Cluster] = {c.instance: c for c in CLUSTERS}
 BY_HOST: Mapping[str, Cluster] = {c.host: c for c in CLUSTERS}
 
-# Host patterns the in-process router intercepts (DESIGN.md §4: rest.*.braze.com, rest.*.braze.eu).
-HOST_PATTERNS: tuple[str, ...] = (r"rest\.[a-z0-9-]+\.braze\.com", r"rest\.[a-z0-9-]+\.braze\.eu")
+# Host globs the in-process router intercepts (DESIGN.md §4: rest.*.braze.com, rest.*.braze.eu).
+HOST_PATTERNS: tuple[str, ...] = ("rest.*.braze.com", "rest.*.braze.eu")
 
 
 def cluster_by_instance(instance: str) -> Cluster | None:
