@@ -1,0 +1,278 @@
+"""Building a fake's Flask app around its state: journalling, fault firing, error handling.
+
+    app = create_fake_app(state, [my_blueprint], http_error_response=my_404_405)
+
+Every request outside `/_harness` gets one journal entry (masked). Handlers call `annotate(...)` to add
+fake-specific fields and `fire_faults(...)` once, at the point the fake chooses, to apply fault rules.
+An exception a handler lets escape is journalled and answered with a JSON 500 naming it (a bug in the fake,
+made visible rather than hidden).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, g, request
+from werkzeug.exceptions import HTTPException
+
+from fakes.core import transport
+from fakes.core.control import CONTROL_PREFIX, control_blueprint
+from fakes.core.errors import ControlError
+from fakes.core.faults import FaultDecision
+from fakes.core.state import FakeState
+
+STATE_EXTENSION = "harness_state"
+log = logging.getLogger("fakes.core")
+
+HttpErrorRenderer = Callable[[HTTPException], "Response | tuple | None"]
+"""Renders 404/405/... for the fake's own paths; returning None falls back to the core's JSON body."""
+
+
+class FaultFired(Exception):
+    """Raised by `fire_faults` to end the handler and answer with the fault (no processing)."""
+
+    def __init__(self, decision: FaultDecision) -> None:
+        super().__init__(decision.rule_id)
+        self.decision = decision
+
+
+def current_state() -> FakeState:
+    return current_app.extensions[STATE_EXTENSION]
+
+
+def create_fake_app(
+    state: FakeState,
+    blueprints: Iterable[Blueprint] = (),
+    *,
+    import_name: str | None = None,
+    http_error_response: HttpErrorRenderer | None = None,
+) -> Flask:
+    app = Flask(import_name or f"fakes.{state.service}")
+    app.extensions[STATE_EXTENSION] = state
+    app.config["MAX_CONTENT_LENGTH"] = None  # limits are the fake's business (e.g. Mixpanel's 413 body)
+    app.json.sort_keys = False  # answers keep the key order the fake (or the spec) gives
+    app.register_blueprint(control_blueprint())
+    for bp in blueprints:
+        app.register_blueprint(bp)
+
+    app.before_request(_begin_request)
+    app.after_request(_finish_request)
+
+    @app.errorhandler(FaultFired)
+    def _fault_fired(exc: FaultFired) -> Response:
+        return render_fault(exc.decision, None)
+
+    @app.errorhandler(ControlError)
+    def _control_error(exc: ControlError) -> Response:
+        return _json_response(exc.body(), exc.status)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        if not request.path.startswith(CONTROL_PREFIX) and http_error_response is not None:
+            rendered = http_error_response(exc)
+            if rendered is not None:
+                return app.make_response(rendered)
+        response = _json_response({"error": exc.name, "status": exc.code}, exc.code or 500)
+        if exc.code == 405 and getattr(exc, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
+
+    @app.errorhandler(Exception)
+    def _unhandled(exc: Exception) -> Response:
+        if isinstance(exc, HTTPException):  # pragma: no cover - routed above
+            return _http_error(exc)
+        log.exception("unhandled exception in fake %s on %s %s", state.service, request.method, request.path)
+        detail = f"{type(exc).__name__}: {exc}"
+        entry = g.get("harness_entry")
+        if entry is not None:
+            entry["error"] = detail
+        return _json_response({"error": "internal error in the fake (a harness bug)", "detail": detail}, 500)
+
+    return app
+
+
+# -- journalling --------------------------------------------------------------------------------------
+def _begin_request() -> None:
+    # Read the whole body now: it is then read before every answer, whatever the handler does, and the
+    # form/JSON parsers reuse the cached bytes. Handlers must use request.get_data(), not request.stream.
+    body = request.get_data(cache=True)
+    g.harness_fault = None
+    g.harness_started = time.perf_counter()
+    if request.path.startswith(CONTROL_PREFIX):
+        g.harness_entry = None
+        return
+    state = current_state()
+    masker = state.masker
+    max_chars = state.config["journal.max_body_chars"]
+    entry: dict[str, Any] = {
+        "id": state.journal.next_id(),
+        "at": state.clock.now(),
+        "method": request.method,
+        "path": request.path,
+        "query": masker.mask_query(request.args.items(multi=True)),
+        "headers": masker.mask_headers(list(request.headers.items())),
+        "remote_addr": request.remote_addr,
+        "body_bytes": len(body),
+    }
+    entry.update(_body_view(body, request.headers.get("Content-Encoding"), masker.mask_text, max_chars))
+    g.harness_entry = entry
+    g.harness_annotations = {}
+
+
+def _body_view(body: bytes, encoding: str | None, mask: Callable[[str], str | None], max_chars: int) -> dict[str, Any]:
+    if not body:
+        return {"body": ""}
+    if encoding and encoding.strip().lower() not in ("identity", ""):
+        return {"body": None, "body_note": f"{encoding.strip()}-encoded, not shown"}
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = body.decode("utf-8", errors="replace")
+    view: dict[str, Any] = {}
+    if len(text) > max_chars:
+        text = text[:max_chars]
+        view["body_truncated"] = True
+    view["body"] = mask(text)
+    return view
+
+
+def annotate(**fields: Any) -> None:
+    """Add fake-specific fields to this request's journal entry (masked when stored)."""
+    annotations = g.get("harness_annotations")
+    if annotations is not None:
+        annotations.update(fields)
+
+
+def _finish_request(response: Response) -> Response:
+    decision: FaultDecision | None = g.get("harness_fault")
+    if decision is not None and not g.get("harness_fault_rendered"):
+        # ingest:true (and latency): the request was processed; now the fault answers instead
+        response = render_fault(decision, response)
+    _ensure_content_length(response)
+    entry = g.get("harness_entry")
+    if entry is None:
+        return response
+    state = current_state()
+    masker = state.masker
+    annotations = g.get("harness_annotations") or {}
+    entry.update(masker.mask_value(annotations))
+    fault = transport.transport_fault(request.environ)
+    entry["status"] = None if fault and fault.type in ("drop_before_response", "hang") else response.status_code
+    if fault is not None:
+        entry["transport_fault"] = fault.type
+    entry["response_content_type"] = response.headers.get("Content-Type")
+    entry["fault"] = decision.journal_view() if decision is not None else None
+    if fault is not None and fault.type in ("drop_before_response", "hang"):
+        entry["response_body"] = None  # nothing was sent
+    elif not response.is_streamed:
+        text = response.get_data().decode("utf-8", errors="replace")
+        max_chars = state.config["journal.max_body_chars"]
+        if len(text) > max_chars:
+            text = text[:max_chars]
+            entry["response_truncated"] = True
+        entry["response_body"] = masker.mask_text(text)
+    entry["duration_ms"] = round((time.perf_counter() - g.harness_started) * 1000, 3)
+    state.journal.append(entry)
+    return response
+
+
+def _ensure_content_length(response: Response) -> None:
+    # Every answer carries Content-Length (mixpanel-ingestion.md §2.3): no chunked responses.
+    if not response.is_streamed and "Content-Length" not in response.headers:
+        response.headers["Content-Length"] = str(len(response.get_data()))
+
+
+# -- faults -------------------------------------------------------------------------------------------
+def fire_faults(*, stage: str | None = None, **attrs: Any) -> FaultDecision | None:
+    """Apply the fault rules to this request at the point the fake calls it.
+
+    The core supplies `path`, `method`, `host` and `user_agent`; `attrs` adds the fake's fields (declared
+    in its state's `fault_match_fields`). When a rule fires:
+    - its `delay_ms` is slept here (real time: latency is what is being tested);
+    - without `ingest` this raises, and the request is answered with the fault at once;
+    - with `ingest: true` (and for `latency`) this returns the decision: the fake processes the request as
+      usual and the fault then replaces (or, for latency, keeps) the answer.
+    Only one fault fires per request: later calls return None.
+    """
+    if g.get("harness_fault") is not None or g.get("harness_faults_checked_stages", set()) & {stage}:
+        return None
+    checked = g.setdefault("harness_faults_checked_stages", set())
+    checked.add(stage)
+    state = current_state()
+    full = {
+        "path": request.path,
+        "method": request.method,
+        "host": request.host,
+        "user_agent": request.headers.get("User-Agent", ""),
+    }
+    full.update({k: v for k, v in attrs.items() if v is not None})
+    decision = state.faults.check(full, stage=stage, now=state.clock.now())
+    if decision is None:
+        return None
+    g.harness_fault = decision
+    if decision.action.delay_ms:
+        transport.wait(request.environ, decision.action.delay_ms / 1000)
+    if decision.ingest or decision.action.type == "latency":
+        return decision
+    raise FaultFired(decision)
+
+
+def render_fault(decision: FaultDecision, normal: Response | None) -> Response:
+    """The answer a fired rule gives; `normal` is the fake's own answer when the request was processed."""
+    g.harness_fault_rendered = True
+    action = decision.action
+    kind = action.type
+    if kind == "latency":
+        return normal if normal is not None else Response(b"", 204)
+    if kind == "rate_limit":
+        status, headers, body = current_state().rate_limit_fault_response()
+        response = Response(body.encode("utf-8") if isinstance(body, str) else body, status)
+        for name, value in headers.items():
+            response.headers[name] = value
+        if action.retry_after_s is not None:
+            ra = action.retry_after_s
+            response.headers["Retry-After"] = str(int(ra)) if float(ra).is_integer() else str(ra)
+    elif kind in ("drop_before_response", "hang"):
+        response = Response(b"", 502, content_type="text/plain")
+    elif action.has_body or normal is None:
+        response = _action_response(action)
+    else:
+        response = normal
+    for name, value in action.headers:
+        response.headers[name] = value
+    if kind in ("drop_before_response", "drop_mid_response", "slow_body", "hang"):
+        sent = None
+        if kind == "drop_mid_response":
+            length = len(response.get_data())
+            if length == 0:  # nothing to cut: give the client a body to lose half of
+                response.set_data(b'{"harness":"partial response"}')
+                length = len(response.get_data())
+            sent = action.sent_bytes if action.sent_bytes is not None else length // 2
+            sent = min(sent, length - 1)  # always incomplete
+        request.environ[transport.ENVIRON_KEY] = transport.TransportFault(
+            type=kind, rule_id=decision.rule_id, mode=action.mode, sent_bytes=sent,
+            bytes_per_s=action.bytes_per_s, max_hang_ms=action.max_hang_ms,
+        )
+        response.headers["X-Harness-Fault"] = decision.rule_id  # seen only where drops cannot be done
+    return response
+
+
+def _action_response(action: Any) -> Response:
+    body = action.body if action.has_body else ""
+    if isinstance(body, str):
+        data = body.encode("utf-8")
+        content_type = action.content_type or "text/plain; charset=utf-8"
+    else:
+        data = json.dumps(body, separators=(",", ":")).encode("utf-8")
+        content_type = action.content_type or "application/json"
+    response = Response(data, action.status or 200)
+    response.headers["Content-Type"] = content_type
+    return response
+
+
+def _json_response(body: Mapping[str, Any], status: int) -> Response:
+    return Response(json.dumps(body, separators=(",", ":")), status, content_type="application/json")

@@ -1,0 +1,186 @@
+"""The `/_harness` control blueprint shared by every fake (DESIGN.md §4 control API).
+
+| route | does |
+|---|---|
+| GET /_harness/health | `{"status": "ok", "service": name}` |
+| POST /_harness/reset | clears recorded data, journal, fault rules; clock back to real time; keeps config. Optional `{"seed": N}` |
+| GET /_harness/requests?limit=N | `{"count": n, "total": t, "requests": [...]}` newest last, masked; DELETE clears it |
+| GET/POST/DELETE /_harness/faults, DELETE /_harness/faults/<id> | list / install (one rule or a list) / clear |
+| GET/POST /_harness/clock | read; `{"now": epoch}` sets, `{"advance_s": N}` advances, `{"mode": "real"}` resumes |
+| GET/PUT /_harness/config | `{"config": {dotted key: value}}`; PUT takes dotted keys or nested objects |
+| GET /_harness/config/schema | every key with default, type and choices |
+
+A fake adds its own control routes on its own blueprint (url_prefix `/_harness`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from fakes.core.clock import ClockError
+from fakes.core.config import ConfigError
+from fakes.core.errors import ControlError
+from fakes.core.faults import FaultRuleError
+
+CONTROL_PREFIX = "/_harness"
+
+
+def _state():
+    from fakes.core.app import STATE_EXTENSION  # avoid an import cycle at module load
+
+    return current_app.extensions[STATE_EXTENSION]
+
+
+def json_body(*, required: bool = True, default: Any = None) -> Any:
+    """The request's JSON body, or a ControlError (400) saying what is wrong with it."""
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        if required:
+            raise ControlError("a JSON body is required")
+        return default
+    try:
+        return json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ControlError(f"the body is not valid JSON: {exc}") from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def ok(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body, separators=(",", ":")), status, content_type="application/json")
+
+
+def control_blueprint() -> Blueprint:
+    bp = Blueprint("harness_control", __name__, url_prefix=CONTROL_PREFIX)
+
+    @bp.get("/health")
+    def health() -> Response:
+        return ok({"status": "ok", "service": _state().service})
+
+    @bp.post("/reset")
+    def reset() -> Response:
+        body = json_body(required=False, default={})
+        if not isinstance(body, dict):
+            raise ControlError("the reset body must be a JSON object, e.g. {\"seed\": 42}")
+        unknown = sorted(set(body) - {"seed"})
+        if unknown:
+            raise ControlError(f"unknown field(s) {', '.join(unknown)}; only seed is accepted")
+        seed = body.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, str))):
+            raise ControlError("seed must be an integer or a string")
+        state = _state()
+        state.reset(seed=seed)
+        return ok({"status": "ok", "service": state.service, "seed": state.seed})
+
+    @bp.get("/requests")
+    def requests_journal() -> Response:
+        state = _state()
+        limit_raw = request.args.get("limit")
+        limit = None
+        if limit_raw is not None:
+            if not limit_raw.isdigit():
+                raise ControlError("limit must be a non-negative integer")
+            limit = int(limit_raw)
+        entries = state.journal.entries(limit)
+        return ok({"count": len(entries), "total": state.journal.total_recorded, "requests": entries})
+
+    @bp.delete("/requests")
+    def clear_requests() -> Response:
+        _state().journal.clear()
+        return ok({"status": "ok"})
+
+    @bp.get("/faults")
+    def list_faults() -> Response:
+        return ok({"faults": _state().faults.rules()})
+
+    @bp.post("/faults")
+    def install_faults() -> Response:
+        state = _state()
+        try:
+            rules = state.faults.install(json_body())
+        except FaultRuleError as exc:
+            raise ControlError(str(exc)) from None
+        return ok({"faults": [r.to_json() for r in rules]}, 201)
+
+    @bp.delete("/faults")
+    def clear_faults() -> Response:
+        return ok({"status": "ok", "cleared": _state().faults.clear()})
+
+    @bp.delete("/faults/<rule_id>")
+    def remove_fault(rule_id: str) -> Response:
+        if not _state().faults.remove(rule_id):
+            raise ControlError(f"no fault rule with id {rule_id!r}", 404)
+        return ok({"status": "ok", "removed": rule_id})
+
+    @bp.get("/clock")
+    def get_clock() -> Response:
+        return ok(_state().clock.snapshot())
+
+    @bp.post("/clock")
+    def move_clock() -> Response:
+        body = json_body()
+        if not isinstance(body, dict):
+            raise ControlError('the clock body must be a JSON object: {"now": epoch}, {"advance_s": N} or {"mode": "real"}')
+        unknown = sorted(set(body) - {"now", "advance_s", "mode"})
+        if unknown:
+            raise ControlError(f"unknown field(s) {', '.join(unknown)}; use now, advance_s or mode")
+        given = [k for k in ("now", "advance_s", "mode") if k in body]
+        if len(given) != 1:
+            raise ControlError('give exactly one of "now", "advance_s" or "mode"')
+        clock = _state().clock
+        try:
+            if "now" in body:
+                clock.set(_epoch(body["now"]))
+            elif "advance_s" in body:
+                clock.advance(body["advance_s"])
+            elif body["mode"] == "real":
+                clock.resume_real_time()
+            elif body["mode"] == "frozen":
+                clock.set(clock.now())
+            else:
+                raise ControlError('mode must be "real" or "frozen"')
+        except ClockError as exc:
+            raise ControlError(str(exc)) from None
+        return ok(clock.snapshot())
+
+    @bp.get("/config")
+    def get_config() -> Response:
+        return ok({"config": _state().config.as_dict()})
+
+    @bp.put("/config")
+    def put_config() -> Response:
+        state = _state()
+        try:
+            changed = state.update_config(json_body())
+        except ConfigError as exc:
+            raise ControlError(str(exc)) from None
+        return ok({"config": state.config.as_dict(), "changed": changed})
+
+    @bp.get("/config/schema")
+    def config_schema() -> Response:
+        return ok({"settings": _state().config.describe()})
+
+    return bp
+
+
+def _epoch(value: Any) -> float:
+    """`now` as epoch seconds; an ISO-8601 string is accepted too."""
+    if isinstance(value, str):
+        from datetime import datetime, timezone
+
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ControlError("now must be epoch seconds or an ISO-8601 time") from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        return parsed.timestamp()
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ControlError("now must be epoch seconds (a number) or an ISO-8601 time")
+    return float(value)

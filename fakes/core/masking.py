@@ -1,0 +1,98 @@
+"""Secret masking for the request journal (DESIGN.md §6: secrets never leak into journals).
+
+Each fake configures one `SecretMasker` with
+- the header names whose values are credentials (`Authorization` keeps its scheme: `Basic ***`),
+- the field names whose values are secrets wherever they appear (JSON keys, query / form parameters),
+- a provider of the secret *values* it currently knows (tokens, API secrets, keys), masked anywhere in text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+MASK = "***"
+
+DEFAULT_SECRET_HEADERS = ("authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key")
+
+
+class SecretMasker:
+    def __init__(
+        self,
+        *,
+        secret_values: Callable[[], Iterable[str]] | None = None,
+        secret_fields: Iterable[str] = (),
+        secret_headers: Iterable[str] = DEFAULT_SECRET_HEADERS,
+    ) -> None:
+        self._secret_values = secret_values or (lambda: ())
+        self.secret_fields = frozenset(f.lower() for f in secret_fields)
+        self.secret_headers = frozenset(h.lower() for h in secret_headers)
+        self._field_patterns = self._compile_field_patterns(self.secret_fields)
+
+    @staticmethod
+    def _compile_field_patterns(fields: frozenset[str]) -> list[re.Pattern[str]]:
+        if not fields:
+            return []
+        names = "|".join(re.escape(f) for f in sorted(fields, key=len, reverse=True))
+        return [
+            # "field": "value"  (JSON text, any spacing)
+            re.compile(r'("(?:' + names + r')"\s*:\s*")((?:[^"\\]|\\.)*)(")', re.IGNORECASE),
+            # field=value  (query strings, form bodies)
+            re.compile(r"((?:^|[?&;])(?:" + names + r")=)([^&;#\s]*)()", re.IGNORECASE),
+        ]
+
+    def _values(self) -> list[str]:
+        values = {v for v in self._secret_values() if isinstance(v, str) and v}
+        variants: set[str] = set()
+        for v in values:
+            variants.update({v, quote(v, safe=""), quote_plus(v)})
+        # Longest first, so a secret that contains another is masked whole.
+        return sorted(variants, key=len, reverse=True)
+
+    # -- the four shapes a journal entry holds -----------------------------------------------------
+    def mask_text(self, text: str | None) -> str | None:
+        if not text:
+            return text
+        for pattern in self._field_patterns:
+            text = pattern.sub(lambda m: m.group(1) + (MASK if m.group(2) else "") + m.group(3), text)
+        for value in self._values():
+            if value in text:
+                text = text.replace(value, MASK)
+        return text
+
+    def mask_header(self, name: str, value: str) -> str:
+        if name.lower() in self.secret_headers:
+            scheme, sep, _credential = value.strip().partition(" ")
+            if sep and name.lower() in ("authorization", "proxy-authorization"):
+                return f"{scheme} {MASK}"
+            return MASK
+        return self.mask_text(value) or value
+
+    def mask_headers(self, headers: Iterable[tuple[str, str]] | Mapping[str, str]) -> dict[str, str]:
+        items = headers.items() if isinstance(headers, Mapping) else headers
+        out: dict[str, str] = {}
+        for name, value in items:
+            masked = self.mask_header(name, value)
+            out[name] = f"{out[name]}, {masked}" if name in out else masked
+        return out
+
+    def mask_value(self, value: Any, _key: str | None = None) -> Any:
+        """Mask a decoded payload (dicts, lists, strings) recursively; the input is not modified."""
+        if _key is not None and _key.lower() in self.secret_fields and value not in (None, "", [], {}):
+            return MASK
+        if isinstance(value, str):
+            return self.mask_text(value)
+        if isinstance(value, Mapping):
+            return {k: self.mask_value(v, str(k)) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self.mask_value(v) for v in value]
+        return value
+
+    def mask_query(self, pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for key, value in pairs:
+            masked = MASK if key.lower() in self.secret_fields and value else (self.mask_text(value) or value)
+            out.setdefault(key, []).append(masked)
+        return out

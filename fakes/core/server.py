@@ -1,0 +1,270 @@
+"""Server mode (DESIGN.md §4): a fake's app on a loopback port, served by waitress in a background thread.
+
+    with FakeServer(app, port=0) as server:       # port 0: a free port
+        requests.get(server.base_url + "/_harness/health")
+
+waitress gives HTTP/1.1 keep-alive, answers pipelined requests in order, honours `Connection: close`, and
+reads each request body completely before the app sees it (so every answer, faults included, follows a
+fully read body; mixpanel-ingestion.md §2.3). The app adds Content-Length to every answer.
+
+Connection faults are carried out on the real socket: a small subclass of waitress's task notices the
+`TransportFault` the app left in the environ and drops the connection before the answer (FIN, or RST through
+SO_LINGER 0), after part of the body (mid-response), after a hang, or trickles the body (slow_body).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from waitress import wasyncore
+from waitress.channel import HTTPChannel
+from waitress.server import TcpWSGIServer
+from waitress.task import ThreadedTaskDispatcher, WSGITask
+
+from fakes.core import transport
+
+log = logging.getLogger("fakes.core.server")
+
+DEFAULT_THREADS = 8
+DEFAULT_CONNECTION_LIMIT = 1000  # mixpanel-import opens up to 100 sockets per run
+
+
+class PortInUseError(OSError):
+    """The requested port is taken; the message is one clear line."""
+
+
+class _DropConnection(Exception):
+    def __init__(self, mode: str) -> None:
+        super().__init__(mode)
+        self.mode = mode
+
+
+class _HarnessTask(WSGITask):
+    """Adds the cancel event to the environ and turns `_DropConnection` into a real dropped connection."""
+
+    def get_environment(self) -> dict[str, Any]:
+        environ = super().get_environment()
+        server = self.channel.server
+        environ[transport.MODE_KEY] = "server"
+        environ[transport.CANCEL_KEY] = getattr(server, "harness_cancel", None)
+        environ["harness.flush"] = self._flush_now
+        return environ
+
+    def _flush_now(self) -> None:
+        channel = self.channel
+        with channel.outbuf_lock:
+            channel._flush_some(do_close=False)
+
+    def service(self) -> None:
+        try:
+            super().service()
+        except _DropConnection as drop:
+            # Nothing more goes out on this connection; pipelined requests behind it are dropped with it.
+            self.close_on_finish = True
+            if drop.mode == "rst":
+                try:
+                    self.channel.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                except OSError:
+                    pass
+            if not self.wrote_header:
+                self.wrote_header = True  # keep waitress from writing a 500 of its own
+
+
+class _HarnessChannel(HTTPChannel):
+    task_class = _HarnessTask
+
+
+class _HarnessWSGIServer(TcpWSGIServer):
+    channel_class = _HarnessChannel
+
+
+class TransportFaultMiddleware:
+    """Carries out a `TransportFault` left by the app. Only meaningful under `_HarnessWSGIServer`."""
+
+    def __init__(self, app: Callable) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable:
+            captured["status"], captured["headers"] = status, headers
+            return lambda data: None
+
+        app_iter = self.app(environ, capture)
+        fault = transport.transport_fault(environ)
+        if fault is None:
+            start_response(captured["status"], captured["headers"])
+            return app_iter
+        try:
+            body = b"".join(app_iter)
+        finally:
+            close = getattr(app_iter, "close", None)
+            if close is not None:
+                close()
+        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "x-harness-fault"]
+        if fault.type == "hang":
+            transport.wait(environ, (fault.max_hang_ms or 0) / 1000)
+            raise _DropConnection("fin")
+        if fault.type == "drop_before_response":
+            raise _DropConnection(fault.mode)
+        if fault.type == "drop_mid_response":
+            start_response(captured["status"], headers)
+            return self._cut(body, fault.sent_bytes or 0, environ)
+        if fault.type == "slow_body":
+            start_response(captured["status"], headers)
+            return self._trickle(body, fault.bytes_per_s or 1, environ)
+        start_response(captured["status"], headers)  # pragma: no cover - unknown type: answer normally
+        return [body]
+
+    @staticmethod
+    def _cut(body: bytes, sent: int, environ: dict[str, Any]) -> Iterable[bytes]:
+        if sent:
+            yield body[:sent]
+            flush = environ.get("harness.flush")
+            if flush is not None:
+                flush()
+        raise _DropConnection("fin")
+
+    @staticmethod
+    def _trickle(body: bytes, bytes_per_s: int, environ: dict[str, Any]) -> Iterable[bytes]:
+        # About ten writes per second, each flushed at once so the client sees the trickle.
+        step = max(1, bytes_per_s // 10)
+        flush = environ.get("harness.flush")
+        for start in range(0, len(body), step):
+            yield body[start:start + step]
+            if flush is not None:
+                flush()
+            if start + step < len(body) and transport.wait(environ, step / bytes_per_s):
+                raise _DropConnection("fin")  # server stopping
+
+
+class FakeServer:
+    """One app on one loopback port. `start()` returns once the port is bound; `stop()` joins cleanly."""
+
+    def __init__(
+        self,
+        app: Callable,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        threads: int = DEFAULT_THREADS,
+        connection_limit: int = DEFAULT_CONNECTION_LIMIT,
+        name: str = "fake",
+    ) -> None:
+        self.app = app
+        self.host = host
+        self.requested_port = port
+        self.threads = threads
+        self.connection_limit = connection_limit
+        self.name = name
+        self._server: _HarnessWSGIServer | None = None
+        self._map: dict = {}
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._cancel = threading.Event()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("server not started")
+        return int(self._server.effective_port)
+
+    @property
+    def base_url(self) -> str:
+        host = self.host if ":" not in self.host else f"[{self.host}]"
+        return f"http://{host}:{self.port}"
+
+    def url(self, path: str = "/") -> str:
+        return self.base_url + (path if path.startswith("/") else "/" + path)
+
+    def start(self) -> FakeServer:
+        if self._server is not None:
+            return self
+        self._stopping.clear()
+        self._cancel.clear()
+        self._map = {}
+        dispatcher = ThreadedTaskDispatcher()
+        dispatcher.set_thread_count(self.threads)
+        try:
+            server = _HarnessWSGIServer(
+                TransportFaultMiddleware(self.app),
+                map=self._map,
+                dispatcher=dispatcher,
+                **_adjustments(self.host, self.requested_port, self.threads, self.connection_limit),
+            )
+        except OSError as exc:
+            dispatcher.shutdown(timeout=1)
+            for obj in list(self._map.values()):
+                try:
+                    obj.close()
+                except OSError:
+                    pass
+            if exc.errno in (98, 48, 10048):  # EADDRINUSE on Linux, macOS, Windows
+                raise PortInUseError(f"{self.name}: port {self.requested_port} on {self.host} is already in use") from None
+            raise PortInUseError(f"{self.name}: cannot listen on {self.host}:{self.requested_port}: {exc.strerror or exc}") from None
+        server.harness_cancel = self._cancel
+        self._server = server
+        self._thread = threading.Thread(target=self._loop, name=f"harness-{self.name}-server", daemon=True)
+        self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        assert self._server is not None
+        while not self._stopping.is_set():
+            try:
+                wasyncore.loop(timeout=0.2, map=self._map, use_poll=True, count=1)
+            except Exception:  # pragma: no cover - keep serving; waitress logs its own errors
+                log.exception("%s server loop error", self.name)
+                time.sleep(0.01)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        server = self._server
+        if server is None:
+            return
+        self._cancel.set()  # wake hangs, latencies and trickles
+        self._stopping.set()
+        try:
+            server.pull_trigger()
+        except OSError:
+            pass
+        if self._thread is not None:
+            self._thread.join(timeout)
+        server.task_dispatcher.shutdown(cancel_pending=True, timeout=timeout)
+        for obj in list(self._map.values()):
+            try:
+                obj.close()
+            except OSError:
+                pass
+        self._map.clear()
+        self._server = None
+        self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    def __enter__(self) -> FakeServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _adjustments(host: str, port: int, threads: int, connection_limit: int) -> dict[str, Any]:
+    return {
+        "host": host,
+        "port": port,
+        "threads": threads,
+        "connection_limit": connection_limit,
+        "ident": "",  # no "Server: waitress" header: the real services do not send it
+        "clear_untrusted_proxy_headers": False,
+        "channel_timeout": 120,
+        "log_socket_errors": False,
+    }

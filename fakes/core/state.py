@@ -1,0 +1,150 @@
+"""The base of every fake's state: lock, clock, journal, fault rules, configuration and seed.
+
+A fake subclasses `FakeState`, declares its settings, fault match fields, fault stages and secret fields as
+class attributes, keeps its model objects as attributes, and overrides the hooks it needs:
+`reset_data()`, `secret_values()`, `rate_limit_fault_response()`, `snapshot_data()` / `restore_data()`.
+All model access from request handlers happens under `state.lock` (an RLock): the fakes run under a
+threaded server.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, ClassVar
+
+from fakes.core.clock import SimulatedClock
+from fakes.core.config import FakeConfig, Setting
+from fakes.core.faults import FaultSet
+from fakes.core.journal import RequestJournal
+from fakes.core.masking import DEFAULT_SECRET_HEADERS, SecretMasker
+
+CORE_SETTINGS: tuple[Setting, ...] = (
+    Setting("journal.capacity", 1000, int, minimum=1, maximum=1_000_000,
+            doc="entries kept by GET /_harness/requests; the oldest fall out"),
+    Setting("journal.max_body_chars", 65536, int, minimum=0,
+            doc="request and response bodies longer than this are truncated in the journal"),
+    Setting("faults.max_delay_ms", 120_000, int, minimum=0, maximum=3_600_000,
+            doc="largest delay_ms a fault rule may ask for"),
+    Setting("faults.max_hang_ms", 30_000, int, minimum=0, maximum=3_600_000,
+            doc="cap of a hang fault; the connection is closed after it"),
+)
+"""Settings every fake has, beside its own."""
+
+SNAPSHOT_FORMAT = 1
+
+
+class FakeState:
+    service: ClassVar[str] = "fake"
+    settings: ClassVar[Sequence[Setting]] = ()
+    fault_match_fields: ClassVar[Iterable[str]] = ()
+    fault_stages: ClassVar[Sequence[str]] = ("default",)
+    secret_fields: ClassVar[Iterable[str]] = ()
+    secret_headers: ClassVar[Iterable[str]] = DEFAULT_SECRET_HEADERS
+
+    def __init__(
+        self,
+        config: Mapping[str, Any] | None = None,
+        *,
+        clock: SimulatedClock | None = None,
+        seed: int | str = 0,
+    ) -> None:
+        self.lock = threading.RLock()
+        self.clock = clock if clock is not None else SimulatedClock()
+        self.config = FakeConfig([*CORE_SETTINGS, *self.settings], config)
+        self.seed = seed
+        self.masker = SecretMasker(
+            secret_values=self.secret_values,
+            secret_fields=self.secret_fields,
+            secret_headers=self.secret_headers,
+        )
+        self.journal = RequestJournal(self.config["journal.capacity"])
+        self.faults = FaultSet(
+            match_fields=self.fault_match_fields,
+            stages=self.fault_stages,
+            seed=seed,
+            max_delay_ms=self.config["faults.max_delay_ms"],
+            max_hang_ms=self.config["faults.max_hang_ms"],
+        )
+
+    # -- hooks for subclasses ------------------------------------------------------------------------
+    def reset_data(self) -> None:
+        """Drop everything recorded (events, profiles, cohorts, counters). Called under `self.lock`."""
+
+    def secret_values(self) -> Iterable[str]:
+        """Secret values known right now (tokens, API secrets, keys); masked wherever they appear."""
+        return ()
+
+    def rate_limit_fault_response(self) -> tuple[int, Mapping[str, str], bytes | str]:
+        """(status, headers, body) of the fake's own 429, used by the `rate_limit` fault action."""
+        return 429, {"Content-Type": "application/json"}, '{"error":"rate limited"}'
+
+    def on_config_changed(self, changed: Sequence[str]) -> None:
+        """Called (under `self.lock`) after `update_config` changed the given keys."""
+
+    def snapshot_data(self) -> Any:
+        """JSON-able model data for `harness serve --state-dir`; None means the fake does not persist data."""
+        return None
+
+    def restore_data(self, data: Any) -> None:
+        """Load what `snapshot_data` returned (called on a freshly reset state)."""
+        raise NotImplementedError(f"{self.service}: restoring saved data is not supported")
+
+    # -- operations ----------------------------------------------------------------------------------
+    def reset(self, *, seed: int | str | None = None) -> None:
+        """Clear recorded data, the journal and fault rules, and put the clock back in real time.
+
+        Configuration is kept. A new `seed` replaces the run seed (fault probabilities restart from it).
+        """
+        with self.lock:
+            if seed is not None:
+                self.seed = seed
+            self.journal.clear()
+            self.faults.clear()
+            self.faults.reseed(self.seed)
+            self.clock.reset()
+            self.reset_data()
+
+    def update_config(self, values: Mapping[str, Any]) -> list[str]:
+        """Validate and apply configuration (dotted keys or nested objects); returns the changed keys."""
+        with self.lock:
+            changed = self.config.update(values)
+            if "journal.capacity" in changed:
+                self.journal.resize(self.config["journal.capacity"])
+            self.faults.max_delay_ms = self.config["faults.max_delay_ms"]
+            self.faults.max_hang_ms = self.config["faults.max_hang_ms"]
+            if changed:
+                self.on_config_changed(changed)
+            return changed
+
+    @property
+    def supports_snapshot(self) -> bool:
+        return type(self).snapshot_data is not FakeState.snapshot_data
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything `harness serve --state-dir` saves: configuration, seed and (if supported) data."""
+        with self.lock:
+            data = self.snapshot_data()
+            snap = {
+                "format": SNAPSHOT_FORMAT,
+                "service": self.service,
+                "seed": self.seed,
+                "config": self.config.as_dict(),
+                "data": data,
+            }
+        json.dumps(snap)  # fail here, not half-way through writing a file
+        return snap
+
+    def restore(self, snap: Mapping[str, Any]) -> None:
+        if not isinstance(snap, Mapping) or snap.get("format") != SNAPSHOT_FORMAT:
+            raise ValueError("not a harness state snapshot (unknown format)")
+        if snap.get("service") != self.service:
+            raise ValueError(f"snapshot is for {snap.get('service')!r}, not {self.service!r}")
+        with self.lock:
+            saved = snap.get("config") or {}
+            # Keys a newer version dropped are skipped rather than failing the whole restore.
+            self.update_config({k: v for k, v in saved.items() if k in self.config})
+            self.reset(seed=snap.get("seed", self.seed))
+            if snap.get("data") is not None:
+                self.restore_data(snap["data"])
