@@ -1,0 +1,155 @@
+"""`harness serve`: run every fake on loopback until SIGINT/SIGTERM (DESIGN.md §5).
+
+Prints one line per fake, `<name>: <base URL>`, in registry order (mixpanel, then braze), flushed at once so
+a script can read them. Port 0 picks a free port. Both fakes share one simulated clock. With `--state-dir`,
+each fake's state (configuration, seed and, where the fake supports it, its data) is restored from
+`DIR/<name>.json` at start and saved there at shutdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from harness.cli.errors import CliError
+from harness.cli.terminal import progress_enabled
+
+DEFAULT_PORTS = {"mixpanel": 8081, "braze": 8082}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from fakes.registry import FakeUnavailableError, fake_names
+
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the fake Mixpanel and Braze servers on loopback until interrupted",
+        description="Run the fakes on loopback HTTP until SIGINT/SIGTERM. Prints '<name>: <base URL>' per fake.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1, loopback only)")
+    try:
+        names = fake_names()
+    except FakeUnavailableError:  # a broken HARNESS_FAKE_MODULES is reported when the command runs
+        names = list(DEFAULT_PORTS)
+    for name in names:
+        parser.add_argument(
+            f"--{name}-port", type=_port, default=DEFAULT_PORTS.get(name, 0), metavar="PORT",
+            help=f"port of the fake {name} (default {DEFAULT_PORTS.get(name, 0)}; 0 picks a free port)",
+        )
+    parser.add_argument("--fakes", default=None, metavar="NAME[,NAME]",
+                        help=f"run only these fakes (default: all: {', '.join(names)})")
+    parser.add_argument("--seed", type=int, default=0, help="run seed (fault probabilities); default 0")
+    parser.add_argument("--threads", type=int, default=8, help="worker threads per fake (default 8)")
+    parser.add_argument("--state-dir", type=Path, default=None, metavar="DIR",
+                        help="restore state from DIR/<name>.json at start and save it there at shutdown")
+    parser.set_defaults(func=handler)
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be between 0 and 65535, got {value}")
+    return value
+
+
+def handler(args: argparse.Namespace) -> int:
+    from fakes.core import FakeServer, PortInUseError, SimulatedClock
+    from fakes.registry import FakeUnavailableError, fake_names, load_fake
+
+    try:
+        all_names = fake_names()
+    except FakeUnavailableError as exc:
+        raise CliError(str(exc)) from None
+    names = all_names if args.fakes is None else [n.strip() for n in args.fakes.split(",") if n.strip()]
+    unknown = [n for n in names if n not in all_names]
+    if unknown or not names:
+        raise CliError(f"--fakes: unknown fake(s) {', '.join(unknown) or '(none given)'}; known: {', '.join(all_names)}")
+    if args.threads < 1:
+        raise CliError("--threads must be >= 1")
+    state_dir: Path | None = args.state_dir
+    if state_dir is not None:
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CliError(f"--state-dir {state_dir}: {exc.strerror or exc}") from None
+
+    clock = SimulatedClock()
+    fakes: list[tuple[str, Any, Any]] = []
+    for name in names:
+        try:
+            descriptor = load_fake(name)
+        except FakeUnavailableError as exc:
+            raise CliError(str(exc)) from None
+        state = descriptor.new_state(None, clock=clock, seed=args.seed)
+        if state_dir is not None:
+            _restore(name, state, state_dir / f"{name}.json")
+        fakes.append((name, state, descriptor.create_app(state=state)))
+
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    servers = []
+    try:
+        for name, state, app in fakes:
+            port = getattr(args, f"{name.replace('-', '_')}_port", 0)
+            server = FakeServer(app, host=args.host, port=port, threads=args.threads, name=name)
+            try:
+                server.start()
+            except PortInUseError as exc:
+                raise CliError(str(exc)) from None
+            servers.append(server)
+        for server in servers:
+            print(f"{server.name}: {server.base_url}", flush=True)
+        if progress_enabled(sys.stderr):
+            print("harness serve: running; press Ctrl-C to stop", file=sys.stderr, flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for server in servers:
+            server.stop()
+        for sig, handler_before in previous.items():
+            signal.signal(sig, handler_before)
+    if state_dir is not None:
+        for name, state, _app in fakes:
+            _save(name, state, state_dir / f"{name}.json")
+    return 0
+
+
+def _restore(name: str, state: Any, path: Path) -> None:
+    if not path.exists():
+        return
+    try:
+        snapshot = json.loads(path.read_text(encoding="utf-8"))
+        state.restore(snapshot)
+    except (OSError, ValueError, KeyError, TypeError, NotImplementedError) as exc:
+        raise CliError(f"cannot restore {name} state from {path}: {exc}") from None
+
+
+def _save(name: str, state: Any, path: Path) -> None:
+    try:
+        snapshot = state.snapshot()
+    except (TypeError, ValueError) as exc:
+        print(f"harness serve: {name}: state not saved (not JSON-serialisable: {exc})", file=sys.stderr)
+        return
+    if snapshot.get("data") is None:
+        print(f"harness serve: {name}: only configuration and seed saved (the fake does not persist its data yet)",
+              file=sys.stderr)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".json", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(snapshot, fh, indent=1, sort_keys=True)
+        os.replace(tmp, path)  # atomic: a crash never leaves half a file
+    except OSError as exc:
+        print(f"harness serve: {name}: state not saved to {path}: {exc}", file=sys.stderr)
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass

@@ -1,0 +1,178 @@
+"""`harness serve` as a subprocess (DESIGN.md §5): URLs printed, health on each fake, clean SIGTERM/SIGINT stop."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+STAND_IN_DIR = REPO / "tests" / "core"
+
+
+def _env(extra_modules: bool = True) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("HARNESS_DEBUG", None)
+    if extra_modules:
+        env["HARNESS_FAKE_MODULES"] = "standin=stand_in_fake"
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(STAND_IN_DIR), env.get("PYTHONPATH")]))
+    return env
+
+
+class Serve:
+    def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "harness", "serve", *args],
+            cwd=REPO, env=env or _env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+
+    def read_urls(self, count: int, timeout: float = 20) -> dict[str, str]:
+        urls: dict[str, str] = {}
+        deadline = time.monotonic() + timeout
+        while len(urls) < count:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or self.proc.poll() is not None:
+                self.proc.kill()
+                raise AssertionError(f"serve did not print {count} URLs: {urls}; stderr: {self.proc.stderr.read()}")
+            ready, _, _ = select.select([self.proc.stdout], [], [], remaining)
+            if ready:
+                line = self.proc.stdout.readline()
+                name, _, url = line.strip().partition(": ")
+                urls[name] = url
+        return urls
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> tuple[int, str]:
+        self.proc.send_signal(sig)
+        try:
+            _out, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise
+        return self.proc.returncode, err
+
+
+def _free_port_held() -> socket.socket:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1)
+    return sock
+
+
+def test_prints_urls_serves_health_and_stops_on_sigterm():
+    """DESIGN.md §5: port 0 picks a free port; each base URL on its own line; SIGTERM stops with exit 0."""
+    serve = Serve("--fakes", "standin", "--standin-port", "0")
+    urls = serve.read_urls(1)
+    assert urls["standin"].startswith("http://127.0.0.1:")
+    assert requests.get(urls["standin"] + "/_harness/health", timeout=5).json() == {"status": "ok", "service": "standin"}
+    code, err = serve.stop(signal.SIGTERM)
+    assert code == 0, err
+
+
+def test_sigint_stops_cleanly_too():
+    serve = Serve("--fakes", "standin", "--standin-port", "0")
+    serve.read_urls(1)
+    code, err = serve.stop(signal.SIGINT)
+    assert code == 0, err
+    assert "Traceback" not in err
+
+
+def test_both_fakes_serve_mixpanel_then_braze():
+    """DESIGN.md §5: `harness serve` runs both fakes; covers whichever of mixpanel/braze exist today."""
+    from fakes.registry import available_fakes
+
+    loaded, missing = available_fakes(["mixpanel", "braze"])
+    if not loaded:
+        pytest.skip(f"no fake importable yet: {missing}")
+    names = [d.name for d in loaded]
+    args = ["--fakes", ",".join(names)] + [a for n in names for a in (f"--{n}-port", "0")]
+    serve = Serve(*args, env=_env(extra_modules=False))
+    urls = serve.read_urls(len(names))
+    assert list(urls) == names  # registry order: mixpanel first, then braze
+    for name, url in urls.items():
+        assert requests.get(url + "/_harness/health", timeout=5).json() == {"status": "ok", "service": name}
+    # one simulated clock for both fakes
+    first = urls[names[0]]
+    requests.post(first + "/_harness/clock", json={"now": 1_700_000_000}, timeout=5)
+    for url in urls.values():
+        assert requests.get(url + "/_harness/clock", timeout=5).json()["now"] == 1_700_000_000
+    code, err = serve.stop()
+    assert code == 0, err
+    if missing:
+        pytest.skip(f"served {names}; not yet importable: {missing}")
+
+
+def test_port_in_use_is_one_clear_line_and_nonzero_exit():
+    held = _free_port_held()
+    try:
+        port = held.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-m", "harness", "serve", "--fakes", "standin", "--standin-port", str(port)],
+            cwd=REPO, env=_env(), capture_output=True, text=True, timeout=30,
+        )
+    finally:
+        held.close()
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert lines == [f"harness serve: error: standin: port {port} on 127.0.0.1 is already in use"]
+    assert proc.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--fakes", "nope"], "--fakes: unknown fake(s) nope"),
+        (["--standin-port", "70000"], "port must be between 0 and 65535"),
+        (["--fakes", "standin", "--threads", "0"], "--threads must be >= 1"),
+    ],
+)
+def test_bad_options_are_one_clear_line(args, message):
+    proc = subprocess.run([sys.executable, "-m", "harness", "serve", *args], cwd=REPO, env=_env(),
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode != 0 and message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_unavailable_fake_is_a_clear_error():
+    env = _env()
+    env["HARNESS_FAKE_MODULES"] = "standin=stand_in_fake,ghost=no_such_module_xyz"
+    proc = subprocess.run([sys.executable, "-m", "harness", "serve", "--fakes", "ghost"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode != 0
+    assert "fake 'ghost' is not available: cannot import no_such_module_xyz" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_state_dir_saves_at_shutdown_and_restores_at_start(tmp_path):
+    """DESIGN.md §5 --state-dir: state persisted at shutdown, restored at the next start."""
+    serve = Serve("--fakes", "standin", "--standin-port", "0", "--state-dir", str(tmp_path))
+    url = serve.read_urls(1)["standin"]
+    auth = {"Authorization": "Bearer standin-token"}
+    assert requests.post(url + "/ingest", json={"kept": 1}, headers=auth, timeout=5).status_code == 200
+    requests.put(url + "/_harness/config", json={"limits.max_items": 7}, timeout=5)
+    assert serve.stop()[0] == 0
+    saved = json.loads((tmp_path / "standin.json").read_text())
+    assert saved["data"] == {"items": [{"kept": 1}]} and saved["config"]["limits.max_items"] == 7
+
+    serve = Serve("--fakes", "standin", "--standin-port", "0", "--state-dir", str(tmp_path))
+    url = serve.read_urls(1)["standin"]
+    assert requests.get(url + "/_harness/items", timeout=5).json() == {"items": [{"kept": 1}]}
+    assert requests.get(url + "/_harness/config", timeout=5).json()["config"]["limits.max_items"] == 7
+    assert serve.stop()[0] == 0
+
+
+def test_corrupt_state_file_is_a_clear_error(tmp_path):
+    (tmp_path / "standin.json").write_text("{not json")
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness", "serve", "--fakes", "standin", "--standin-port", "0", "--state-dir", str(tmp_path)],
+        cwd=REPO, env=_env(), capture_output=True, text=True, timeout=30,
+    )
+    assert proc.returncode != 0
+    assert "cannot restore standin state from" in proc.stderr and "Traceback" not in proc.stderr
