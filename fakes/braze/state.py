@@ -15,7 +15,7 @@ from .model import CohortImportModel
 
 # Fault stages (§4.4 step 5; "before_auth" fires before step 2).
 STAGE_BEFORE_AUTH = "before_auth"
-STAGE_BEFORE_VALIDATION = "default"
+STAGE_BEFORE_VALIDATION = "after_auth"
 
 
 class BrazeState(FakeState):
