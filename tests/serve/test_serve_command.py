@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import select
+import queue
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -36,28 +37,30 @@ class Serve:
         )
 
     def read_urls(self, count: int, timeout: float = 20) -> dict[str, str]:
+        # A reader thread, because select() on a buffered text pipe misses lines already buffered.
+        lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(line) for line in iter(self.proc.stdout.readline, "")],
+                         daemon=True).start()
         urls: dict[str, str] = {}
         deadline = time.monotonic() + timeout
         while len(urls) < count:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or self.proc.poll() is not None:
+            try:
+                line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
                 self.proc.kill()
                 raise AssertionError(f"serve did not print {count} URLs: {urls}; stderr: {self.proc.stderr.read()}")
-            ready, _, _ = select.select([self.proc.stdout], [], [], remaining)
-            if ready:
-                line = self.proc.stdout.readline()
-                name, _, url = line.strip().partition(": ")
-                urls[name] = url
+            name, _, url = line.strip().partition(": ")
+            urls[name] = url
         return urls
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> tuple[int, str]:
         self.proc.send_signal(sig)
         try:
-            _out, err = self.proc.communicate(timeout=timeout)
+            self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             raise
-        return self.proc.returncode, err
+        return self.proc.returncode, self.proc.stderr.read()
 
 
 def _free_port_held() -> socket.socket:
