@@ -1,0 +1,176 @@
+"""`harness map`: Currents events -> Mixpanel events (NDJSON), by the reference mapping (DESIGN.md §5).
+
+Input files (or stdin when none or `-`) may be Custom HTTP JSON (one event, an array, `{"events": [...]}`),
+NDJSON, storage JSON or Avro; the format is detected per file. Mapped events go to stdout or `-o FILE`, one
+JSON object per line; the counts (mapped / not exported / dropped for lack of an external id / unknown / ...)
+go to stderr. Exit status: 0 when every record was read; 1 when some NDJSON lines were malformed (they are
+counted and reported, the rest is mapped); 2 for a missing, unreadable or unrecognisable file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from harness.catalog import PROFILES
+from harness.cli.errors import CliError
+from harness.cli.terminal import progress_enabled
+from harness.currents_io import CurrentsInputError, CurrentsReader
+from harness.mapping import DEFAULT_TOKEN, MappingConfig, MappingReport, map_currents_event
+from harness.mapping.result import REASON_INVALID_RECORD
+
+_PROGRESS_EVERY = 50_000
+_SETTABLE = {f.name: f for f in fields(MappingConfig) if f.init and f.name not in ("profile", "token", "float_tolerance")}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "map",
+        help="map Currents events (Custom HTTP JSON, NDJSON, storage JSON, Avro) to Mixpanel events (NDJSON)",
+        description="Map Braze Currents records to the Mixpanel events the reference mapping produces "
+                    "(currents-to-mixpanel.md). Counts go to stderr.",
+    )
+    parser.add_argument("files", nargs="*", metavar="FILE", help="input files; none or '-' reads stdin")
+    parser.add_argument("--profile", choices=PROFILES, default="current",
+                        help="mapping profile (default: current; legacy = the older Mixpanel page)")
+    parser.add_argument("--token", default=DEFAULT_TOKEN, help=f"Mixpanel project token (default {DEFAULT_TOKEN})")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the NDJSON here instead of stdout")
+    parser.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
+                        help="another mapping setting of spec §11, e.g. null_policy=emit_null (repeatable)")
+    parser.add_argument("--report-json", metavar="FILE", help="also write the counts as JSON to FILE")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print no counts")
+    parser.set_defaults(func=handler)
+
+
+def _coerce(name: str, text: str) -> Any:
+    kind = _SETTABLE[name].type
+    kind = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
+    if kind == "bool":
+        lowered = text.strip().lower()
+        if lowered in ("true", "1", "yes", "on"):
+            return True
+        if lowered in ("false", "0", "no", "off"):
+            return False
+        raise CliError(f"--set {name}: expected true or false, got {text!r}")
+    if kind == "int":
+        try:
+            return int(text)
+        except ValueError:
+            raise CliError(f"--set {name}: expected an integer, got {text!r}") from None
+    if kind == "float":
+        try:
+            return float(text)
+        except ValueError:
+            raise CliError(f"--set {name}: expected a number, got {text!r}") from None
+    return text
+
+
+def build_config(args: argparse.Namespace) -> MappingConfig:
+    values: dict[str, Any] = {"profile": args.profile, "token": args.token}
+    for item in args.settings:
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        if not sep:
+            raise CliError(f"--set expects KEY=VALUE, got {item!r}")
+        if name not in _SETTABLE:
+            raise CliError(f"--set: unknown setting {name!r} (known: {', '.join(sorted(_SETTABLE))})")
+        values[name] = _coerce(name, text)
+    try:
+        return MappingConfig(**values)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _open_output(path: str | None) -> BinaryIO:
+    if path is None or path == "-":
+        return sys.stdout.buffer
+    try:
+        return open(path, "wb")  # noqa: SIM115 - closed by the handler
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _readers(files: list[str]) -> list[CurrentsReader]:
+    """Read every input up front, so a missing file stops the run before anything is written."""
+    readers = []
+    for name in files or ["-"]:
+        try:
+            if name == "-":
+                readers.append(CurrentsReader.from_stream(sys.stdin.buffer, "<stdin>"))
+            else:
+                readers.append(CurrentsReader.from_path(name))
+        except CurrentsInputError as exc:
+            raise CliError(str(exc)) from None
+    return readers
+
+
+def _dump(event: dict[str, Any]) -> bytes:
+    try:
+        return orjson.dumps(event, option=orjson.OPT_APPEND_NEWLINE)
+    except (TypeError, orjson.JSONEncodeError):  # e.g. integers beyond 64 bits
+        return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+
+
+def map_readers(readers: list[CurrentsReader], config: MappingConfig, out: BinaryIO,
+                report: MappingReport, progress: Any = None) -> None:
+    """The whole pipeline: read, map, write. Raises CurrentsInputError for a file that breaks mid-way."""
+    write = out.write
+    add = report.add
+    dumps = orjson.dumps
+    option = orjson.OPT_APPEND_NEWLINE
+    for reader in readers:
+        for record, size in reader:
+            result = map_currents_event(record, config, size=size)
+            add(result)
+            event = result[0]
+            if event is not None:
+                try:
+                    write(dumps(event, option=option))
+                except (TypeError, orjson.JSONEncodeError):
+                    write(_dump(event))
+            if progress is not None and report.total % _PROGRESS_EVERY == 0:
+                progress(report.total)
+
+
+def handler(args: argparse.Namespace) -> int:
+    config = build_config(args)
+    readers = _readers(list(args.files))
+    report = MappingReport()
+    show_progress = not args.quiet and progress_enabled(sys.stderr)
+
+    def progress(total: int) -> None:
+        print(f"\rmapped {report.mapped:,} of {total:,} records", end="", file=sys.stderr, flush=True)
+
+    out = _open_output(args.output)
+    failure: str | None = None
+    try:
+        map_readers(readers, config, out, report, progress if show_progress else None)
+    except CurrentsInputError as exc:
+        failure = str(exc)
+    finally:
+        out.flush()
+        if out is not sys.stdout.buffer:
+            out.close()
+        if show_progress:
+            print(file=sys.stderr)
+
+    malformed = [(r.name, number, message) for r in readers for number, message in r.malformed]
+    if not args.quiet:
+        for line in report.summary_lines():
+            print(line, file=sys.stderr)
+        for name, number, message in malformed:
+            print(f"malformed record: {name} line {number}: {message}", file=sys.stderr)
+    if args.report_json:
+        try:
+            Path(args.report_json).write_text(json.dumps(report.as_dict(), indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise CliError(f"cannot write {args.report_json}: {exc.strerror or exc}") from None
+    if failure:
+        raise CliError(failure)
+    return 1 if report.reasons[REASON_INVALID_RECORD] else 0

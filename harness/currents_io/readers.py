@@ -1,0 +1,179 @@
+"""Read Currents records from files or streams in every shape Braze produces (currents-to-mixpanel.md §1).
+
+Formats, detected from the content (the file name only helps to name the type of storage records):
+
+* `avro`   - an Avro object container (magic `Obj\\x01`); the type id comes from the writer schema's name.
+* `json`   - one JSON document: a Custom HTTP event, an array of events, a Custom HTTP batch
+             `{"events": [...]}`, or a storage-JSON record (type from its `event_type` key or the file stem,
+             e.g. `users.behaviors.CustomEvent.json`).
+* `ndjson` - one JSON object per line, each of any of the shapes above.
+
+Every record comes out normalised (see `harness.currents_io.normalise`) together with its serialised size
+when the reader knows it (NDJSON line length), for the mapping's E12 oversize rule. A malformed NDJSON line
+is recorded in `CurrentsReader.malformed` and yielded as `None` (counted, never a crash); a file that is
+none of the formats raises `CurrentsInputError` with one clear line.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import fastavro
+import orjson
+
+from harness.catalog import load_catalog, type_id_from_avro_name
+from harness.currents_io.normalise import TYPE_KEY, is_custom_http_event, normalise_record
+
+AVRO_MAGIC = b"Obj\x01"
+FORMATS = ("avro", "json", "ndjson")
+_MAX_REPORTED_LINES = 5
+
+
+class CurrentsInputError(ValueError):
+    """An input that cannot be read at all (missing, unreadable, not a Currents format); one clear line."""
+
+
+def detect_format(head: bytes, whole: bytes | None = None) -> str:
+    """`avro` by magic bytes; `json` if the whole text is one JSON document; else `ndjson`."""
+    if head.startswith(AVRO_MAGIC):
+        return "avro"
+    if whole is not None:
+        try:
+            orjson.loads(whole)
+            return "json"
+        except orjson.JSONDecodeError:
+            return "ndjson"
+    return "ndjson"
+
+
+def _stem_type(name: str | None) -> str | None:
+    """`.../users.behaviors.CustomEvent.json` -> the type id, when the stem is a catalog type."""
+    if not name:
+        return None
+    stem = Path(name).name
+    for suffix in (".ndjson", ".jsonl", ".json", ".avro"):
+        if stem.endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    return stem if stem in load_catalog() else None
+
+
+class CurrentsReader:
+    """Iterate `(record, size)` pairs from one source. `record` is a normalised flat record, or None for a
+    malformed NDJSON line (then listed in `.malformed` as `(line number, message)`)."""
+
+    def __init__(self, data: bytes, name: str = "<stdin>") -> None:
+        self.name = name
+        self.data = data
+        self.type_hint = _stem_type(name)
+        self.format = detect_format(data[:4], None if data[:4] == AVRO_MAGIC else data)
+        self.malformed: list[tuple[int, str]] = []
+        self.malformed_count = 0
+        if self.format == "ndjson":
+            self._check_first_line()
+
+    def _check_first_line(self) -> None:
+        """Whole-file errors are found before any record is produced: the first non-blank line of NDJSON
+        must be JSON, otherwise the input is none of the formats."""
+        for number, line in enumerate(self.data.splitlines(), start=1):
+            if line.strip():
+                try:
+                    orjson.loads(line)
+                except orjson.JSONDecodeError as exc:
+                    raise CurrentsInputError(f"{self.name}: not JSON, NDJSON or Avro (line {number}: {exc})") from None
+                return
+
+    @classmethod
+    def from_path(cls, path: str | os.PathLike[str]) -> CurrentsReader:
+        path = Path(path)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise CurrentsInputError(f"{path}: no such file") from None
+        except IsADirectoryError:
+            raise CurrentsInputError(f"{path}: is a directory") from None
+        except OSError as exc:
+            raise CurrentsInputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        return cls(data, str(path))
+
+    @classmethod
+    def from_stream(cls, stream: BinaryIO, name: str = "<stdin>") -> CurrentsReader:
+        return cls(stream.read(), name)
+
+    def __iter__(self) -> Iterator[tuple[Any, int | None]]:
+        if self.format == "avro":
+            return self._avro()
+        if self.format == "json":
+            return self._document()
+        return self._ndjson()
+
+    # --- formats -----------------------------------------------------------------------------------------
+
+    def _avro(self) -> Iterator[tuple[Any, int | None]]:
+        try:
+            reader = fastavro.reader(io.BytesIO(self.data))
+            full_name = reader.writer_schema.get("name", "") if isinstance(reader.writer_schema, dict) else ""
+        except Exception as exc:  # fastavro raises many types for a broken header
+            raise CurrentsInputError(f"{self.name}: not a readable Avro file ({exc})") from None
+        type_id = type_id_from_avro_name(full_name) if full_name else self.type_hint
+        count = 0
+        try:
+            for record in reader:
+                count += 1
+                if type(record) is dict:
+                    record[TYPE_KEY] = type_id
+                yield record, None
+        except Exception as exc:
+            raise CurrentsInputError(f"{self.name}: corrupt Avro data after {count} record(s) ({exc})") from None
+
+    def _items_of(self, document: Any) -> list[Any]:
+        if type(document) is list:
+            return document
+        if type(document) is dict:
+            events = document.get("events")
+            if type(events) is list and not is_custom_http_event(document) and TYPE_KEY not in document:
+                return events
+            return [document]
+        raise CurrentsInputError(
+            f"{self.name}: expected a JSON object, an array of events or {{\"events\": [...]}}, "
+            f"got a JSON {type(document).__name__}"
+        )
+
+    def _document(self) -> Iterator[tuple[Any, int | None]]:
+        document = orjson.loads(self.data)
+        hint = self.type_hint
+        for item in self._items_of(document):
+            yield normalise_record(item, hint), None
+
+    def _ndjson(self) -> Iterator[tuple[Any, int | None]]:
+        hint = self.type_hint
+        loads = orjson.loads
+        normalise = normalise_record
+        for number, line in enumerate(self.data.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                item = loads(line)
+            except orjson.JSONDecodeError as exc:
+                self._bad_line(number, str(exc))
+                yield None, None
+                continue
+            if type(item) is not dict:
+                self._bad_line(number, f"expected a JSON object, got {type(item).__name__}")
+                yield None, None
+                continue
+            yield normalise(item, hint), len(line)
+
+    def _bad_line(self, number: int, message: str) -> None:
+        self.malformed_count += 1
+        if len(self.malformed) < _MAX_REPORTED_LINES:
+            self.malformed.append((number, message))
+
+
+def read_records(path: str | os.PathLike[str]) -> list[Any]:
+    """All normalised records of one file (convenience for tests and small inputs)."""
+    return [record for record, _size in CurrentsReader.from_path(path)]

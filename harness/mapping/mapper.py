@@ -1,0 +1,46 @@
+"""The reference mapping: one Currents record -> one Mixpanel event, or the reason there is none.
+
+Pure: no I/O, no clock, no randomness; the same record and config always give the same result.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.currents_io.normalise import TYPE_KEY, normalise_custom_http
+from harness.mapping.config import DEFAULT_CONFIG, MappingConfig
+from harness.mapping.plan import plan_for, record_size
+from harness.mapping.result import NO_WARNINGS, REASON_INVALID_RECORD, REASON_UNKNOWN_TYPE, MappingResult
+
+__all__ = ["map_currents_event", "record_size"]
+
+
+def map_currents_event(
+    record: Any,
+    config: MappingConfig = DEFAULT_CONFIG,
+    *,
+    type_id: str | None = None,
+    size: int | None = None,
+) -> MappingResult:
+    """Map one Currents record (currents-to-mixpanel.md §2-§7) under `config` (§11).
+
+    `record` is either a normalised flat record (Braze fields at the top level plus `event_type`; see
+    `harness.currents_io.normalise`) or a Custom HTTP event (recognised by its `user` object). `type_id`
+    supplies/overrides the type; `size` is the record's serialised size in bytes when the caller knows it
+    (otherwise it is measured by serialising the record) for the E12 oversize rule.
+    Never raises for bad input: the result says `invalid_record`, `unknown_type`, ... instead.
+    """
+    if type(record) is not dict:
+        return MappingResult(None, REASON_INVALID_RECORD, None, NO_WARNINGS)
+    if type(record.get("user")) is dict:
+        record = normalise_custom_http(record)
+    if type_id is None:
+        type_id = record.get(TYPE_KEY)
+    if type(type_id) is not str:
+        return MappingResult(None, REASON_INVALID_RECORD, None, NO_WARNINGS)
+    plan = config._plans.get(type_id)
+    if plan is None:
+        plan = plan_for(type_id, config)
+        if plan is None:
+            return MappingResult(None, REASON_UNKNOWN_TYPE, type_id, NO_WARNINGS)
+    return plan.run(record, size)

@@ -1,0 +1,283 @@
+"""A compiled mapping plan: everything about one (type, config) pair that does not depend on the record.
+
+Compiling once per (type, config) turns mapping one record into a dictionary lookup plus one generated,
+straight-line function (`MappingPlan.run`). The plan reads the catalog only; no event name or key is
+written here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from harness.catalog import (
+    EXPANSION_CUSTOM,
+    EXPANSION_PURCHASE,
+    PARTNER_ID,
+    PROFILE_CURRENT,
+    PROFILE_LEGACY,
+    STATUS_UNDOCUMENTED,
+    EventType,
+    load_catalog,
+)
+from harness.mapping.config import MappingConfig
+from harness.mapping.result import (
+    NO_WARNINGS,
+    REASON_BAD_PROPERTIES_JSON,
+    REASON_NO_EXTERNAL_USER_ID,
+    REASON_NOT_EXPORTED,
+    REASON_OVERSIZE,
+    WARNING_BAD_PROPERTIES_JSON,
+    WARNING_MISSING_REQUIRED,
+    WARNING_UNKNOWN_FIELD,
+    MappingResult,
+)
+
+# E9: source fields never sent under any name (id/external_user_id/time feed the envelope instead).
+NEVER_SENT_FIELDS = frozenset({
+    "id", "external_user_id", "time", "user_id", "timezone", "canvas_step_message_variation_id",
+    "canvas_step_message_variation_api_id", "app_group_api_id", "canvas_api_id", "canvas_variation_api_id",
+    "canvas_step_api_id", "gender", "country", "language", "sdk_version", "carrier", "resolution",
+})
+
+Runner = Callable[[dict, "int | None"], MappingResult]
+
+
+@dataclass(frozen=True, slots=True)
+class MappingPlan:
+    """The compiled mapping of one type under one config. `run(record, size)` maps a flat record."""
+
+    type_id: str
+    exported: bool
+    event_name: str | None  # fixed name; None for custom events (built from `name_field`)
+    name_field: str | None
+    pairs: tuple[tuple[str, str], ...]  # (source field, Mixpanel key), in catalog order
+    expansion_prefix: str | None  # "[Custom event property] " etc.; None = no expansion (N3/N4)
+    required: tuple[tuple[str, str], ...]  # (source, key) whose absence is warned about (P6)
+    known_fields: frozenset[str]  # catalog fields + `event_type`: anything else is an unknown field
+    run: Runner
+    source: str = ""  # the generated code, for debugging
+
+
+# --- helpers called by generated code ----------------------------------------------------------------
+
+def record_size(record: dict[str, Any]) -> int:
+    """Serialised (compact JSON, UTF-8) size of a record in bytes, for E12. orjson makes this ~1 us."""
+    try:
+        return len(orjson.dumps(record))
+    except (TypeError, orjson.JSONEncodeError):  # values orjson cannot hold (huge ints, bytes, ...)
+        return len(json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8"))
+
+
+def _flatten(obj: dict[str, Any], prefix: str, out: dict[str, Any]) -> None:
+    for key, value in obj.items():
+        if type(value) is dict and value:
+            _flatten(value, f"{prefix}{key}.", out)
+        else:
+            out[prefix + str(key)] = value
+
+
+def decode_properties(raw: Any) -> dict[str, Any] | None:
+    """The source `properties`: a JSON-encoded string (storage) or an object (Custom HTTP). None if bad."""
+    if type(raw) is str:
+        try:
+            raw = orjson.loads(raw)
+        except ValueError:
+            try:  # orjson refuses a few inputs Python's json accepts (NaN, integers beyond 64 bits)
+                raw = json.loads(raw)
+            except (ValueError, RecursionError):
+                return None
+    return raw if type(raw) is dict else None
+
+
+def expand_properties(raw: Any, prefix: str, props: dict[str, Any], nested_mode: str) -> bool:
+    """N3/N4: add one prefixed key per top-level key of the source `properties`. False when undecodable."""
+    if raw is None:
+        return True
+    decoded = decode_properties(raw)
+    if decoded is None:
+        return False
+    if nested_mode == "flatten":
+        flat: dict[str, Any] = {}
+        _flatten(decoded, "", flat)
+        decoded = flat
+    elif nested_mode == "json_string":
+        decoded = {
+            k: (json.dumps(v, ensure_ascii=False) if type(v) is dict or type(v) is list else v)
+            for k, v in decoded.items()
+        }
+    for key, value in decoded.items():
+        out_key = prefix + (key if type(key) is str else str(key))
+        if out_key not in props:  # N6: a standard or envelope key always wins
+            props[out_key] = value
+    return True
+
+
+def unknown_field_warnings(record: dict[str, Any], known: frozenset[str]) -> tuple[str, ...]:
+    return tuple(WARNING_UNKNOWN_FIELD + str(k) for k in record if k not in known)
+
+
+# --- compilation ---------------------------------------------------------------------------------------
+
+def _undocumented_pairs(event_type: EventType) -> tuple[tuple[str, str], ...]:
+    """§5 summary: with `undocumented_types = export`, all fields minus E9, under their own names [HD]."""
+    return tuple((f.name, f.name) for f in event_type.fields if f.name not in NEVER_SENT_FIELDS)
+
+
+def _generate(plan_args: dict[str, Any], config: MappingConfig) -> tuple[Runner, str]:
+    """Generate `run(record, size)` for an exported plan. Keys are embedded with repr() (always str);
+    every other constant is passed through the namespace."""
+    legacy = config.profile == PROFILE_LEGACY
+    partner_id = config.legacy_partner_id if legacy else True
+    insert_id = config.legacy_insert_id if legacy else True
+    emit_null = config.null_policy == "emit_null"
+    required = set(plan_args["required"])
+    empty_is_missing = config.empty_external_id_is_missing
+
+    code = [
+        "def run(record, size):",
+        "    get = record.get",
+        "    distinct_id = get('external_user_id')",
+        "    if distinct_id is None" + (" or distinct_id == ''" if empty_is_missing else "") + ":",
+        "        return MappingResult(None, NO_EXTERNAL_USER_ID, TYPE_ID, NO_WARNINGS)",
+        "    if size is None:",
+        "        try:",
+        "            size = len(dumps(record))",
+        "        except Exception:",
+        "            size = record_size(record)",
+        "    if size > MAX_BYTES:",
+        "        return MappingResult(None, OVERSIZE, TYPE_ID, NO_WARNINGS)",
+        "    warnings = NO_WARNINGS",
+        "    props = {'$partner_id': PARTNER_ID, 'distinct_id': distinct_id}" if partner_id
+        else "    props = {'distinct_id': distinct_id}",
+    ]
+    if insert_id:
+        code += ["    v = get('id')", "    if v is not None: props['$insert_id'] = v",
+                 f"    else: warnings = warnings + ({WARNING_MISSING_REQUIRED + '$insert_id'!r},)"]
+    code += ["    v = get('time')", "    if v is not None: props['time'] = v",
+             f"    else: warnings = warnings + ({WARNING_MISSING_REQUIRED + 'time'!r},)",
+             "    props['token'] = TOKEN"]
+    for source, key in plan_args["pairs"]:
+        code.append(f"    v = get({source!r})")
+        if emit_null:
+            code.append(f"    props[{key!r}] = v")
+            if (source, key) in required:
+                code.append(f"    if v is None: warnings = warnings + ({WARNING_MISSING_REQUIRED + key!r},)")
+        else:
+            code.append(f"    if v is not None: props[{key!r}] = v")
+            if (source, key) in required:
+                code.append(f"    else: warnings = warnings + ({WARNING_MISSING_REQUIRED + key!r},)")
+    if plan_args["expansion_prefix"] is not None:
+        code.append("    if not expand_properties(get('properties'), EXPANSION_PREFIX, props, NESTED_MODE):")
+        if config.strict_properties:
+            code.append("        return MappingResult(None, BAD_PROPERTIES_JSON, TYPE_ID, NO_WARNINGS)")
+        else:
+            code.append(f"        warnings = warnings + ({WARNING_BAD_PROPERTIES_JSON!r},)")
+    name_field = plan_args["name_field"]
+    if name_field is None:
+        code.append("    name = EVENT_NAME")
+    else:
+        code += [
+            f"    raw_name = get({name_field!r})",
+            "    if type(raw_name) is str: name = NAME_PREFIX + raw_name",
+            "    elif raw_name is None:",
+            "        name = NAME_PREFIX",
+            f"        warnings = warnings + ({WARNING_MISSING_REQUIRED + name_field!r},)",
+            "    else: name = NAME_PREFIX + str(raw_name)",
+        ]
+        if config.trim_event_names:
+            code.append("    name = name.strip()")
+    code += [
+        "    if not KNOWN.issuperset(record):",
+        "        warnings = warnings + unknown_field_warnings(record, KNOWN)",
+        "    return new_result(MappingResult, ({'event': name, 'properties': props}, None, TYPE_ID, warnings))",
+    ]
+    source = "\n".join(code)
+    namespace: dict[str, Any] = {
+        "MappingResult": MappingResult, "NO_WARNINGS": NO_WARNINGS, "NO_EXTERNAL_USER_ID": REASON_NO_EXTERNAL_USER_ID,
+        "OVERSIZE": REASON_OVERSIZE, "BAD_PROPERTIES_JSON": REASON_BAD_PROPERTIES_JSON, "PARTNER_ID": PARTNER_ID,
+        "TYPE_ID": plan_args["type_id"], "MAX_BYTES": config.max_record_bytes, "TOKEN": config.token,
+        "EXPANSION_PREFIX": plan_args["expansion_prefix"], "NESTED_MODE": config.nested_property_mode,
+        "EVENT_NAME": plan_args["event_name"], "NAME_PREFIX": config.custom_event_prefix + config.prefix_separator,
+        "KNOWN": plan_args["known_fields"], "record_size": record_size, "expand_properties": expand_properties,
+        "unknown_field_warnings": unknown_field_warnings,
+        "dumps": orjson.dumps, "new_result": tuple.__new__,
+    }
+    exec(compile(source, f"<mapping plan {plan_args['type_id']}>", "exec"), namespace)  # noqa: S102
+    return namespace["run"], source
+
+
+def _not_exported_runner(type_id: str) -> Runner:
+    def run(record: dict, size: int | None) -> MappingResult:
+        return MappingResult(None, REASON_NOT_EXPORTED, type_id, NO_WARNINGS)
+    return run
+
+
+def compile_plan(type_id: str, config: MappingConfig) -> MappingPlan | None:
+    """The plan of `type_id` under `config`, or None for a type the catalog does not know."""
+    event_type = load_catalog().get(type_id)
+    if event_type is None:
+        return None
+    mapping = event_type.mapping(config.profile)
+    name = mapping.event_name
+    pairs: tuple[tuple[str, str], ...] = ()
+    required: tuple[tuple[str, str], ...] = ()
+    expansion = mapping.expansion
+    exported = mapping.exported
+    if exported:
+        rules = [r for r in mapping.properties if not (r.drift and config.drift_fields == "drop")]
+        pairs = tuple((r.source, r.key) for r in rules)
+        required = tuple((r.source, r.key) for r in rules if r.required)
+        if config.profile == PROFILE_CURRENT and mapping.prefixed_event_name and config.line_rcs_event_names == "prefixed":
+            name = mapping.prefixed_event_name
+        if config.profile == PROFILE_LEGACY and mapping.title_case_event_name and config.legacy_iam_casing == "title":
+            name = mapping.title_case_event_name
+    elif (
+        config.profile == PROFILE_CURRENT
+        and mapping.status == STATUS_UNDOCUMENTED
+        and event_type.opt_in_event_name
+        and config.undocumented_types == "export"
+    ):
+        exported = True
+        name = event_type.opt_in_event_name
+        pairs = _undocumented_pairs(event_type)
+    if exported and config.trim_event_names and name is not None:
+        name = name.strip()
+    name_field = mapping.event_name_field if exported else None
+    if exported and expansion == EXPANSION_CUSTOM:
+        expansion_prefix: str | None = config.custom_event_property_prefix + config.prefix_separator
+    elif exported and expansion == EXPANSION_PURCHASE:
+        expansion_prefix = config.purchase_property_prefix + config.prefix_separator
+    else:
+        expansion_prefix = None
+    args = dict(
+        type_id=type_id,
+        exported=exported,
+        event_name=None if name_field else name,
+        name_field=name_field,
+        pairs=pairs,
+        expansion_prefix=expansion_prefix,
+        required=required,
+        known_fields=frozenset(event_type.field_names) | {"event_type"},
+    )
+    if exported:
+        run, source = _generate(args, config)
+    else:
+        run, source = _not_exported_runner(type_id), ""
+    return MappingPlan(**args, run=run, source=source)
+
+
+def plan_for(type_id: str, config: MappingConfig) -> MappingPlan | None:
+    """Cached `compile_plan`: plans live on the config object, so a config compiles each known type once
+    (unknown type ids are not cached, so hostile input cannot grow the cache)."""
+    plans = config._plans
+    plan = plans.get(type_id)
+    if plan is None:
+        plan = compile_plan(type_id, config)
+        if plan is not None:
+            plans[type_id] = plan
+    return plan
