@@ -1,0 +1,38 @@
+"""Fake Mixpanel ingestion API (mixpanel-ingestion.md): `/import`, `/track`, `/engage`, `/groups`.
+
+Wire (`routes`, `control`, `answers`) is kept apart from the model (`state`, `importing`, `tracking`,
+`profile_updates`, `profiles`, `validation`, `decoding`, `auth`, `storage`, `ratelimit`, `stats`,
+`projects`, `settings`, `errors`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from fakes.core import SimulatedClock, create_fake_app
+
+from . import control, routes
+from .regions import HOST_PATTERNS
+from .state import MixpanelState
+
+SERVICE = "mixpanel"
+
+
+def new_state(config: Mapping[str, Any] | None = None, *, clock: SimulatedClock | None = None,
+              seed: int | str = 0) -> MixpanelState:
+    return MixpanelState(config, clock=clock, seed=seed)
+
+
+def create_app(state: MixpanelState | None = None, config: Mapping[str, Any] | None = None) -> Flask:
+    if state is None:
+        state = new_state(config)
+    elif config:
+        state.update_config(config)
+    return create_fake_app(state, [routes.bp, control.bp], import_name="fakes.mixpanel",
+                           http_error_response=routes.http_errors)
+
+
+__all__ = ["HOST_PATTERNS", "SERVICE", "MixpanelState", "create_app", "new_state"]

@@ -1,0 +1,233 @@
+"""Every documented Mixpanel ingestion error, as a named thing carrying its exact text.
+
+Texts marked † in mixpanel-ingestion.md are harness wording (the real text is unknown); they are
+flagged `harness_wording = True` here so tests and journals never present them as upstream-exact.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+# --- whole-request errors on /import (envelope {"code","error","status"}) -------------------------
+
+
+class ApiError(Exception):
+    """A whole-request error answered as `{"code":C,"error":E,"status":S}` (§4.3, §5.2, §5.8)."""
+
+    http_status: ClassVar[int]
+    status_text: ClassVar[str]
+    message: ClassVar[str] = ""
+    harness_wording: ClassVar[bool] = False
+
+    def __init__(self, message: str | None = None) -> None:
+        self.error = message if message is not None else self.message
+        super().__init__(self.error)
+
+    def body(self) -> dict[str, Any]:
+        return {"code": self.http_status, "error": self.error, "status": self.status_text}
+
+
+class InvalidCredentials(ApiError):
+    """§4.3: default (documented) 401 text."""
+
+    http_status = 401
+    status_text = "Unauthorized"
+    message = "Invalid credentials"
+
+
+# §4.3 `auth.error_detail = "observed"`: case-specific 401 texts seen from a real server in 2023.
+OBSERVED_AUTH_TEXTS: dict[str, str] = {
+    "unknown_service_account": "Not a valid service account username",
+    "not_a_project_member": "not a project member",
+    "invalid_project_secret": (
+        "Unauthorized, invalid project secret. See docs for more information: "
+        "https://developer.mixpanel.com/reference/authentication#project-secret"
+    ),
+    "secret_project_mismatch": "Mismatch between project secret's project ID and URL project ID",
+}
+
+
+class PayloadTooLarge(ApiError):
+    """§5.2: the template is documented; the number is the configured limit."""
+
+    http_status = 413
+    status_text = "Request Entity Too Large"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"request exceeds max limit of {limit} bytes")
+
+
+class BadRequest(ApiError):
+    http_status = 400
+    status_text = "Bad Request"
+
+
+class BatchTooLarge(BadRequest):
+    """§5.2 / Q2: more than `max_batch_records` records (†)."""
+
+    harness_wording = True
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"request exceeds max batch size of {limit} records")
+
+
+class DataMissingOrEmpty(BadRequest):
+    """§5.4 V1: a malformed array, an empty body or `[]` (the string is observed, its use here †)."""
+
+    message = "data, missing or empty"
+    harness_wording = True
+
+
+class UnsupportedContentEncoding(BadRequest):
+    """§3 R8 (†)."""
+
+    message = "unsupported Content-Encoding"
+    harness_wording = True
+
+
+class RateLimitExceeded(ApiError):
+    """§5.8 / §11: exact 429 body, on every endpoint."""
+
+    http_status = 429
+    status_text = "Too Many Requests"
+    message = "Project exceeded rate limits. Please retry the request with exponential backoff."
+
+
+# --- per-record texts ---------------------------------------------------------------------------
+
+# §5.8: strict 400 envelope text.
+STRICT_VALIDATION_FAILED = "some data points in the request failed validation"
+# §5.9 / §6: observed short "nothing usable" text.
+DATA_MISSING_OR_EMPTY = "data, missing or empty"
+# §5.4 V13.
+IDENTITY_EVENTS_NOT_ALLOWED = (
+    "identity events are not allowed when project is using simplified identity management"
+)
+
+
+class Rule:
+    """One §5.4 validation rule: its id, the reported `field` and `message` (may hold `{key}`)."""
+
+    __slots__ = ("rule_id", "field", "message", "harness_wording")
+
+    def __init__(self, rule_id: str, field: str, message: str, harness_wording: bool = False) -> None:
+        self.rule_id = rule_id
+        self.field = field
+        self.message = message
+        self.harness_wording = harness_wording
+
+    def failure(self, index: int, insert_id: str, key: str = "") -> dict[str, Any]:
+        """The strict `failed_records` entry, keys in the documented order."""
+        return {
+            "index": index,
+            "insert_id": insert_id,
+            "field": self.field.format(key=key),
+            "message": self.message.format(key=key),
+        }
+
+
+_TIME_NOT_SECONDS = "'properties.time' is invalid: must be specified as seconds since epoch"
+
+RULES: dict[str, Rule] = {
+    r.rule_id: r
+    for r in (
+        Rule("V1", "", "event is not valid JSON", True),
+        Rule("V2", "event", "'event' must not be missing or blank"),
+        Rule("V2b", "properties", "'properties' must be an object", True),
+        Rule("V3", "properties.time", "'properties.time' is invalid: must not be missing"),
+        Rule("V4", "properties.time", _TIME_NOT_SECONDS),
+        Rule("V5", "properties.time", _TIME_NOT_SECONDS, True),
+        Rule("V6", "properties.time", "'properties.time' is invalid: must not be in the future"),
+        Rule("V6track", "properties.time", "'properties.time' is invalid: must be within the last 5 days", True),
+        Rule("V7", "properties.distinct_id", "'properties.distinct_id' is invalid: must not be missing"),
+        Rule(
+            "V8",
+            "properties.distinct_id",
+            "'properties.distinct_id' is invalid: must not be a disallowed placeholder value",
+            True,
+        ),
+        Rule("V9", "properties.$insert_id", "'properties.$insert_id' is invalid: must not be missing", True),
+        Rule(
+            "V10",
+            "properties.$insert_id",
+            "'properties.$insert_id' is invalid: must be at most 36 bytes of alphanumerics or '-'",
+            True,
+        ),
+        Rule(
+            "V10placeholder",
+            "properties.$insert_id",
+            "'properties.$insert_id' is invalid: must not be a disallowed placeholder value",
+            True,
+        ),
+        Rule("V11", "properties.{key}", "properties.{key} is invalid: string should be valid utf8"),
+        Rule("V12size", "properties", "'properties' is invalid: event exceeds 1MB of uncompressed JSON", True),
+        Rule("V12count", "properties", "'properties' is invalid: must have fewer than 255 properties", True),
+        Rule(
+            "V12nested",
+            "properties.{key}",
+            "'properties.{key}' is invalid: nested object too large or too deep",
+            True,
+        ),
+        Rule(
+            "V12array",
+            "properties.{key}",
+            "'properties.{key}' is invalid: array must have fewer than 255 elements",
+            True,
+        ),
+    )
+}
+
+# Rules that non-strict /import may skip (§5.4, `import.nonstrict_skip`) map their sub-rules here.
+RULE_FAMILY: dict[str, str] = {
+    "V10placeholder": "V10",
+    "V12size": "V12",
+    "V12count": "V12",
+    "V12nested": "V12",
+    "V12array": "V12",
+}
+
+# --- /track, /engage, /groups object-level texts (`<field>, missing or empty` pattern, †) ---------
+
+EVENT_MISSING = "event, missing or empty"
+TOKEN_MISSING = "token, missing or empty"
+TOKEN_UNKNOWN = "token, unknown"  # only with track.unknown_token = reject (†)
+DISTINCT_ID_MISSING = "distinct_id, missing or empty"  # observed 2024 for $identify without it
+PROFILE_TOKEN_MISSING = "$token, missing or empty"
+PROFILE_DISTINCT_ID_MISSING = "$distinct_id, missing or empty"
+GROUP_KEY_MISSING = "$group_key, missing or empty"
+GROUP_ID_MISSING = "$group_id, missing or empty"
+OPERATION_MISSING = "operation, missing or empty"
+TOO_MANY_OPERATIONS = "only one operation per update is allowed"
+UPDATE_TOO_LARGE = "update exceeds 1MB of uncompressed JSON"
+PROFILE_TOO_MANY_PROPERTIES = "profile would exceed 2000 properties"
+
+
+def invalid_operation(op: str) -> str:
+    """† text for an operation whose value has the wrong shape (§7.2 "Invalid when")."""
+    return f"{op}, invalid value"
+
+
+def operation_not_allowed(op: str) -> str:
+    """† text for `$add`/`$append` on groups (§8)."""
+    return f"{op}, not supported for group profiles"
+
+
+class LookupTableNotFound(Exception):
+    """§9: 404 body without `code`."""
+
+    http_status = 404
+
+    def __init__(self, table_id: str) -> None:
+        self.table_id = table_id
+        super().__init__(table_id)
+
+    def body(self) -> dict[str, Any]:
+        return {"error": f"Lookup table with id '{self.table_id}' was not found.", "status": "Not Found"}
+
+
+LOOKUP_VALIDATION_FAILED = "Some data points in the request failed validation."
+LOOKUP_PRIMARY_KEY_REQUIRED = "primary key is required and cannot be blank"
+
+
+class ConfigError(ValueError):
+    """A configuration value the fake cannot use (one clear line)."""

@@ -1,0 +1,148 @@
+"""`POST|GET /import` (mixpanel-ingestion.md §5): auth, limits, validation, partial success, the strict and
+non-strict bodies. Processing order (§5.3): auth → size → rate limit → parse → batch count → per-event
+validation → ingest → respond."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from . import answers
+from .answers import Answer
+from .auth import ImportAuthenticator, parse_authorization
+from .decoding import flag_on
+from .errors import (IDENTITY_EVENTS_NOT_ALLOWED, RULES, ApiError, BatchTooLarge, DataMissingOrEmpty,
+                     InvalidCredentials, PayloadTooLarge, UnsupportedContentEncoding)
+from .ingest import IngestRequest, payload_preview, count_toward_limit, decode_request, event_rules, rate_limited
+from .storage import RequestMeta, Row
+from .validation import IDENTITY_EVENTS, Rejection
+
+if TYPE_CHECKING:
+    from .state import MixpanelState
+
+
+def _error(state: "MixpanelState", error: ApiError, **notes: object) -> Answer:
+    retry = state.cfg["ratelimit.retry_after_s"] if error.http_status == 429 else None
+    return answers.api_error(error, retry_after_s=retry, **notes)
+
+
+def handle_import(state: "MixpanelState", req: IngestRequest) -> Answer:
+    cfg = state.cfg
+    limit = cfg["import.max_body_bytes"]
+    decoded = decode_request(req, cfg, limit=limit, accept_gzip=True)
+    params = decoded.params
+    notes: dict[str, object] = {"dialect": decoded.dialect, "deviations": decoded.deviations,
+                             "payload": payload_preview(decoded)}
+    now_ms = state.clock.now_ms()
+
+    # 1. auth (§4)
+    authenticator = ImportAuthenticator(
+        state.registry,
+        observed=cfg["auth.error_detail"] == "observed",
+        secret_retired=cfg["auth.secret_retired_enforce"] and now_ms >= cfg["auth.secret_retired_at"] * 1000,
+    )
+    try:
+        if cfg["auth.reject_plain_http"] and not req.secure:
+            raise InvalidCredentials()
+        outcome = authenticator.authenticate(parse_authorization(req.header("authorization")),
+                                             params.get("project_id"))
+        if cfg["regions.enforce"] and not outcome.project.served_in(req.region):
+            raise InvalidCredentials()  # §2.1: the project does not exist in this region
+    except InvalidCredentials as exc:
+        return _error(state, exc, **notes)
+    project = outcome.project
+    notes.update(project_id=project.project_id, auth=outcome.method)
+
+    # 2. size and encoding (§5.2, R8)
+    if decoded.raw.too_large:
+        return _error(state, PayloadTooLarge(limit), **notes)
+    if decoded.raw.encoding_problem == "unsupported":
+        notes["deviations"].append("R8: unsupported Content-Encoding answered 400 (harness wording)")
+        return _error(state, UnsupportedContentEncoding(), **notes)
+
+    records = decoded.data.records
+    n_bytes = len(decoded.raw.data)
+    n_records = len(records) if records else 0
+
+    # 3. rate limit (§11)
+    limited = rate_limited(state, "import", [project.project_id], now_ms, n_bytes=n_bytes, n_events=n_records)
+    if limited is not None:
+        return _error(state, limited, **notes)
+
+    strict = flag_on(params.get("strict"))
+    verbose = flag_on(params.get("verbose"), cfg["decode.verbose_on"])
+    notes.update(strict=strict, verbose=verbose)
+
+    def count(invalid: bool) -> None:
+        count_toward_limit(state, "import", [project.project_id], now_ms, n_bytes=n_bytes, n_events=n_records,
+                           invalid=invalid)
+
+    # 4. parse (V1)
+    if not records:
+        count(True)
+        notes["problem"] = decoded.data.problem or "no records"
+        if strict:
+            return _error(state, DataMissingOrEmpty(), **notes)
+        return _with(answers.nonstrict_nothing(verbose), notes)
+
+    # 5. batch count (§5.2)
+    max_records = cfg["import.max_batch_records"]
+    if n_records > max_records:
+        count(True)
+        return _error(state, BatchTooLarge(max_records), **notes)
+
+    # 6. per-event validation (§5.4)
+    request_ip = req.remote_addr if flag_on(params.get("ip")) else None
+    rules = event_rules(state, project, strict=strict, endpoint="import", now_ms=now_ms,
+                        maybe_bad_utf8=decoded.data.maybe_bad_utf8, body_bytes=n_bytes,
+                        request_ip=request_ip, host=req.host)
+    check = rules.check
+    accepted: list[Row] = []
+    failures: list[tuple[int, Rejection]] = []
+    identity_indexes: list[int] = []
+    simplified = project.simplified
+    pid = project.project_id
+    for index, record in enumerate(records):
+        result = check(record)
+        if type(result) is Row:
+            if simplified and result.event in IDENTITY_EVENTS:
+                identity_indexes.append(index)
+                continue
+            result.project_id = pid
+            accepted.append(result)
+        else:
+            failures.append((index, result))
+
+    # V13: simplified projects refuse identity events (strict: the whole batch; non-strict: those events)
+    if identity_indexes and strict:
+        count(True)
+        notes["records_failed"] = n_records
+        return _with(answers.strict_invalid([IDENTITY_EVENTS_NOT_ALLOWED] * len(identity_indexes), 0), notes)
+
+    # 7. ingest
+    meta = RequestMeta(req.request_id, "import", req.region, now_ms, decoded.dialect, req.user_agent, req.host)
+    state.store.ingest(accepted, meta)
+    imported = len(accepted)
+    dropped = len(failures) + len(identity_indexes)
+    notes.update(records_accepted=imported, records_dropped=0 if strict else dropped,
+                 records_failed=len(failures) if strict else 0)
+
+    # 8. respond
+    if strict:
+        count(bool(failures))
+        if not failures:
+            return _with(answers.strict_ok(imported), notes)
+        cap = cfg["import.max_failed_records"]
+        shown = failures if cap is None else failures[: int(cap)]
+        failed_records = [RULES[r.rule_id].failure(i, r.insert_id, r.key) for i, r in shown]
+        return _with(answers.strict_invalid(failed_records, imported), notes)
+    count(imported == 0)
+    if imported:
+        return _with(answers.nonstrict_imported(imported, verbose), notes)
+    if not any(type(r) is dict and r for r in records) and cfg["import.nonstrict_style"] == "2024":
+        return _with(answers.nonstrict_nothing(verbose), notes)
+    return _with(answers.nonstrict_none_valid(verbose), notes)
+
+
+def _with(answer: Answer, notes: dict[str, object]) -> Answer:
+    answer.notes.update(notes)
+    return answer

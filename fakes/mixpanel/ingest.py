@@ -1,0 +1,151 @@
+"""What every ingestion endpoint shares: the request as the model sees it, body decoding (§3), the
+per-request rule tables (§5.4) and the rate-limit gate (§11)."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping
+
+from .decoding import DecodedData, NotJson, Params, RawBody, decode_records, is_form_body, merge_params, \
+    normalise_media_type, parse_form, read_body
+from .errors import RateLimitExceeded
+from .projects import Project
+from .validation import EventRules
+
+if TYPE_CHECKING:
+    from .state import MixpanelState
+
+
+@dataclass
+class IngestRequest:
+    """One request to an ingestion endpoint, as plain data (the wire builds it from Flask's request)."""
+
+    endpoint: str  # "import" | "track" | "engage" | "groups"
+    method: str = "POST"
+    query: dict[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)  # lower-cased names
+    body: bytes = b""
+    remote_addr: str = "127.0.0.1"
+    region: str = "us"
+    secure: bool = False
+    host: str = "api.mixpanel.com"
+    request_id: str = ""
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name)
+
+    @property
+    def user_agent(self) -> str:
+        return self.headers.get("user-agent", "")
+
+
+@dataclass
+class DecodedRequest:
+    raw: RawBody
+    params: Params
+    data: DecodedData
+    deviations: list[str] = field(default_factory=list)
+
+    @property
+    def dialect(self) -> str:
+        return self.data.dialect
+
+
+def decode_request(req: IngestRequest, cfg: Mapping[str, Any], *, limit: int, accept_gzip: bool) -> DecodedRequest:
+    """§3: bounded read and decompression, then parameters (R1) and records (R3–R5)."""
+    raw = read_body(io.BytesIO(req.body), req.header("content-encoding"), limit,
+                    decode_gzip=accept_gzip, extra_encodings=cfg["decode.extra_encodings"])
+    if raw.too_large or raw.encoding_problem is not None:
+        params = merge_params(req.query, {})
+        return DecodedRequest(raw, params, DecodedData(None, "none", problem=raw.encoding_problem or "too large"))
+    media_type = normalise_media_type(req.header("content-type"))
+    form = None
+    if is_form_body(raw.data, media_type):
+        form = parse_form(raw.data.decode("utf-8", "surrogateescape"))
+    params = merge_params(req.query, form or {})
+    data = decode_records(raw.data, media_type, req.query, form, cfg["decode.strict_base64"])
+    deviations = [f"R1: {name} given in query and body; the query value wins" for name in params.conflicts]
+    return DecodedRequest(raw, params, data, deviations)
+
+
+PAYLOAD_PREVIEW = 10
+
+
+def payload_preview(decoded: DecodedRequest) -> list[Any]:
+    """The first decoded records, for the request journal (capped)."""
+    records = decoded.data.records or []
+    return [r if not isinstance(r, NotJson) else {"not_json": r.line[:200].decode("utf-8", "replace")}
+            for r in records[:PAYLOAD_PREVIEW]]
+
+
+def event_rules(state: "MixpanelState", project: Project | None, *, strict: bool, endpoint: str, now_ms: int,
+                maybe_bad_utf8: bool, body_bytes: int, request_ip: str | None, host: str) -> EventRules:
+    """The §5.4 tables for one request. Strict `/track` uses the `/import` rules plus the 5-day rule."""
+    cfg = state.cfg
+    if endpoint == "track" and not strict:
+        mode = "track"
+        skip = frozenset({"V7", "V8", "V9", "V10"})
+    else:
+        mode = "import"
+        skip = frozenset() if strict else frozenset(cfg["import.nonstrict_skip"])
+    max_event = cfg["import.max_event_bytes"]
+    ingest_props = None
+    if cfg["store.add_ingest_properties"]:
+        ingest_props = {"$mp_api_endpoint": host, "$mp_api_timestamp_ms": now_ms, "mp_processing_time_ms": now_ms}
+        if endpoint == "import":
+            ingest_props["$import"] = True
+    track_age = None
+    if endpoint == "track":
+        track_age = int(cfg["track.max_age_days"] * 86_400_000)
+    return EventRules(
+        now_ms=now_ms,
+        strict=strict,
+        mode=mode,
+        simplified=project.simplified if project is not None else True,
+        skip=skip,
+        bad_ids=state.bad_ids,
+        ms_threshold=cfg["time.ms_threshold"],
+        future_grace_ms=int(cfg["time.future_grace_s"] * 1000),
+        max_event_bytes=max_event,
+        max_properties=cfg["import.max_properties"],
+        max_object_keys=cfg["import.max_object_keys"],
+        max_depth=cfg["import.max_depth"],
+        max_array_len=cfg["import.max_array_len"],
+        max_string_len=cfg["import.max_string_len"],
+        truncate_bytes=cfg["import.truncate_unit"] == "bytes",
+        # No event's text can pass the limit when the whole body does not.
+        check_size=body_bytes > max_event,
+        check_utf8=maybe_bad_utf8,
+        track_max_age_ms=track_age,
+        track_keep_old=cfg["track.old_events"] == "keep",
+        geo_stub=cfg["geoip.stub"],
+        request_ip=request_ip,
+        ingest_properties=ingest_props,
+        new_insert_id=state.new_insert_id,
+    )
+
+
+def rate_limited(state: "MixpanelState", endpoint: str, project_ids: list[int], now_ms: int, *, n_bytes: int,
+                 n_events: int) -> RateLimitExceeded | None:
+    """§11: refused when accepting the request would take a project's window past either budget."""
+    cfg = state.cfg
+    if endpoint not in cfg["ratelimit.endpoints"]:
+        return None
+    window_ms = int(cfg["ratelimit.window_s"] * 1000)
+    for pid in project_ids:
+        if state.limiter.exceeded(pid, now_ms, window_ms, add_bytes=n_bytes, add_events=n_events,
+                                  bytes_budget=cfg["ratelimit.bytes_per_window"],
+                                  events_budget=cfg["ratelimit.events_per_window"]):
+            return RateLimitExceeded()
+    return None
+
+
+def count_toward_limit(state: "MixpanelState", endpoint: str, project_ids: list[int], now_ms: int, *,
+                       n_bytes: int, n_events: int, invalid: bool) -> None:
+    cfg = state.cfg
+    if endpoint not in cfg["ratelimit.endpoints"] or (invalid and not cfg["ratelimit.count_invalid"]):
+        return
+    window_ms = int(cfg["ratelimit.window_s"] * 1000)
+    for pid in project_ids:
+        state.limiter.record(pid, now_ms, window_ms, n_bytes, n_events)

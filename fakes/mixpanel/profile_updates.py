@@ -1,0 +1,160 @@
+"""`/engage` and `/groups` (mixpanel-ingestion.md §7, §8): update objects, their validation, and the
+`1`/`0` / `{error,status}` answers (HTTP 200 even for invalid data)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from . import answers
+from .answers import Answer
+from .decoding import flag_on
+from .errors import (DATA_MISSING_OR_EMPTY, GROUP_ID_MISSING, GROUP_KEY_MISSING, OPERATION_MISSING,
+                     PROFILE_DISTINCT_ID_MISSING, PROFILE_TOKEN_MISSING, PROFILE_TOO_MANY_PROPERTIES,
+                     TOO_MANY_OPERATIONS, TOKEN_UNKNOWN, UPDATE_TOO_LARGE, BatchTooLarge, PayloadTooLarge,
+                     invalid_operation, operation_not_allowed)
+from .ingest import IngestRequest, payload_preview, decode_request
+from .profiles import OPERATIONS, ProfileStore, ProfileUpdate, operation_value_ok
+from .validation import stringify_id, to_ms
+
+if TYPE_CHECKING:
+    from .state import MixpanelState
+
+_OPERATION_SET = frozenset(OPERATIONS)
+
+
+def _present(value: Any) -> bool:
+    return value is not None and value != ""
+
+
+class UpdateKind:
+    """What differs between user profiles (/engage) and group profiles (/groups)."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+        self.groups = endpoint == "groups"
+
+    def store(self, state: "MixpanelState") -> ProfileStore:
+        return state.group_profiles if self.groups else state.profiles
+
+    def identity(self, update: dict[str, Any]) -> tuple[str | None, Any]:
+        """(error, identity) of one update object."""
+        if self.groups:
+            key, gid = update.get("$group_key"), update.get("$group_id")
+            if not _present(key):
+                return GROUP_KEY_MISSING, None
+            if not _present(gid):
+                return GROUP_ID_MISSING, None
+            return None, (stringify_id(key), stringify_id(gid))
+        distinct = update.get("$distinct_id")
+        if not _present(distinct):
+            return PROFILE_DISTINCT_ID_MISSING, None
+        return None, stringify_id(distinct)
+
+    def forbidden(self, op: str, cfg: dict[str, Any]) -> bool:
+        """§8: `$add`/`$append` make a group update invalid unless allowed."""
+        if not self.groups:
+            return False
+        return (op == "$add" and not cfg["groups.allow_add"]) or (op == "$append" and not cfg["groups.allow_append"])
+
+
+def _validate(kind: UpdateKind, state: "MixpanelState", update: Any, now_ms: int, region: str,
+              check_size: bool) -> tuple[str | None, ProfileUpdate | None, str | None]:
+    """(error, update to apply, quarantine reason)."""
+    cfg = state.cfg
+    if type(update) is not dict:
+        return DATA_MISSING_OR_EMPTY, None, None
+    token = update.get("$token")
+    if type(token) is not str or not token:
+        return PROFILE_TOKEN_MISSING, None, None
+    error, identity = kind.identity(update)
+    if error is not None:
+        return error, None, None
+    operations = [(key, value) for key, value in update.items() if key in _OPERATION_SET]
+    if not operations:
+        return OPERATION_MISSING, None, None
+    if len(operations) > 1 and cfg["engage.multi_op"] == "reject":
+        return TOO_MANY_OPERATIONS, None, None
+    for op, value in operations:
+        if kind.forbidden(op, cfg):
+            return operation_not_allowed(op), None, None
+        if not operation_value_ok(op, value):
+            return invalid_operation(op), None, None
+    if check_size and len(json.dumps(update, ensure_ascii=False)) > cfg["import.max_event_bytes"]:
+        return UPDATE_TOO_LARGE, None, None
+    project = state.registry.by_token.get(token)
+    quarantine = None
+    if project is None:
+        if cfg["track.unknown_token"] == "reject":
+            return TOKEN_UNKNOWN, None, None
+        quarantine = "unknown_token"
+    elif cfg["regions.enforce"] and not project.served_in(region):
+        quarantine = "wrong_region"
+    raw_time = update.get("$time")
+    if isinstance(raw_time, (int, float)) and not isinstance(raw_time, bool) and raw_time == raw_time \
+            and abs(raw_time) != float("inf"):
+        time_ms = to_ms(raw_time, cfg["time.ms_threshold"])
+    else:
+        time_ms = now_ms  # §7.1: non-numeric `$time` → receipt time
+    ignore_time = update.get("$ignore_time") in (True, "true", 1, "1")
+    metadata = {k: update[k] for k in ("$latitude", "$longitude") if k in update}
+    geo: dict[str, Any] = {}
+    ip = update.get("$ip")
+    if type(ip) is str and ip in cfg["geoip.stub"]:
+        geo = dict(cfg["geoip.stub"][ip])
+    key = (project.project_id if project is not None else None, identity)
+    return None, ProfileUpdate(key, operations, time_ms, ignore_time, metadata, geo), quarantine
+
+
+def handle_profile_updates(state: "MixpanelState", req: IngestRequest) -> Answer:
+    kind = UpdateKind(req.endpoint)
+    cfg = state.cfg
+    limit = cfg["import.max_body_bytes"]
+    decoded = decode_request(req, cfg, limit=limit, accept_gzip=cfg["engage.accept_gzip"])
+    params = decoded.params
+    verbose = flag_on(params.get("verbose"), cfg["decode.verbose_on"])
+    num_good = cfg["engage.num_good_events"]
+    notes: dict[str, Any] = {"dialect": decoded.dialect, "deviations": decoded.deviations,
+                             "payload": payload_preview(decoded), "verbose": verbose}
+
+    def status(ok: bool, error: str | None, good: int | None = None) -> Answer:
+        answer = answers.simple_status(ok, error, verbose=verbose, img=flag_on(params.get("img")),
+                                       callback=params.get("callback"),
+                                       num_good_events=good if num_good else None)
+        answer.notes.update(notes)
+        return answer
+
+    if decoded.raw.too_large:
+        notes["deviations"].append("413 on /engage or /groups: the /import body limit and answer (U)")
+        return answers.api_error(PayloadTooLarge(limit), **notes)
+    records = decoded.data.records
+    if decoded.raw.encoding_problem is not None or not records:
+        notes["problem"] = decoded.raw.encoding_problem or decoded.data.problem
+        return status(False, DATA_MISSING_OR_EMPTY, 0)
+    max_records = cfg["groups.max_batch_records" if kind.groups else "engage.max_batch_records"]
+    if len(records) > max_records:
+        return status(False, BatchTooLarge(max_records).error, 0)
+
+    now_ms = state.clock.now_ms()
+    check_size = len(decoded.raw.data) > cfg["import.max_event_bytes"]
+    store = kind.store(state)
+    by_time = cfg["engage.order"] == "time"
+    good = 0
+    first_error: str | None = None
+    applied_keys = []
+    for update in records:
+        error, valid, quarantine = _validate(kind, state, update, now_ms, req.region, check_size)
+        if error is None and valid is not None:
+            if quarantine is not None:
+                state.quarantine_updates.append({"endpoint": kind.endpoint, "reason": quarantine, "update": update})
+                good += 1
+                continue
+            if store.apply(valid, by_time=by_time):
+                good += 1
+                applied_keys.append(valid.key)
+                continue
+            error = PROFILE_TOO_MANY_PROPERTIES
+        first_error = first_error or error
+    notes.update(records_accepted=good, records_dropped=len(records) - good,
+                 project_ids=sorted({k[0] for k in applied_keys if k[0] is not None}))
+    return status(good > 0, first_error, good)

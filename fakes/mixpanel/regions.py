@@ -1,0 +1,24 @@
+"""Region resolution (mixpanel-ingestion.md §2.1), fixed order: path prefix, port map, Host header, `us`."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+PATH_PREFIXES = ("us", "eu", "in")
+HOST_PATTERNS = ("api.mixpanel.com", "api-eu.mixpanel.com", "api-in.mixpanel.com")
+_HOST_PREFIXES = (("api-eu.", "eu"), ("api-in.", "in"))
+
+
+def resolve_region(path_prefix: str | None, port: str | int | None, host: str | None,
+                   ports: Mapping[str, str]) -> str:
+    if path_prefix in PATH_PREFIXES:
+        return path_prefix
+    if port is not None and ports:
+        region = ports.get(str(port))
+        if region in PATH_PREFIXES:
+            return region
+    name = (host or "").strip().lower()
+    for prefix, region in _HOST_PREFIXES:
+        if name.startswith(prefix):
+            return region
+    return "us"

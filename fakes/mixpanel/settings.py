@@ -1,0 +1,136 @@
+"""Configuration keys of the fake Mixpanel (mixpanel-ingestion.md §1), declared once as core `Setting`s.
+
+Every [HD]/U default of the spec has its key here, with the section it comes from. Per-project keys live
+under `projects` (a list validated into the §1 project registry).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fakes.core.config import Setting
+
+from .errors import ConfigError
+from .projects import DEFAULT_PROJECT, ProjectRegistry
+
+# Each key: default value. `None` defaults accept int/float/None. The section numbers say where the
+# rule comes from.
+DEFAULTS: dict[str, Any] = {
+    "projects": [DEFAULT_PROJECT.describe()],
+    # §2 regions and transport
+    "regions.enforce": False,
+    "regions.ports": {},
+    "http.max_uri_bytes": None,
+    "tls.cert": None,
+    "tls.key": None,
+    "tls.port": None,
+    # §3 decoding
+    "decode.strict_base64": False,
+    "decode.extra_encodings": [],
+    "decode.verbose_on": ["1", "2"],
+    # §4 auth
+    "auth.error_detail": "documented",
+    "auth.secret_retired_enforce": False,
+    "auth.secret_retired_at": 1803945600,  # 2027-03-03T00:00:00Z
+    "auth.reject_plain_http": False,
+    # §5 /import
+    "import.max_batch_records": 2000,
+    "import.max_body_bytes": 10485760,
+    "import.max_event_bytes": 1048576,
+    "import.max_properties": 254,
+    "import.max_object_keys": 254,
+    "import.max_depth": 3,
+    "import.max_array_len": 254,
+    "import.enforce_8kb": False,
+    "import.truncate_unit": "chars",
+    "import.max_string_len": 255,
+    "import.max_failed_records": None,
+    "import.nonstrict_style": "2024",
+    "import.nonstrict_skip": ["V7", "V8", "V9"],
+    "import.bad_ids": [
+        "00000000-0000-0000-0000-000000000000", "anon", "anonymous", "nil", "none", "null", "n/a",
+        "na", "undefined", "unknown", "<nil>", "0", "-1", "true", "false", "[]", "{}",
+    ],
+    "import.bad_ids_include_lmy47d": True,
+    "time.ms_threshold": 100_000_000_000,
+    "time.future_grace_s": 3600,
+    "store.add_ingest_properties": False,
+    "geoip.stub": {},
+    # §6 /track
+    "track.max_age_days": 5,
+    "track.old_events": "drop",
+    "track.unknown_token": "quarantine",
+    "track.max_batch_records": 2000,
+    "track.honour_strict": True,
+    # §7 /engage, §8 /groups
+    "engage.accept_gzip": False,
+    "engage.multi_op": "apply",
+    "engage.order": "arrival",
+    "engage.max_batch_records": 2000,
+    "engage.max_profile_properties": 2000,
+    "engage.num_good_events": False,
+    "groups.allow_add": False,
+    "groups.allow_append": False,
+    "groups.max_batch_records": 2000,
+    # §10 storage
+    "dedup.mode": "query",
+    # §11 rate limiting
+    "ratelimit.bytes_per_window": 2_147_483_648,
+    "ratelimit.events_per_window": 1_800_000,
+    "ratelimit.window_s": 60,
+    "ratelimit.endpoints": ["import", "track"],
+    "ratelimit.count_invalid": True,
+    "ratelimit.retry_after_s": None,
+    "ratelimit.lookup_puts_per_day": 100,
+}
+
+# Keys restricted to a fixed set of values.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "auth.error_detail": ("documented", "observed"),
+    "import.truncate_unit": ("chars", "bytes"),
+    "import.nonstrict_style": ("2024", "2023"),
+    "track.old_events": ("drop", "keep"),
+    "track.unknown_token": ("quarantine", "reject"),
+    "engage.multi_op": ("apply", "reject"),
+    "engage.order": ("arrival", "time"),
+    "dedup.mode": ("query", "compaction"),
+}
+NUMBER_OR_NULL = {"http.max_uri_bytes", "tls.port", "import.max_failed_records", "ratelimit.retry_after_s"}
+STRING_OR_NULL = {"tls.cert", "tls.key"}
+NUMBER_KEYS = {"time.ms_threshold", "ratelimit.window_s", "ratelimit.retry_after_s"}
+
+
+def _projects(value: Any) -> list[dict[str, Any]]:
+    """Validate `projects` into its normalised form (the registry is rebuilt from it)."""
+    try:
+        registry = ProjectRegistry.from_config(list(value))
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
+    return registry.describe()
+
+
+def _string_list(value: Any) -> None:
+    if not all(isinstance(v, str) for v in value):
+        raise ValueError("must be a list of strings")
+
+
+def _setting(key: str, default: Any) -> Setting:
+    if key == "projects":
+        return Setting(key, default, list, validator=_projects, doc="the project registry (§1)")
+    if key in NUMBER_OR_NULL:
+        kind: Any = (float, type(None)) if key in NUMBER_KEYS else (int, type(None))
+        return Setting(key, default, kind, minimum=0)
+    if key in STRING_OR_NULL:
+        return Setting(key, default, (str, type(None)))
+    if isinstance(default, bool):
+        return Setting(key, default, bool)
+    if isinstance(default, int):
+        return Setting(key, default, float if key in NUMBER_KEYS else int, minimum=0)
+    if isinstance(default, str):
+        return Setting(key, default, str, choices=CHOICES.get(key))
+    if isinstance(default, list):
+        return Setting(key, default, list, validator=_string_list)
+    return Setting(key, default, dict)
+
+
+MIXPANEL_SETTINGS: tuple[Setting, ...] = tuple(_setting(k, v) for k, v in DEFAULTS.items())
