@@ -30,6 +30,8 @@ class TypePlan:
 
     type_id: str
     fields: tuple[tuple[str, bool, Source], ...]  # (name, nullable, source) in fill order
+    names: tuple[str, ...]  # field names in fill order
+    required: tuple[tuple[str, Source], ...]  # non-nullable fields: never None
     # Custom HTTP layout: (field name, key) per section; `decoded` fields hold an object there (§1).
     user_keys: tuple[tuple[str, str], ...]
     property_keys: tuple[tuple[str, str], ...]
@@ -68,7 +70,9 @@ def compile_plan(event_type: EventType) -> TypePlan:
         (f.name, _avro_branch(f.avro_type) if f.nullable else None, f.type == "json-string")
         for f in event_type.storage_fields
     )
-    return TypePlan(event_type.type_id, fields, tuple(user_keys), tuple(property_keys), frozenset(decoded),
+    names = tuple(name for name, _, _ in fields)
+    required = tuple((name, source) for name, nullable, source in fields if not nullable)
+    return TypePlan(event_type.type_id, fields, names, required, tuple(user_keys), tuple(property_keys), frozenset(decoded),
                     storage, event_type.has_storage_schema)
 
 
@@ -94,16 +98,17 @@ class RecordFactory:
         A `None` from the story is kept for nullable fields and replaced by a drawn value for required ones,
         so every record satisfies its schema.
         """
-        record: dict[str, Any] = {}
-        for name, nullable, source in self.plan(type_id).fields:
-            value = over.get(name, _MISSING)
-            if value is _MISSING:
-                value = ctx.get(name, _MISSING)
-                if value is _MISSING:
-                    value = source(draw, record)
-            if value is None and not nullable:
-                value = source(draw, record)
-            record[name] = value
+        plan = self._plans.get(type_id) or self.plan(type_id)
+        merged = {**ctx, **over}
+        record = {name: merged[name] for name in plan.names if name in merged}
+        if len(record) < len(plan.names):
+            # Sources run in plan order (deterministic), after the story's values they may read.
+            for name, _nullable, source in plan.fields:
+                if name not in record:
+                    record[name] = source(draw, record)
+        for name, source in plan.required:
+            if record[name] is None:
+                record[name] = source(draw, record)
         return record
 
     def to_custom_http(self, type_id: str, record: dict[str, Any]) -> dict[str, Any]:

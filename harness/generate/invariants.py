@@ -1,0 +1,171 @@
+"""Checks of the generator's promises over a stream of Custom HTTP events (§8 dispatch_id, §9 lifecycle).
+
+Each check returns a list of violations (readable strings; empty when the rule holds), so tests and QA
+scripts can assert on them and print what broke. Stream order is the order given (the generator's
+delivery order); `time` is only compared where the spec says it is ordered.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from harness.catalog import Catalog, load_catalog
+from harness.currents_io.normalise import normalise_custom_http
+from harness.generate.providers import SAMPLE_SHARED_ID, is_placeholder_id
+from harness.generate.streams import DISPATCH_LIFECYCLES, DispatchRecord, T_CARD, T_EMAIL, T_IAM, T_RCS, T_SMS
+from harness.generate.world import DELIVERY_SCHEDULED, World
+
+Flat = dict[str, Any]
+
+
+def flatten(events: Iterable[dict[str, Any]]) -> list[Flat]:
+    return [normalise_custom_http(e) for e in events]
+
+
+def _limit(violations: list[str], cap: int = 20) -> list[str]:
+    return violations if len(violations) <= cap else violations[:cap] + [f"... and {len(violations) - cap} more"]
+
+
+def envelope_violations(flat: Sequence[Flat], *, anchor: int, allow_duplicates: bool = False) -> list[str]:
+    """E2/E3/§1/§10: UUID ids (never the sample's), no placeholder external ids, no time after the anchor."""
+    out, seen = [], set()
+    for e in flat:
+        eid = e.get("id")
+        if not isinstance(eid, str) or len(eid) != 36 or eid == SAMPLE_SHARED_ID:
+            out.append(f"bad id {eid!r} on {e.get('event_type')}")
+        if eid in seen and not allow_duplicates:
+            out.append(f"duplicate id {eid}")
+        seen.add(eid)
+        ext = e.get("external_user_id")
+        if ext is not None and (not isinstance(ext, str) or not ext or is_placeholder_id(ext)):
+            out.append(f"placeholder external_user_id {ext!r}")
+        t = e.get("time")
+        if not isinstance(t, int) or t > anchor or t < 31_536_000:
+            out.append(f"time {t!r} outside (1971, anchor] on {e.get('event_type')}")
+    return _limit(out)
+
+
+def time_order_violations(flat: Sequence[Flat], skewed_ids: set[str]) -> list[str]:
+    """§9: per user, `time` never goes backwards in stream order, except the deliberately skewed events."""
+    out, last = [], {}
+    for e in flat:
+        user = e.get("user_id")
+        if user is None or e["id"] in skewed_ids:
+            continue
+        if e["time"] < last.get(user, 0):
+            out.append(f"user {user}: {e['event_type']} at {e['time']} after an event at {last[user]}")
+        last[user] = max(last.get(user, 0), e["time"])
+    return _limit(out)
+
+
+def dispatch_violations(flat: Sequence[Flat], world: World, ledger: Sequence[DispatchRecord] = (),
+                        catalog: Catalog | None = None) -> list[str]:
+    """§8 D1, D2, D4 (default mode), D5, D6, D7, D8, D10."""
+    catalog = catalog or load_catalog()
+    out: list[str] = []
+    deliveries = {c.campaign_id: c.delivery for c in world.campaigns}
+    starters = {t: ch for ch, (first, _) in DISPATCH_LIFECYCLES.items() for t in first}
+    followers = {t: ch for ch, (_, rest) in DISPATCH_LIFECYCLES.items() for t in rest}
+    started: set[tuple[str, str, str]] = set()  # (channel, user, dispatch)
+    users_of: dict[str, set[str]] = defaultdict(set)
+    campaigns_of: dict[str, set[str]] = defaultdict(set)
+    rcs_fallbacks: set[tuple[str, str, Any]] = set()
+    for e in flat:
+        type_id, user, dispatch = e["event_type"], e.get("user_id"), e.get("dispatch_id")
+        event_type = catalog[type_id]
+        if dispatch is not None and not event_type.has_field("dispatch_id"):
+            out.append(f"D7: {type_id} carries dispatch_id but its schema has none")
+        if type_id.startswith(T_IAM) and dispatch is not None:
+            out.append(f"D8: in-app message {type_id} carries dispatch_id {dispatch}")
+        if dispatch is None:
+            continue
+        users_of[dispatch].add(user)
+        if e.get("campaign_id"):
+            campaigns_of[dispatch].add(e["campaign_id"])
+        if type_id in starters:
+            started.add((starters[type_id], user, dispatch))
+        elif type_id in followers and (followers[type_id], user, dispatch) not in started:
+            out.append(f"D6: {type_id} of user {user} with dispatch {dispatch} has no earlier Send/Abort")
+        if type_id == T_RCS + "Rejection" and e.get("is_sms_fallback"):
+            rcs_fallbacks.add((user, dispatch, e.get("send_id")))
+        if type_id.startswith(T_SMS) and e.get("is_sms_fallback") and (user, dispatch, e.get("send_id")) not in rcs_fallbacks:
+            out.append(f"D10: SMS fallback {type_id} of user {user} has no RCS Rejection with dispatch {dispatch}")
+    for dispatch, campaigns in campaigns_of.items():
+        if len(campaigns) > 1:
+            out.append(f"dispatch {dispatch} spans campaigns {sorted(campaigns)}")
+        campaign = next(iter(campaigns))
+        if deliveries.get(campaign) not in (None, DELIVERY_SCHEDULED) and len(users_of[dispatch]) > 1:
+            out.append(f"D2: triggered campaign {campaign}: dispatch {dispatch} shared by {len(users_of[dispatch])} users")
+    seen_ids: set[str] = set()
+    for record in ledger:
+        if record.dispatch_id in seen_ids:
+            out.append(f"dispatch id {record.dispatch_id} reused by two sends")
+        seen_ids.add(record.dispatch_id)
+        carriers = users_of.get(record.dispatch_id, set())
+        if not carriers <= set(record.user_ids):
+            out.append(f"{record.kind} dispatch {record.dispatch_id} carried by users outside its send")
+        if record.kind in ("triggered", "canvas_step") and len(carriers) > 1:
+            out.append(f"D2/D4: {record.kind} dispatch {record.dispatch_id} shared by {len(carriers)} users")
+    return _limit(out)
+
+
+def lifecycle_violations(flat: Sequence[Flat], world: World) -> list[str]:
+    """§9 orders, checked in stream order."""
+    out: list[str] = []
+    seen: set[tuple] = set()
+    sessions: set[tuple[str, str]] = set()
+    first_sessions: list[tuple[str, str]] = []
+    inbound: dict[tuple, set[str]] = defaultdict(set)
+    email_after_delivery = {T_EMAIL + n for n in ("Open", "Click", "Unsubscribe", "MarkAsSpam")}
+    for e in flat:
+        type_id, user, dispatch = e["event_type"], e.get("user_id"), e.get("dispatch_id")
+        name = type_id.rsplit(".", 1)[1]
+        prefix = type_id[: -len(name)]
+        if prefix == T_EMAIL and dispatch:
+            if type_id in email_after_delivery and (T_EMAIL + "Delivery", user, dispatch) not in seen:
+                out.append(f"email {name} of user {user} before its Delivery (dispatch {dispatch})")
+            if name in ("Delivery", "Bounce", "SoftBounce", "Deferral") and (T_EMAIL + "Send", user, dispatch) not in seen:
+                out.append(f"email {name} of user {user} before its Send (dispatch {dispatch})")
+            if name == "Delivery" and (T_EMAIL + "Bounce", user, dispatch) in seen:
+                out.append(f"email Delivery after a Bounce (user {user}, dispatch {dispatch})")
+        if prefix == T_SMS and dispatch and name in ("CarrierSend", "Delivery", "Rejection", "DeliveryFailure"):
+            if (T_SMS + "Send", user, dispatch) not in seen:
+                out.append(f"SMS {name} of user {user} before its Send (dispatch {dispatch})")
+        if type_id == "users.behaviors.app.SessionStart":
+            sessions.add((user, e.get("session_id")))
+        if type_id == "users.behaviors.app.FirstSession":
+            first_sessions.append((user, e.get("session_id")))
+        if type_id == T_IAM + "Click" and (T_IAM + "Impression", user, e.get("card_id")) not in seen:
+            out.append(f"in-app Click of user {user} without an earlier Impression")
+        if prefix == T_CARD and name in ("Impression", "Click", "Dismiss"):
+            before = T_CARD + ("Send" if name == "Impression" else "Impression")
+            if (before, user, e.get("content_card_id")) not in seen:
+                out.append(f"Content Card {name} of user {user} without an earlier {before.rsplit('.', 1)[1]}")
+        if type_id == "users.campaigns.Conversion" and ("campaign-message", user, e.get("campaign_id")) not in seen:
+            out.append(f"Campaign Conversion of user {user} before any message of campaign {e.get('campaign_id')}")
+        if type_id == "users.canvas.Conversion" and ("canvas-message", user, e.get("canvas_id")) not in seen:
+            out.append(f"Canvas Conversion of user {user} before any event of Canvas {e.get('canvas_id')}")
+        if type_id == T_SMS + "InboundReceive" and user is not None:
+            inbound[(e.get("user_phone_number"), e["time"], e.get("message_body"))].add(user)
+        seen.add((type_id, user, dispatch))
+        if prefix == T_IAM:
+            seen.add((type_id, user, e.get("card_id")))
+        if prefix == T_CARD:
+            seen.add((type_id, user, e.get("content_card_id")))
+        if e.get("campaign_id") and type_id.startswith("users.messages."):
+            seen.add(("campaign-message", user, e["campaign_id"]))
+        if e.get("canvas_id") and type_id != "users.canvas.Conversion":
+            seen.add(("canvas-message", user, e["canvas_id"]))
+    for key in first_sessions:
+        if key not in sessions:
+            out.append(f"First Session {key[1]} of user {key[0]} without its Session Start")
+    tail = flat[-1]["time"] if flat else 0  # the stream may end in the middle of one attribution
+    for (phone, time, _body), users in inbound.items():
+        if time >= tail:
+            continue
+        expected = {u.user_id for u in world.users_sharing_phone(phone)}
+        if expected and users != expected:
+            out.append(f"inbound SMS from {phone} attributed to {len(users)} of the {len(expected)} users sharing it")
+    return _limit(out)

@@ -1,0 +1,147 @@
+"""Output formats of `harness generate` (DESIGN.md §5, issue 5 §5).
+
+Each writer takes `(type_id, flat record)` pairs from `harness.generate.streams` and writes them in one
+format. Output is a pure function of the records: same records, same bytes (the Avro sync marker is
+derived from the seed, never random).
+
+* `custom-http`: the Custom HTTP shape (§1), as one JSON array (default) or NDJSON.
+* `storage-json`: Avro-decoded JSON with wrapped unions, as in the samples. To a directory: one NDJSON
+  file per type, `<type_id>.json`. To one stream: NDJSON with the type id added as `event_type` (a storage
+  record does not name its own type; `harness map` reads that key).
+* `avro`: one Avro container file per type, `<type_id>.avro`, written with the catalog schema.
+* `mixpanel`: NDJSON of Mixpanel events from the reference mapping; records it drops are counted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from harness.catalog import avro_schema
+from harness.generate.records import RecordFactory
+
+FORMATS: tuple[str, ...] = ("custom-http", "storage-json", "avro", "mixpanel")
+DIRECTORY_FORMATS = frozenset({"avro"})
+
+Records = Iterable[tuple[str, dict[str, Any]]]
+
+
+@dataclass(slots=True)
+class WriteSummary:
+    """What a writer wrote: events per type, files, and what it could not write."""
+
+    written: int = 0
+    files: list[str] = field(default_factory=list)
+    skipped: Counter = field(default_factory=Counter)  # reason -> count (e.g. "no_storage_schema", mapping drops)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def write_custom_http(records: Records, out: TextIO, factory: RecordFactory, *, ndjson: bool = False) -> WriteSummary:
+    summary = WriteSummary()
+    to_http = factory.to_custom_http
+    if ndjson:
+        for type_id, record in records:
+            out.write(_dumps(to_http(type_id, record)) + "\n")
+            summary.written += 1
+        return summary
+    out.write("[")
+    for type_id, record in records:
+        out.write(("\n" if not summary.written else ",\n") + _dumps(to_http(type_id, record)))
+        summary.written += 1
+    out.write("\n]\n" if summary.written else "]\n")
+    return summary
+
+
+def write_storage_json(records: Records, out: TextIO, factory: RecordFactory) -> WriteSummary:
+    """One stream of NDJSON: each storage record with `event_type` first (types without storage skipped)."""
+    summary = WriteSummary()
+    for type_id, record in records:
+        if not factory.plan(type_id).has_storage_schema:
+            summary.skipped["no_storage_schema"] += 1
+            continue
+        out.write(_dumps({"event_type": type_id, **factory.to_storage_json(type_id, record)}) + "\n")
+        summary.written += 1
+    return summary
+
+
+def write_storage_json_dir(records: Records, directory: Path, factory: RecordFactory) -> WriteSummary:
+    """A file per type, `<type_id>.json`, one storage-JSON record per line."""
+    summary = WriteSummary()
+    directory.mkdir(parents=True, exist_ok=True)
+    handles: dict[str, TextIO] = {}
+    try:
+        for type_id, record in records:
+            if not factory.plan(type_id).has_storage_schema:
+                summary.skipped["no_storage_schema"] += 1
+                continue
+            handle = handles.get(type_id)
+            if handle is None:
+                handle = handles[type_id] = open(directory / f"{type_id}.json", "w", encoding="utf-8", newline="\n")
+            handle.write(_dumps(factory.to_storage_json(type_id, record)) + "\n")
+            summary.written += 1
+    finally:
+        for handle in handles.values():
+            handle.close()
+    summary.files = sorted(str(directory / f"{t}.json") for t in handles)
+    return summary
+
+
+def sync_marker(seed: int, type_id: str) -> bytes:
+    """The Avro container's 16-byte sync marker, derived from the seed so output is reproducible."""
+    return hashlib.sha256(f"harness-generate:{seed}:{type_id}".encode()).digest()[:16]
+
+
+def write_avro_dir(records: Records, directory: Path, factory: RecordFactory, *, seed: int) -> WriteSummary:
+    """A file per type, `<type_id>.avro`, written with `avro_schema(type_id)` (the catalog's Braze schema)."""
+    import fastavro
+
+    summary = WriteSummary()
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for type_id, record in records:
+        if not factory.plan(type_id).has_storage_schema:
+            summary.skipped["no_storage_schema"] += 1
+            continue
+        by_type.setdefault(type_id, []).append(factory.to_avro_record(type_id, record))
+    directory.mkdir(parents=True, exist_ok=True)
+    for type_id in sorted(by_type):
+        path = directory / f"{type_id}.avro"
+        schema = fastavro.parse_schema(avro_schema(type_id))
+        with open(path, "wb") as handle:
+            fastavro.writer(handle, schema, by_type[type_id], sync_marker=sync_marker(seed, type_id))
+        summary.written += len(by_type[type_id])
+        summary.files.append(str(path))
+    return summary
+
+
+def mixpanel_events(records: Records, factory: RecordFactory, config: Any,
+                    summary: WriteSummary) -> Iterator[dict[str, Any]]:
+    """Map each generated Custom HTTP event through the reference mapping (dropped ones counted by reason)."""
+    from harness.mapping import map_currents_event
+
+    for type_id, record in records:
+        result = map_currents_event(factory.to_custom_http(type_id, record), config)
+        if result.mapped:
+            yield result.event
+        else:
+            summary.skipped[result.reason] += 1
+
+
+def write_mixpanel(records: Records, out: TextIO, factory: RecordFactory, config: Any) -> WriteSummary:
+    summary = WriteSummary()
+    for event in mixpanel_events(records, factory, config, summary):
+        out.write(_dumps(event) + "\n")
+        summary.written += 1
+    return summary
+
+
+def is_directory_target(path: str) -> bool:
+    return path.endswith(("/", os.sep)) or os.path.isdir(path)
