@@ -19,14 +19,17 @@ Resolved = tuple[str | None, str | None, bool]  # (braze_id, ignored counter, sh
 
 
 def resolve_entries(request: ChangeMembership, users: BrazeUserStore, now: float, case_sensitive: bool) -> Iterator[Resolved]:
-    """Entries in processing order: objects in array order; user_ids, device_ids, aliases."""
+    """Entries in processing order: objects in array order; user_ids, device_ids, aliases.
+
+    The caller holds the state lock (lookups go through one unlocked resolver for speed)."""
+    resolver = users.resolver(now, case_sensitive)
     for change in request.changes:
         remove = change.should_remove
         for external_id in change.user_ids:
-            profile = users.by_external_id(external_id, case_sensitive)
+            profile = resolver.external(external_id)
             yield (profile.braze_id, None, remove) if profile else (None, "ignored_unknown", remove)
         for device_id in change.device_ids:
-            profile = users.by_device(device_id, case_sensitive)
+            profile = resolver.device(device_id)
             if profile is None:
                 yield None, "ignored_unknown", remove
             elif profile.identified_by(now):  # devices of identified profiles never match (§6)
@@ -34,7 +37,7 @@ def resolve_entries(request: ChangeMembership, users: BrazeUserStore, now: float
             else:
                 yield profile.braze_id, None, remove
         for name, label in change.aliases:
-            profile = users.by_alias(name, label, case_sensitive)  # exact (name, label) pair; never swapped
+            profile = resolver.alias(name, label)  # exact (name, label) pair; never swapped
             yield (profile.braze_id, None, remove) if profile else (None, "ignored_unknown", remove)
 
 
@@ -58,14 +61,19 @@ def apply_changes(cohort: PartnerCohort, request: ChangeMembership, users: Braze
         else:
             per_profile.setdefault(braze_id, []).append(remove)
     stamp = now + config.segments_lag_s
+    membership = cohort.membership
     for braze_id, ops in per_profile.items():
-        winner = winning_index(ops, config.same_request_conflict)
-        for i, remove in enumerate(ops):
-            if i != winner:
-                counts["noop_remove" if remove else "noop_add"] += 1
-        if ops[winner]:
-            counts["applied_remove" if cohort.membership.remove(braze_id, stamp) else "noop_remove"] += 1
+        if len(ops) == 1:  # the common case: one entry per profile
+            remove = ops[0]
         else:
-            counts["applied_add" if cohort.membership.add(braze_id, stamp) else "noop_add"] += 1
+            winner = winning_index(ops, config.same_request_conflict)
+            for i, superseded in enumerate(ops):
+                if i != winner:
+                    counts["noop_remove" if superseded else "noop_add"] += 1
+            remove = ops[winner]
+        if remove:
+            counts["applied_remove" if membership.remove(braze_id, stamp) else "noop_remove"] += 1
+        else:
+            counts["applied_add" if membership.add(braze_id, stamp) else "noop_add"] += 1
     cohort.add_counts(counts)
     return counts

@@ -228,6 +228,14 @@ class BrazeUserStore:
             return self._live(self._folded_lookup("alias", (alias_name.casefold(), alias_label.casefold())))
         return self._live(self._by_alias.get((alias_name, alias_label)))
 
+    def resolver(self, now: float, case_sensitive: bool = True) -> "ProfileResolver":
+        """Fast lookups at one instant for one request; the caller holds the store's lock meanwhile."""
+        return ProfileResolver(self, now, case_sensitive)
+
+    def _folded_index(self) -> dict:
+        self._folded_lookup("external", "")
+        return self._folded[1]
+
     def _folded_lookup(self, kind: str, key) -> str | None:
         """Case-insensitive match (braze.case_sensitive_ids = false); ambiguous folds match nobody."""
         if self._folded is None or self._folded[0] != self._version:
@@ -342,6 +350,39 @@ class BrazeUserStore:
         owner = self._by_device.get(device_id)
         if owner is not None and owner != braze_id:
             raise ControlError(f"device {device_id!r} already belongs to profile {owner}", 409)
+
+
+class ProfileResolver:
+    """Identifier → live profile at one instant, without per-lookup locking (cohort import resolution)."""
+
+    def __init__(self, store: BrazeUserStore, now: float, case_sensitive: bool) -> None:
+        self._profiles = store._profiles
+        self._now = now
+        self._case_sensitive = case_sensitive
+        if case_sensitive:
+            self._indexes = {"external": store._by_external, "device": store._by_device, "alias": store._by_alias}
+        else:
+            folded = store._folded_index()
+            self._indexes = {kind: {k: next(iter(v)) for k, v in index.items() if len(v) == 1}
+                             for kind, index in folded.items()}
+
+    def _live(self, braze_id: str | None) -> Profile | None:
+        if braze_id is None:
+            return None
+        profile = self._profiles[braze_id]
+        return profile if profile.exists_at(self._now) else None
+
+    def external(self, external_id: str) -> Profile | None:
+        key = external_id if self._case_sensitive else external_id.casefold()
+        return self._live(self._indexes["external"].get(key))
+
+    def device(self, device_id: str) -> Profile | None:
+        key = device_id if self._case_sensitive else device_id.casefold()
+        return self._live(self._indexes["device"].get(key))
+
+    def alias(self, alias_name: str, alias_label: str) -> Profile | None:
+        key = (alias_name, alias_label) if self._case_sensitive else (alias_name.casefold(), alias_label.casefold())
+        return self._live(self._indexes["alias"].get(key))
 
 
 def _require_str(value, what: str) -> None:
