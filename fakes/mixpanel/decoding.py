@@ -232,7 +232,7 @@ class DecodedData:
 def decode_base64(value: str, strict: bool = False) -> bytes | None:
     """R4: a space is a `+` (Node posts unencoded base64); URL-safe letters and missing padding are
     accepted unless `decode.strict_base64`."""
-    text = value.strip().replace(" ", "+")
+    text = value.replace(" ", "+").strip()
     if strict:
         if len(text) % 4:
             return None
