@@ -169,3 +169,64 @@ def lifecycle_violations(flat: Sequence[Flat], world: World) -> list[str]:
         if expected and users != expected:
             out.append(f"inbound SMS from {phone} attributed to {len(users)} of the {len(expected)} users sharing it")
     return _limit(out)
+
+
+_PY_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,), "json-string": (str,), "int": (int,), "long": (int,), "float": (float, int),
+    "boolean": (bool,), "array<string>": (list,),
+}
+_INT_RANGE = {"int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
+
+
+def schema_violations(event: dict[str, Any], catalog: Catalog | None = None) -> list[str]:
+    """A Custom HTTP event against the catalog: known type, only the type's keys at their paths, required
+    fields present, values of the field's type (json-strings decodable; decoded property objects allowed)."""
+    import json
+
+    catalog = catalog or load_catalog()
+    type_id = event.get("event_type")
+    event_type = catalog.get(type_id) if isinstance(type_id, str) else None
+    if event_type is None:
+        return [f"unknown event_type {type_id!r}"]
+    shape_fields = event_type.custom_http_fields if "custom-http" in event_type.shapes else event_type.fields
+    by_path = {f.custom_http_path: f for f in shape_fields}
+    out = []
+    values: dict[tuple[str, ...], Any] = {}
+    for key, value in event.items():
+        if key in ("user", "properties"):
+            if not isinstance(value, dict):
+                out.append(f"{type_id}: {key} is not an object")
+                continue
+            values.update({(key, k): v for k, v in value.items()})
+        elif key != "event_type":
+            values[(key,)] = value
+    for path, value in values.items():
+        source = by_path.get(path)
+        if source is None:
+            out.append(f"{type_id}: unknown key {'.'.join(path)}")
+            continue
+        if value is None:
+            if not source.nullable:
+                out.append(f"{type_id}: required {source.name} is null")
+            continue
+        decoded_object = source.type == "json-string" and path[-1] != source.name
+        if decoded_object:
+            if not isinstance(value, dict):
+                out.append(f"{type_id}: {source.name} should be an object")
+            continue
+        if not isinstance(value, _PY_TYPES[source.type]) or (source.type != "boolean" and isinstance(value, bool)):
+            out.append(f"{type_id}: {source.name} = {value!r} is not {source.type}")
+            continue
+        if source.type in _INT_RANGE and not _INT_RANGE[source.type][0] <= value <= _INT_RANGE[source.type][1]:
+            out.append(f"{type_id}: {source.name} = {value} out of {source.type} range")
+        if source.type == "array<string>" and not all(isinstance(v, str) for v in value):
+            out.append(f"{type_id}: {source.name} holds non-strings")
+        if source.type == "json-string":
+            try:
+                json.loads(value)
+            except ValueError:
+                out.append(f"{type_id}: {source.name} is not JSON")
+    for source in shape_fields:
+        if not source.nullable and values.get(source.custom_http_path) is None:
+            out.append(f"{type_id}: required {source.name} missing")
+    return out

@@ -15,6 +15,7 @@ import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from harness.generate.providers import BrazeProvider, make_faker, uuid4_from_bits
@@ -60,6 +61,12 @@ class ValuePools:
             product_ids=tuple(f"sku-{fake.bothify('??-####').lower()}" for _ in range(max(8, size // 4))),
             dates=tuple(fake.date_of_birth(minimum_age=16, maximum_age=90).isoformat() for _ in range(size // 2)),
         )
+
+
+@lru_cache(maxsize=8)
+def pools_for(seed: int) -> ValuePools:
+    """The value pools of a seed, built once per process (they are immutable)."""
+    return ValuePools.build(seed)
 
 
 class Draw:

@@ -27,7 +27,7 @@ from typing import Any
 
 from harness.catalog import Catalog, load_catalog
 from harness.generate.records import RecordFactory
-from harness.generate.sources import Draw, ValuePools
+from harness.generate.sources import Draw, pools_for
 from harness.generate.world import (
     CHANNEL_BANNER,
     CHANNEL_CONTENT_CARD,
@@ -308,7 +308,7 @@ class _Stream:
         self.factory = factory
         self.report = report
         self.rnd = random.Random(seed * 2_654_435_761 + 97)
-        self.draw = Draw(self.rnd, ValuePools.build(seed), world)
+        self.draw = Draw(self.rnd, pools_for(seed), world)
         self.rates = {**DEFAULT_RATES, **{k: float(v) for k, v in config.rates.items()}}
         self.focus: frozenset[str] | None = frozenset(config.types) if config.types is not None else None
         self.anchor = config.anchor

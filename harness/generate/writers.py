@@ -15,13 +15,14 @@ derived from the seed, never random).
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO
+
+import orjson
 
 from harness.catalog import avro_schema
 from harness.generate.records import RecordFactory
@@ -41,34 +42,34 @@ class WriteSummary:
     skipped: Counter = field(default_factory=Counter)  # reason -> count (e.g. "no_storage_schema", mapping drops)
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+def _dumps(value: Any) -> bytes:
+    return orjson.dumps(value)
 
 
-def write_custom_http(records: Records, out: TextIO, factory: RecordFactory, *, ndjson: bool = False) -> WriteSummary:
+def write_custom_http(records: Records, out: BinaryIO, factory: RecordFactory, *, ndjson: bool = False) -> WriteSummary:
     summary = WriteSummary()
     to_http = factory.to_custom_http
     if ndjson:
         for type_id, record in records:
-            out.write(_dumps(to_http(type_id, record)) + "\n")
+            out.write(_dumps(to_http(type_id, record)) + b"\n")
             summary.written += 1
         return summary
-    out.write("[")
+    out.write(b"[")
     for type_id, record in records:
-        out.write(("\n" if not summary.written else ",\n") + _dumps(to_http(type_id, record)))
+        out.write((b"\n" if not summary.written else b",\n") + _dumps(to_http(type_id, record)))
         summary.written += 1
-    out.write("\n]\n" if summary.written else "]\n")
+    out.write(b"\n]\n" if summary.written else b"]\n")
     return summary
 
 
-def write_storage_json(records: Records, out: TextIO, factory: RecordFactory) -> WriteSummary:
+def write_storage_json(records: Records, out: BinaryIO, factory: RecordFactory) -> WriteSummary:
     """One stream of NDJSON: each storage record with `event_type` first (types without storage skipped)."""
     summary = WriteSummary()
     for type_id, record in records:
         if not factory.plan(type_id).has_storage_schema:
             summary.skipped["no_storage_schema"] += 1
             continue
-        out.write(_dumps({"event_type": type_id, **factory.to_storage_json(type_id, record)}) + "\n")
+        out.write(_dumps({"event_type": type_id, **factory.to_storage_json(type_id, record)}) + b"\n")
         summary.written += 1
     return summary
 
@@ -77,7 +78,7 @@ def write_storage_json_dir(records: Records, directory: Path, factory: RecordFac
     """A file per type, `<type_id>.json`, one storage-JSON record per line."""
     summary = WriteSummary()
     directory.mkdir(parents=True, exist_ok=True)
-    handles: dict[str, TextIO] = {}
+    handles: dict[str, BinaryIO] = {}
     try:
         for type_id, record in records:
             if not factory.plan(type_id).has_storage_schema:
@@ -85,8 +86,8 @@ def write_storage_json_dir(records: Records, directory: Path, factory: RecordFac
                 continue
             handle = handles.get(type_id)
             if handle is None:
-                handle = handles[type_id] = open(directory / f"{type_id}.json", "w", encoding="utf-8", newline="\n")
-            handle.write(_dumps(factory.to_storage_json(type_id, record)) + "\n")
+                handle = handles[type_id] = open(directory / f"{type_id}.json", "wb")
+            handle.write(_dumps(factory.to_storage_json(type_id, record)) + b"\n")
             summary.written += 1
     finally:
         for handle in handles.values():
@@ -135,10 +136,10 @@ def mixpanel_events(records: Records, factory: RecordFactory, config: Any,
             summary.skipped[result.reason] += 1
 
 
-def write_mixpanel(records: Records, out: TextIO, factory: RecordFactory, config: Any) -> WriteSummary:
+def write_mixpanel(records: Records, out: BinaryIO, factory: RecordFactory, config: Any) -> WriteSummary:
     summary = WriteSummary()
     for event in mixpanel_events(records, factory, config, summary):
-        out.write(_dumps(event) + "\n")
+        out.write(_dumps(event) + b"\n")
         summary.written += 1
     return summary
 
