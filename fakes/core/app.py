@@ -99,28 +99,30 @@ def create_fake_app(
 def _begin_request() -> None:
     # Read the whole body now: it is then read before every answer, whatever the handler does, and the
     # form/JSON parsers reuse the cached bytes. Handlers must use request.get_data(), not request.stream.
-    body = request.get_data(cache=True)
-    g.harness_fault = None
-    g.harness_started = time.perf_counter()
-    if request.path.startswith(CONTROL_PREFIX):
-        g.harness_entry = None
+    req = request._get_current_object()  # one proxy lookup instead of one per attribute (hot path)
+    ctx = g._get_current_object()
+    body = req.get_data(cache=True)
+    ctx.harness_fault = None
+    ctx.harness_started = time.perf_counter()
+    if req.path.startswith(CONTROL_PREFIX):
+        ctx.harness_entry = None
         return
     state = current_state()
     masker = state.masker
-    max_chars = state.config["journal.max_body_chars"]
+    headers = req.headers
     entry: dict[str, Any] = {
         "id": state.journal.next_id(),
         "at": state.clock.now(),
-        "method": request.method,
-        "path": request.path,
-        "query": masker.mask_query(request.args.items(multi=True)),
-        "headers": masker.mask_headers(list(request.headers.items())),
-        "remote_addr": request.remote_addr,
+        "method": req.method,
+        "path": req.path,
+        "query": masker.mask_query(req.args.items(multi=True)),
+        "headers": masker.mask_headers(list(headers.items())),
+        "remote_addr": req.remote_addr,
         "body_bytes": len(body),
     }
-    entry.update(_body_view(body, request.headers.get("Content-Encoding"), masker.mask_text, max_chars))
-    g.harness_entry = entry
-    g.harness_annotations = {}
+    entry.update(_body_view(body, headers.get("Content-Encoding"), masker.mask_text, state.config["journal.max_body_chars"]))
+    ctx.harness_entry = entry
+    ctx.harness_annotations = {}
 
 
 def _body_view(body: bytes, encoding: str | None, mask: Callable[[str], str | None], max_chars: int) -> dict[str, Any]:
@@ -148,25 +150,28 @@ def annotate(**fields: Any) -> None:
 
 
 def _finish_request(response: Response) -> Response:
-    decision: FaultDecision | None = g.get("harness_fault")
-    if decision is not None and not g.get("harness_fault_rendered"):
+    ctx = g._get_current_object()
+    decision: FaultDecision | None = getattr(ctx, "harness_fault", None)
+    if decision is not None and not getattr(ctx, "harness_fault_rendered", False):
         # ingest:true (and latency): the request was processed; now the fault answers instead
         response = render_fault(decision, response)
     _ensure_content_length(response)
-    entry = g.get("harness_entry")
+    entry = getattr(ctx, "harness_entry", None)
     if entry is None:
         return response
     state = current_state()
     masker = state.masker
-    annotations = g.get("harness_annotations") or {}
-    entry.update(masker.mask_value(annotations))
+    annotations = getattr(ctx, "harness_annotations", None)
+    if annotations:
+        entry.update(masker.mask_value(annotations))
     fault = transport.transport_fault(request.environ)
-    entry["status"] = None if fault and fault.type in ("drop_before_response", "hang") else response.status_code
+    dropped = fault is not None and fault.type in ("drop_before_response", "hang")
+    entry["status"] = None if dropped else response.status_code
     if fault is not None:
         entry["transport_fault"] = fault.type
     entry["response_content_type"] = response.headers.get("Content-Type")
     entry["fault"] = decision.journal_view() if decision is not None else None
-    if fault is not None and fault.type in ("drop_before_response", "hang"):
+    if dropped:
         entry["response_body"] = None  # nothing was sent
     elif not response.is_streamed:
         text = response.get_data().decode("utf-8", errors="replace")
@@ -175,7 +180,7 @@ def _finish_request(response: Response) -> Response:
             text = text[:max_chars]
             entry["response_truncated"] = True
         entry["response_body"] = masker.mask_text(text)
-    entry["duration_ms"] = round((time.perf_counter() - g.harness_started) * 1000, 3)
+    entry["duration_ms"] = round((time.perf_counter() - getattr(ctx, "harness_started", time.perf_counter())) * 1000, 3)
     state.journal.append(entry)
     return response
 

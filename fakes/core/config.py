@@ -142,7 +142,9 @@ class FakeConfig:
         if key not in self._settings:
             raise KeyError(key)
         with self._lock:
-            return copy.deepcopy(self._values[key])
+            value = self._values[key]
+        # Only containers need copying (callers must not mutate the stored value); scalars are immutable.
+        return copy.deepcopy(value) if isinstance(value, (dict, list)) else value
 
     def get(self, key: str, default: Any = None) -> Any:
         try:

@@ -52,47 +52,51 @@ class SecretMasker:
         return sorted(variants, key=len, reverse=True)
 
     # -- the four shapes a journal entry holds -----------------------------------------------------
-    def mask_text(self, text: str | None) -> str | None:
+    def mask_text(self, text: str | None, _values: list[str] | None = None) -> str | None:
         if not text:
             return text
         for pattern in self._field_patterns:
             text = pattern.sub(lambda m: m.group(1) + (MASK if m.group(2) else "") + m.group(3), text)
-        for value in self._values():
+        for value in self._values() if _values is None else _values:
             if value in text:
                 text = text.replace(value, MASK)
         return text
 
-    def mask_header(self, name: str, value: str) -> str:
+    def mask_header(self, name: str, value: str, _values: list[str] | None = None) -> str:
         if name.lower() in self.secret_headers:
             scheme, sep, _credential = value.strip().partition(" ")
             if sep and name.lower() in ("authorization", "proxy-authorization"):
                 return f"{scheme} {MASK}"
             return MASK
-        return self.mask_text(value) or value
+        return self.mask_text(value, _values) or value
 
     def mask_headers(self, headers: Iterable[tuple[str, str]] | Mapping[str, str]) -> dict[str, str]:
         items = headers.items() if isinstance(headers, Mapping) else headers
+        values = self._values()
         out: dict[str, str] = {}
         for name, value in items:
-            masked = self.mask_header(name, value)
+            masked = self.mask_header(name, value, values)
             out[name] = f"{out[name]}, {masked}" if name in out else masked
         return out
 
-    def mask_value(self, value: Any, _key: str | None = None) -> Any:
+    def mask_value(self, value: Any, _key: str | None = None, _values: list[str] | None = None) -> Any:
         """Mask a decoded payload (dicts, lists, strings) recursively; the input is not modified."""
+        if _values is None:
+            _values = self._values()
         if _key is not None and _key.lower() in self.secret_fields and value not in (None, "", [], {}):
             return MASK
         if isinstance(value, str):
-            return self.mask_text(value)
+            return self.mask_text(value, _values)
         if isinstance(value, Mapping):
-            return {k: self.mask_value(v, str(k)) for k, v in value.items()}
+            return {k: self.mask_value(v, str(k), _values) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
-            return [self.mask_value(v) for v in value]
+            return [self.mask_value(v, None, _values) for v in value]
         return value
 
     def mask_query(self, pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+        values = self._values()
         out: dict[str, list[str]] = {}
         for key, value in pairs:
-            masked = MASK if key.lower() in self.secret_fields and value else (self.mask_text(value) or value)
+            masked = MASK if key.lower() in self.secret_fields and value else (self.mask_text(value, values) or value)
             out.setdefault(key, []).append(masked)
         return out
