@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from . import answers
 from .answers import Answer
 from .decoding import flag_on
+from .decoding import NotJson
 from .errors import (DATA_MISSING_OR_EMPTY, DISTINCT_ID_MISSING, EVENT_MISSING, RULES, TOKEN_MISSING,
                      TOKEN_UNKNOWN, ApiError, BatchTooLarge, DataMissingOrEmpty, PayloadTooLarge)
 from .ingest import IngestRequest, payload_preview, count_toward_limit, decode_request, event_rules, rate_limited
@@ -20,12 +21,14 @@ if TYPE_CHECKING:
     from .state import MixpanelState
 
 # Object-level failures reported in strict mode: (field, message) in the failed_records shape.
-_OBJECT_FIELDS = {EVENT_MISSING: "event", TOKEN_MISSING: "properties.token", TOKEN_UNKNOWN: "properties.token",
+_OBJECT_FIELDS = {DATA_MISSING_OR_EMPTY: "", EVENT_MISSING: "event", TOKEN_MISSING: "properties.token", TOKEN_UNKNOWN: "properties.token",
                   DISTINCT_ID_MISSING: "properties.distinct_id"}
 
 
 def _object_error(record: Any, state: "MixpanelState") -> tuple[str | None, Project | None, str | None]:
     """(error, project, quarantine reason) for one object: `event` and `properties.token` non-empty."""
+    if isinstance(record, NotJson):
+        return DATA_MISSING_OR_EMPTY, None, None
     if type(record) is not dict:
         return EVENT_MISSING, None, None
     event = record.get("event")
