@@ -75,6 +75,14 @@ class CurrentsReader:
         self.malformed_count = 0
         if self.format == "ndjson":
             self._check_first_line()
+        self._avro_reader = self._open_avro() if self.format == "avro" else None
+
+    def _open_avro(self) -> Any:
+        """Read the Avro header now, so a broken file fails before any record is produced."""
+        try:
+            return fastavro.reader(io.BytesIO(self.data))
+        except Exception as exc:  # fastavro raises many types for a broken header
+            raise CurrentsInputError(f"{self.name}: not a readable Avro file ({exc})") from None
 
     def _check_first_line(self) -> None:
         """Whole-file errors are found before any record is produced: the first non-blank line of NDJSON
@@ -114,11 +122,12 @@ class CurrentsReader:
     # --- formats -----------------------------------------------------------------------------------------
 
     def _avro(self) -> Iterator[tuple[Any, int | None]]:
-        try:
-            reader = fastavro.reader(io.BytesIO(self.data))
-            full_name = reader.writer_schema.get("name", "") if isinstance(reader.writer_schema, dict) else ""
-        except Exception as exc:  # fastavro raises many types for a broken header
-            raise CurrentsInputError(f"{self.name}: not a readable Avro file ({exc})") from None
+        reader = self._avro_reader if self._avro_reader is not None else self._open_avro()
+        self._avro_reader = None
+        schema = reader.writer_schema
+        full_name = schema.get("name", "") if isinstance(schema, dict) else ""
+        if full_name and "." not in full_name and schema.get("namespace"):  # name and namespace given apart
+            full_name = f"{schema['namespace']}.{full_name}"
         type_id = type_id_from_avro_name(full_name) if full_name else self.type_hint
         count = 0
         try:
