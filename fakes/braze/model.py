@@ -14,12 +14,12 @@ from typing import Any, Callable, Optional
 
 from fakes.core.config import FakeConfig
 
+from .auth import authenticate
 from .changes import apply_changes
-from .clusters import Cluster, cluster_by_instance, resolve_cluster
+from .clusters import cluster_by_instance, resolve_cluster
 from .cohorts import PartnerCohort, zero_counters
 from .config import BrazeConfig, new_fake_config
-from .errors import (BrazeError, ControlError, InvalidClientSecret, InvalidPartnerApiKey, PartnerNotEnabled,
-                     RateLimited, UnauthorizedAccess)
+from .errors import BrazeError, ControlError, RateLimited
 from .keys import DataImportKey, DataImportKeyRing
 from .locks import CohortLocks
 from .partners import Partner, PartnerRegistry
@@ -217,7 +217,8 @@ class CohortImportModel:
         rate: RateDecision | None = None
         try:
             with self.lock:
-                workspace, key = self._authenticate(body, partner_slug, cluster, cfg)  # step 2
+                workspace, key = authenticate(body, partner_slug, cluster, cfg, self.partners, self.keys,
+                                              self.workspaces)  # step 2
                 outcome.workspace = workspace.id
                 rate = self._count_request(key, workspace, cfg)  # step 3
             cohort_id = body.get("cohort_id")
@@ -254,27 +255,6 @@ class CohortImportModel:
         return self.handle(CHANGE_MEMBERSHIP, partner or self.settings().partner_slug, body, **where)
 
     # --- steps ----------------------------------------------------------------------------------------
-    def _authenticate(self, body: dict, slug: str, cluster: Cluster, cfg: BrazeConfig) -> tuple[Workspace, str]:
-        """§4.5 A1-A5, in order; the first failure answers."""
-        partner_key = body.get("partner_api_key")
-        partner = self.partners.partner_of_key(partner_key) if isinstance(partner_key, str) else None
-        if partner is None:  # A1
-            raise InvalidPartnerApiKey()
-        if cluster.partner_key_region(cfg.other_clusters_key_region) not in partner.regions_of(partner_key):  # A2
-            raise InvalidPartnerApiKey()
-        if partner.slug != slug:  # A3
-            raise UnauthorizedAccess()
-        secret = body.get("client_secret")
-        key = self.keys.get(secret) if isinstance(secret, str) else None
-        workspace = self.workspaces.get(key.workspace) if key is not None else None
-        if key is None or not key.active or workspace is None:  # A4
-            raise InvalidClientSecret()
-        if cfg.enforce_workspace_cluster and workspace.cluster != cluster:
-            raise InvalidClientSecret()
-        if key.partner != partner.slug or not workspace.partner_enabled(partner.slug):  # A5
-            raise PartnerNotEnabled(client_secret=secret)
-        return workspace, partner_key
-
     def _count_request(self, partner_key: str, workspace: Workspace, cfg: BrazeConfig) -> RateDecision:
         scope = {"partner_key": "key:" + partner_key, "workspace": "ws:" + workspace.id}.get(cfg.rate_limit_scope, "*")
         decision = self.limiter.hit(scope, cfg.rate_limit_per_hour, self.clock.now())
