@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -28,6 +29,7 @@ from waitress.server import TcpWSGIServer
 from waitress.task import ThreadedTaskDispatcher, WSGITask
 
 from fakes.core import transport
+from fakes.core.tls import TlsFrontDoor
 
 log = logging.getLogger("fakes.core.server")
 
@@ -157,8 +159,13 @@ class FakeServer:
         threads: int = DEFAULT_THREADS,
         connection_limit: int = DEFAULT_CONNECTION_LIMIT,
         name: str = "fake",
+        tls_context: ssl.SSLContext | None = None,
+        tls_port: int = 0,
     ) -> None:
         self.app = app
+        self.tls_context = tls_context
+        self.requested_tls_port = tls_port
+        self._tls: TlsFrontDoor | None = None
         self.host = host
         self.requested_port = port
         self.threads = threads
@@ -180,6 +187,14 @@ class FakeServer:
     def base_url(self) -> str:
         host = self.host if ":" not in self.host else f"[{self.host}]"
         return f"http://{host}:{self.port}"
+
+    @property
+    def https_base_url(self) -> str | None:
+        """`https://host:port` of the TLS front door, when the server was given a TLS context."""
+        if self._tls is None:
+            return None
+        host = self.host if ":" not in self.host else f"[{self.host}]"
+        return f"https://{host}:{self._tls.port}"
 
     def url(self, path: str = "/") -> str:
         return self.base_url + (path if path.startswith("/") else "/" + path)
@@ -213,6 +228,20 @@ class FakeServer:
         self._server = server
         self._thread = threading.Thread(target=self._loop, name=f"harness-{self.name}-server", daemon=True)
         self._thread.start()
+        if self.tls_context is not None:
+            front = TlsFrontDoor(self.tls_context, (self.host, self.port), host=self.host,
+                                 port=self.requested_tls_port, name=self.name)
+            try:
+                front.start()
+            except OSError as exc:
+                self.stop()
+                if exc.errno in (98, 48, 10048):
+                    raise PortInUseError(
+                        f"{self.name}: HTTPS port {self.requested_tls_port} on {self.host} is already in use"
+                    ) from None
+                raise PortInUseError(f"{self.name}: cannot listen for HTTPS on {self.host}:{self.requested_tls_port}: "
+                                     f"{exc.strerror or exc}") from None
+            self._tls = front
         return self
 
     def _loop(self) -> None:
@@ -228,6 +257,9 @@ class FakeServer:
         server = self._server
         if server is None:
             return
+        if self._tls is not None:
+            self._tls.stop()
+            self._tls = None
         self._cancel.set()  # wake hangs, latencies and trickles
         self._stopping.set()
         try:
