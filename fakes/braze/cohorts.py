@@ -52,7 +52,8 @@ class PartnerCohort:
     def declare(self, name: str, created_at: str, created_at_epoch: float, at: float, overwrite_created_at: bool) -> str:
         """Upsert (§4.6). Returns what happened: ``created``, ``renamed``, ``unchanged`` or ``declared_held``."""
         if self.declared_at is None:
-            outcome = "declared_held" if self.names or self.membership.history or any(self.counters.values()) else "created"
+            # A cohort that already has history was held (§4.9): it becomes declared with its members.
+            outcome = "declared_held" if self.membership.history or any(self.counters.values()) else "created"
             self.declared_at = at
             self.created_at, self.created_at_epoch = created_at, created_at_epoch
             self.names.append((at, name))

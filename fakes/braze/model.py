@@ -17,7 +17,7 @@ from fakes.core.config import FakeConfig
 from .auth import authenticate
 from .changes import apply_changes
 from .clusters import cluster_by_instance, resolve_cluster
-from .cohorts import PartnerCohort, zero_counters
+from .cohorts import CohortBook, PartnerCohort, zero_counters
 from .config import BrazeConfig, new_fake_config
 from .errors import BrazeError, ControlError, RateLimited
 from .keys import DataImportKey, DataImportKeyRing
@@ -119,9 +119,10 @@ class CohortImportModel:
             found = cluster_by_instance(cluster) if isinstance(cluster, str) else None
             if found is None:
                 raise ControlError(f"unknown Braze instance {cluster!r}")
-            workspace = Workspace(workspace_id, found, users=None)  # type: ignore[arg-type]
-            workspace.users = BrazeUserStore(self.clock, listener=workspace.cohorts, lock=self.lock,
-                                             identify_conflict=lambda: self.settings().identify_conflict)
+            cohorts = CohortBook()  # hears about deleted / merged profiles to close their intervals
+            users = BrazeUserStore(self.clock, listener=cohorts, lock=self.lock,
+                                   identify_conflict=lambda: self.settings().identify_conflict)
+            workspace = Workspace(workspace_id, found, users, cohorts)
             self.workspaces[workspace_id] = workspace
             return workspace
 

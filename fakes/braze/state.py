@@ -12,6 +12,7 @@ from fakes.core.state import FakeState
 from .config import SETTINGS
 from .errors import RateLimited
 from .model import CohortImportModel
+from .persistence import dump_world, load_world
 
 # Fault stages (§4.4 step 5; "before_auth" fires before step 2).
 STAGE_BEFORE_AUTH = "before_auth"
@@ -34,6 +35,12 @@ class BrazeState(FakeState):
     def reset_data(self) -> None:
         # Keys of the default world (braze.partner_slug, braze.partner_api_key, ...) take effect here.
         self.model.reset(seed=_int_seed(self.seed))
+
+    def snapshot_data(self) -> Any:
+        return dump_world(self.model)
+
+    def restore_data(self, data: Any) -> None:
+        load_world(self.model, data)
 
     def secret_values(self) -> Iterable[str]:
         model = getattr(self, "model", None)
