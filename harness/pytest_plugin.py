@@ -9,6 +9,9 @@ Registered through the `pytest11` entry point, so any project with the harness i
 | `harness_responses` | test | the one `responses.RequestsMock` every in-process fake of the test is routed through |
 | `harness_fake_factory` | test | `make(name, config=None, seed=0)` → a new in-process `FakeHandle` |
 | `harness_clock` | test | one `SimulatedClock` shared by every in-process fake of the test |
+| `harness_tls_files` | session | the session's harness test CA (`ca_pem`) and server certificate |
+
+Server handles also listen on HTTPS: `handle.https_base_url`, trusted through `verify=handle.ca_pem`.
 
 A fake that is not importable makes the test fail with one clear line. Fixtures are generated for every
 name in `fakes.registry` (so `HARNESS_FAKE_MODULES` additions get `<name>_fake` / `<name>_server` too).
@@ -38,6 +41,10 @@ class FakeHandle:
     """The loopback server's URL (server mode); None in-process (use the real host names)."""
     route: InProcessRoute | None = None
     server: FakeServer | None = None
+    https_base_url: str | None = None
+    """Server mode: the HTTPS URL (certificate from the session's harness test CA)."""
+    ca_pem: str | None = None
+    """Server mode: the CA file to trust for `https_base_url` (`verify=handle.ca_pem`)."""
 
     @property
     def client(self) -> Any:
@@ -102,6 +109,21 @@ def harness_fake_factory(harness_responses: responses.RequestsMock, harness_cloc
 
 
 @pytest.fixture(scope="session")
+def harness_tls_files(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The session's harness test CA and server certificate (covers every registered fake's host names)."""
+    from fakes.core.tls import issue_test_certificates
+
+    hostnames: list[str] = []
+    for name in fake_names():
+        try:
+            fake = load_fake(name)
+        except FakeUnavailableError:
+            continue
+        hostnames += list(getattr(fake.module, "TLS_HOSTNAMES", fake.host_patterns))
+    return issue_test_certificates(tmp_path_factory.mktemp("harness-tls"), hostnames)
+
+
+@pytest.fixture(scope="session")
 def _harness_session_servers() -> Iterator[dict[str, FakeHandle]]:
     servers: dict[str, FakeHandle] = {}
     yield servers
@@ -121,14 +143,18 @@ def _in_process_fixture(name: str):
 
 def _server_fixture(name: str):
     @pytest.fixture(name=f"{name}_server")
-    def fixture(_harness_session_servers: dict[str, FakeHandle]) -> FakeHandle:
+    def fixture(_harness_session_servers: dict[str, FakeHandle], harness_tls_files: Any) -> FakeHandle:
         handle = _harness_session_servers.get(name)
         if handle is None:
+            from fakes.core.tls import server_context
+
             fake = _load(name)
             state = fake.new_state(None)
             app = fake.create_app(state=state)
-            server = FakeServer(app, port=0, name=name).start()
-            handle = FakeHandle(name, state, app, base_url=server.base_url, server=server)
+            context = server_context(harness_tls_files.cert_pem, harness_tls_files.key_pem)
+            server = FakeServer(app, port=0, name=name, tls_context=context).start()
+            handle = FakeHandle(name, state, app, base_url=server.base_url, server=server,
+                                https_base_url=server.https_base_url, ca_pem=str(harness_tls_files.ca_pem))
             _harness_session_servers[name] = handle
         # A fresh start for every test: configuration back to defaults, then data, journal, faults, clock.
         defaults = {key: setting.default for key, setting in handle.state.config.settings.items()}
@@ -153,4 +179,4 @@ def _register_fixtures() -> None:
 
 _register_fixtures()
 
-__all__ = ["FakeHandle", "harness_clock", "harness_fake_factory", "harness_responses"]
+__all__ = ["FakeHandle", "harness_clock", "harness_fake_factory", "harness_responses", "harness_tls_files"]

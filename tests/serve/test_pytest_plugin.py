@@ -71,6 +71,11 @@ def test_in_process_and_server_fixtures(tmp_path):
             requests.post(standin_server.url("/_harness/clock"), json={"now": 5})
             assert standin_server.state.items == [{"b": 2}]
 
+        def test_server_https(standin_server):
+            r = requests.post(standin_server.https_base_url + "/ingest", json={"s": 1}, headers=AUTH,
+                              verify=standin_server.ca_pem)
+            assert r.json() == {"stored": 1}
+
         def test_server_is_reused_and_reset_between_tests(standin_server):
             assert standin_server.base_url == seen["url"]
             assert standin_server.state.items == []
@@ -93,7 +98,7 @@ def test_in_process_and_server_fixtures(tmp_path):
             assert fake.client.get("/_harness/clock").get_json()["now"] == 100
     ''')
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "7 passed" in result.stdout
+    assert "8 passed" in result.stdout
 
 
 def test_unavailable_fake_fails_the_test_with_one_clear_line(tmp_path):

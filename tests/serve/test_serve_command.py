@@ -179,3 +179,14 @@ def test_corrupt_state_file_is_a_clear_error(tmp_path):
     )
     assert proc.returncode != 0
     assert "cannot restore standin state from" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_tls_serves_https_with_the_printed_ca(tmp_path):
+    """mixpanel-ingestion.md §2.3: server mode listens on HTTP and HTTPS (harness test CA)."""
+    serve = Serve("--fakes", "standin", "--standin-port", "0", "--tls", "--tls-dir", str(tmp_path))
+    lines = serve.read_urls(3)
+    assert lines["standin-https"].startswith("https://127.0.0.1:")
+    assert lines["tls-ca"] == str(tmp_path / "harness-ca.pem")
+    r = requests.get(lines["standin-https"] + "/_harness/health", verify=lines["tls-ca"], timeout=10)
+    assert r.json() == {"status": "ok", "service": "standin"}
+    assert serve.stop()[0] == 0

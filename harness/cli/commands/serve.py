@@ -1,7 +1,8 @@
 """`harness serve`: run every fake on loopback until SIGINT/SIGTERM (DESIGN.md §5).
 
 Prints one line per fake, `<name>: <base URL>`, in registry order (mixpanel, then braze), flushed at once so
-a script can read them. Port 0 picks a free port. Both fakes share one simulated clock. With `--state-dir`,
+a script can read them. Port 0 picks a free port. With `--tls` each fake also listens on HTTPS (certificate
+from a new harness test CA): then `<name>-https: <URL>` lines and `tls-ca: <path of the CA PEM to trust>`. Both fakes share one simulated clock. With `--state-dir`,
 each fake's state (configuration, seed and, where the fake supports it, its data) is restored from
 `DIR/<name>.json` at start and saved there at shutdown.
 """
@@ -42,6 +43,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             f"--{name}-port", type=_port, default=DEFAULT_PORTS.get(name, 0), metavar="PORT",
             help=f"port of the fake {name} (default {DEFAULT_PORTS.get(name, 0)}; 0 picks a free port)",
         )
+        parser.add_argument(
+            f"--{name}-https-port", type=_port, default=0, metavar="PORT",
+            help=f"HTTPS port of the fake {name} with --tls (default 0: a free port)",
+        )
+    parser.add_argument("--tls", action="store_true",
+                        help="also serve HTTPS, with a certificate from a new harness test CA")
+    parser.add_argument("--tls-dir", type=Path, default=None, metavar="DIR",
+                        help="where --tls writes harness-ca.pem and the server key pair (default: a temporary directory)")
     parser.add_argument("--fakes", default=None, metavar="NAME[,NAME]",
                         help=f"run only these fakes (default: all: {', '.join(names)})")
     parser.add_argument("--seed", type=int, default=0, help="run seed (fault probabilities); default 0")
@@ -82,6 +91,25 @@ def handler(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise CliError(f"--state-dir {state_dir}: {exc.strerror or exc}") from None
 
+    tls_context = None
+    tls_files = None
+    if args.tls:
+        from fakes.core.tls import issue_test_certificates, server_context
+
+        hostnames: list[str] = []
+        for name in names:
+            try:
+                descriptor = load_fake(name)
+            except FakeUnavailableError as exc:
+                raise CliError(str(exc)) from None
+            hostnames += list(getattr(descriptor.module, "TLS_HOSTNAMES", descriptor.host_patterns))
+        tls_dir = args.tls_dir or (state_dir / "tls" if state_dir is not None else Path(tempfile.mkdtemp(prefix="harness-tls-")))
+        try:
+            tls_files = issue_test_certificates(tls_dir, hostnames)
+            tls_context = server_context(tls_files.cert_pem, tls_files.key_pem)
+        except (OSError, ValueError) as exc:
+            raise CliError(f"--tls: cannot create the test certificates in {tls_dir}: {exc}") from None
+
     clock = SimulatedClock()
     fakes: list[tuple[str, Any, Any]] = []
     for name in names:
@@ -100,7 +128,9 @@ def handler(args: argparse.Namespace) -> int:
     try:
         for name, state, app in fakes:
             port = getattr(args, f"{name.replace('-', '_')}_port", 0)
-            server = FakeServer(app, host=args.host, port=port, threads=args.threads, name=name)
+            server = FakeServer(app, host=args.host, port=port, threads=args.threads, name=name,
+                                tls_context=tls_context,
+                                tls_port=getattr(args, f"{name.replace('-', '_')}_https_port", 0))
             try:
                 server.start()
             except PortInUseError as exc:
@@ -108,6 +138,10 @@ def handler(args: argparse.Namespace) -> int:
             servers.append(server)
         for server in servers:
             print(f"{server.name}: {server.base_url}", flush=True)
+        if tls_files is not None:
+            for server in servers:
+                print(f"{server.name}-https: {server.https_base_url}", flush=True)
+            print(f"tls-ca: {tls_files.ca_pem}", flush=True)
         if progress_enabled(sys.stderr):
             print("harness serve: running; press Ctrl-C to stop", file=sys.stderr, flush=True)
         while not stop.wait(0.5):
