@@ -55,6 +55,18 @@ class _HarnessTask(WSGITask):
         server = self.channel.server
         environ[transport.MODE_KEY] = "server"
         environ[transport.CANCEL_KEY] = getattr(server, "harness_cancel", None)
+        front_door = getattr(server, "harness_tls", None)
+        if front_door is not None:
+            try:
+                peer = front_door.peers.get((environ.get("REMOTE_ADDR"), int(environ.get("REMOTE_PORT") or 0)))
+            except ValueError:
+                peer = None
+            if peer is not None:
+                # Arrived through the TLS front door: show the request as the client made it.
+                environ["wsgi.url_scheme"] = "https"
+                environ["HTTPS"] = "on"
+                environ["REMOTE_ADDR"], environ["REMOTE_PORT"] = peer[0], str(peer[1])
+                environ["SERVER_PORT"] = str(peer[2])
         environ["harness.flush"] = self._flush_now
         return environ
 
@@ -242,6 +254,7 @@ class FakeServer:
                 raise PortInUseError(f"{self.name}: cannot listen for HTTPS on {self.host}:{self.requested_tls_port}: "
                                      f"{exc.strerror or exc}") from None
             self._tls = front
+            server.harness_tls = front
         return self
 
     def _loop(self) -> None:

@@ -68,6 +68,8 @@ class TlsFrontDoor:
     def __init__(self, context: ssl.SSLContext, backend: tuple[str, int], *, host: str = "127.0.0.1", port: int = 0,
                  name: str = "fake") -> None:
         self.context = context
+        self.peers: dict[tuple[str, int], tuple[str, int, int]] = {}
+        """Relay socket address (as the backend sees it) -> (client host, client port, TLS port)."""
         self.backend = backend
         self.host = host
         self.requested_port = port
@@ -120,6 +122,7 @@ class TlsFrontDoor:
         self._track(raw, True)
         tls: ssl.SSLSocket | None = None
         upstream: socket.socket | None = None
+        local: tuple[str, int] | None = None
         try:
             raw.settimeout(HANDSHAKE_TIMEOUT_S)
             tls = self.context.wrap_socket(raw, server_side=True)
@@ -128,6 +131,10 @@ class TlsFrontDoor:
             upstream = socket.create_connection(self.backend)
             upstream.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._track(upstream, True)
+            # Registered before any byte is relayed, so the server can tell this is an HTTPS request.
+            local = upstream.getsockname()[:2]
+            client = tls.getpeername()[:2]
+            self.peers[local] = (client[0], client[1], self.port)
             inbound = threading.Thread(target=self._client_to_backend, args=(tls, upstream), daemon=True)
             inbound.start()
             reset = self._backend_to_client(upstream, tls)
@@ -143,6 +150,8 @@ class TlsFrontDoor:
         except (OSError, ssl.SSLError):
             pass  # a failed handshake or a client gone: nothing to answer
         finally:
+            if local is not None:
+                self.peers.pop(local, None)
             for sock in (upstream, tls, raw):
                 if sock is not None:
                     try:

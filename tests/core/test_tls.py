@@ -101,3 +101,19 @@ def test_stop_closes_tls_port(app, tls_files):
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=0.5)
     assert stand_in_fake  # the module fixture app comes from the stand-in
+
+
+def test_requests_through_tls_look_like_https_to_the_fake(tls_server, tls_files, app):
+    """The fake sees scheme https, the HTTPS port and the client's address (not the relay's)."""
+    seen = {}
+
+    @app.before_request
+    def grab():
+        from flask import request
+        seen.update(scheme=request.scheme, port=request.environ["SERVER_PORT"], remote=request.remote_addr)
+
+    https_port = tls_server.https_base_url.rsplit(":", 1)[1]
+    requests.get(tls_server.https_base_url + "/_harness/health", verify=str(tls_files.ca_pem))
+    assert seen == {"scheme": "https", "port": https_port, "remote": "127.0.0.1"}
+    requests.get(tls_server.url("/_harness/health"))
+    assert seen["scheme"] == "http" and seen["port"] == str(tls_server.port)
