@@ -8,7 +8,8 @@ Formats, detected from the content (the file name only helps to name the type of
              e.g. `users.behaviors.CustomEvent.json`).
 * `ndjson` - one JSON object per line, each of any of the shapes above.
 
-Every record comes out normalised (see `harness.currents_io.normalise`) together with its serialised size
+Every record comes out normalised (see `harness.currents_io.normalise`; with `flatten_custom_http=False`
+Custom HTTP events stay as they are, which `map_currents_event` reads directly) with its serialised size
 when the reader knows it (NDJSON line length), for the mapping's E12 oversize rule. A malformed NDJSON line
 is recorded in `CurrentsReader.malformed` and yielded as `None` (counted, never a crash); a file that is
 none of the formats raises `CurrentsInputError` with one clear line.
@@ -66,8 +67,10 @@ class CurrentsReader:
     """Iterate `(record, size)` pairs from one source. `record` is a normalised flat record, or None for a
     malformed NDJSON line (then listed in `.malformed` as `(line number, message)`)."""
 
-    def __init__(self, data: bytes, name: str = "<stdin>") -> None:
+    def __init__(self, data: bytes, name: str = "<stdin>", *, flatten_custom_http: bool = True) -> None:
         self.name = name
+        # False: Custom HTTP events are yielded as they are (the mapping reads that shape directly, faster).
+        self.flatten_custom_http = flatten_custom_http
         self.data = data
         self.type_hint = _stem_type(name)
         self.format = detect_format(data[:4], None if data[:4] == AVRO_MAGIC else data)
@@ -96,7 +99,7 @@ class CurrentsReader:
                 return
 
     @classmethod
-    def from_path(cls, path: str | os.PathLike[str]) -> CurrentsReader:
+    def from_path(cls, path: str | os.PathLike[str], **options: Any) -> CurrentsReader:
         path = Path(path)
         try:
             data = path.read_bytes()
@@ -106,11 +109,11 @@ class CurrentsReader:
             raise CurrentsInputError(f"{path}: is a directory") from None
         except OSError as exc:
             raise CurrentsInputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-        return cls(data, str(path))
+        return cls(data, str(path), **options)
 
     @classmethod
-    def from_stream(cls, stream: BinaryIO, name: str = "<stdin>") -> CurrentsReader:
-        return cls(stream.read(), name)
+    def from_stream(cls, stream: BinaryIO, name: str = "<stdin>", **options: Any) -> CurrentsReader:
+        return cls(stream.read(), name, **options)
 
     def __iter__(self) -> Iterator[tuple[Any, int | None]]:
         if self.format == "avro":
@@ -155,13 +158,18 @@ class CurrentsReader:
     def _document(self) -> Iterator[tuple[Any, int | None]]:
         document = orjson.loads(self.data)
         hint = self.type_hint
+        keep_http = not self.flatten_custom_http
         for item in self._items_of(document):
-            yield normalise_record(item, hint), None
+            if keep_http and type(item) is dict and type(item.get("user")) is dict:
+                yield item, None
+            else:
+                yield normalise_record(item, hint), None
 
     def _ndjson(self) -> Iterator[tuple[Any, int | None]]:
         hint = self.type_hint
         loads = orjson.loads
         normalise = normalise_record
+        keep_http = not self.flatten_custom_http
         for number, line in enumerate(self.data.splitlines(), start=1):
             if not line.strip():
                 continue
@@ -175,7 +183,10 @@ class CurrentsReader:
                 self._bad_line(number, f"expected a JSON object, got {type(item).__name__}")
                 yield None, None
                 continue
-            yield normalise(item, hint), len(line)
+            if keep_http and type(item.get("user")) is dict:
+                yield item, len(line)
+            else:
+                yield normalise(item, hint), len(line)
 
     def _bad_line(self, number: int, message: str) -> None:
         self.malformed_count += 1

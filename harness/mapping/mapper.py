@@ -32,8 +32,7 @@ def map_currents_event(
     """
     if type(record) is not dict:
         return MappingResult(None, REASON_INVALID_RECORD, None, NO_WARNINGS)
-    if type(record.get("user")) is dict:
-        record = normalise_custom_http(record)
+    custom_http = type(record.get("user")) is dict
     if type_id is None:
         type_id = record.get(TYPE_KEY)
     if type(type_id) is not str:
@@ -43,4 +42,8 @@ def map_currents_event(
         plan = plan_for(type_id, config)
         if plan is None:
             return MappingResult(None, REASON_UNKNOWN_TYPE, type_id, NO_WARNINGS)
+    if custom_http:
+        if record.get(TYPE_KEY) != type_id:  # a caller-supplied type differs: map the flattened event
+            return plan.run(normalise_custom_http(record), size)
+        return plan.run_http(record, size)
     return plan.run(record, size)

@@ -24,6 +24,7 @@ from harness.catalog import (
     EventType,
     load_catalog,
 )
+from harness.currents_io.normalise import normalise_custom_http
 from harness.mapping.config import MappingConfig
 from harness.mapping.result import (
     NO_WARNINGS,
@@ -59,7 +60,8 @@ class MappingPlan:
     expansion_prefix: str | None  # "[Custom event property] " etc.; None = no expansion (N3/N4)
     required: tuple[tuple[str, str], ...]  # (source, key) whose absence is warned about (P6)
     known_fields: frozenset[str]  # catalog fields + `event_type`: anything else is an unknown field
-    run: Runner
+    run: Runner  # flat record -> result
+    run_http: Runner  # Custom HTTP event -> result (same result as run(normalise_custom_http(event)))
     source: str = ""  # the generated code, for debugging
 
 
@@ -128,9 +130,11 @@ def _undocumented_pairs(event_type: EventType) -> tuple[tuple[str, str], ...]:
     return tuple((f.name, f.name) for f in event_type.fields if f.name not in NEVER_SENT_FIELDS)
 
 
-def _generate(plan_args: dict[str, Any], config: MappingConfig) -> tuple[Runner, str]:
-    """Generate `run(record, size)` for an exported plan. Keys are embedded with repr() (always str);
-    every other constant is passed through the namespace."""
+_HTTP_TOP_KEYS = frozenset({"event_type", "id", "time", "user", "properties"})
+
+
+def _body(plan_args: dict[str, Any], config: MappingConfig, where: dict[str, tuple[str, str]]) -> list[str]:
+    """The mapping body shared by both runners. `where[field] = (getter name, key in that object)`."""
     legacy = config.profile == PROFILE_LEGACY
     partner_id = config.legacy_partner_id if legacy else True
     insert_id = config.legacy_insert_id if legacy else True
@@ -138,10 +142,12 @@ def _generate(plan_args: dict[str, Any], config: MappingConfig) -> tuple[Runner,
     required = set(plan_args["required"])
     empty_is_missing = config.empty_external_id_is_missing
 
+    def read(field: str) -> str:
+        getter, key = where.get(field, ("get", field))
+        return f"{getter}({key!r})"
+
     code = [
-        "def run(record, size):",
-        "    get = record.get",
-        "    distinct_id = get('external_user_id')",
+        f"    distinct_id = {read('external_user_id')}",
         "    if distinct_id is None" + (" or distinct_id == ''" if empty_is_missing else "") + ":",
         "        return MappingResult(None, NO_EXTERNAL_USER_ID, TYPE_ID, NO_WARNINGS)",
         "    if size is None:",
@@ -156,13 +162,13 @@ def _generate(plan_args: dict[str, Any], config: MappingConfig) -> tuple[Runner,
         else "    props = {'distinct_id': distinct_id}",
     ]
     if insert_id:
-        code += ["    v = get('id')", "    if v is not None: props['$insert_id'] = v",
+        code += [f"    v = {read('id')}", "    if v is not None: props['$insert_id'] = v",
                  f"    else: warnings = warnings + ({WARNING_MISSING_REQUIRED + '$insert_id'!r},)"]
-    code += ["    v = get('time')", "    if v is not None: props['time'] = v",
+    code += [f"    v = {read('time')}", "    if v is not None: props['time'] = v",
              f"    else: warnings = warnings + ({WARNING_MISSING_REQUIRED + 'time'!r},)",
              "    props['token'] = TOKEN"]
     for source, key in plan_args["pairs"]:
-        code.append(f"    v = get({source!r})")
+        code.append(f"    v = {read(source)}")
         if emit_null:
             code.append(f"    props[{key!r}] = v")
             if (source, key) in required:
@@ -172,7 +178,7 @@ def _generate(plan_args: dict[str, Any], config: MappingConfig) -> tuple[Runner,
             if (source, key) in required:
                 code.append(f"    else: warnings = warnings + ({WARNING_MISSING_REQUIRED + key!r},)")
     if plan_args["expansion_prefix"] is not None:
-        code.append("    if not expand_properties(get('properties'), EXPANSION_PREFIX, props, NESTED_MODE):")
+        code.append(f"    if not expand_properties({read('properties')}, EXPANSION_PREFIX, props, NESTED_MODE):")
         if config.strict_properties:
             code.append("        return MappingResult(None, BAD_PROPERTIES_JSON, TYPE_ID, NO_WARNINGS)")
         else:
@@ -182,7 +188,7 @@ def _generate(plan_args: dict[str, Any], config: MappingConfig) -> tuple[Runner,
         code.append("    name = EVENT_NAME")
     else:
         code += [
-            f"    raw_name = get({name_field!r})",
+            f"    raw_name = {read(name_field)}",
             "    if type(raw_name) is str: name = NAME_PREFIX + raw_name",
             "    elif raw_name is None:",
             "        name = NAME_PREFIX",
@@ -191,12 +197,52 @@ def _generate(plan_args: dict[str, Any], config: MappingConfig) -> tuple[Runner,
         ]
         if config.trim_event_names:
             code.append("    name = name.strip()")
-    code += [
+    return code
+
+
+def _generate(plan_args: dict[str, Any], config: MappingConfig, event_type: EventType) -> tuple[Runner, Runner, str]:
+    """Generate the two runners of an exported plan:
+
+    * `run(record, size)` for a flat record;
+    * `run_http(event, size)` for a Custom HTTP event, reading each field where that shape puts it (§1)
+      instead of flattening the event first. An event with any key outside the canonical places is
+      flattened and handed to `run`, so both paths always give the same result.
+
+    Keys are embedded with repr() (always str); every other constant is passed through the namespace."""
+    flat = ["def run(record, size):", "    get = record.get"] + _body(plan_args, config, {})
+    flat += [
         "    if not KNOWN.issuperset(record):",
         "        warnings = warnings + unknown_field_warnings(record, KNOWN)",
         "    return new_result(MappingResult, ({'event': name, 'properties': props}, None, TYPE_ID, warnings))",
     ]
-    source = "\n".join(code)
+    where: dict[str, tuple[str, str]] = {}
+    user_keys: set[str] = set()
+    property_keys: set[str] = set()
+    for f in event_type.fields:
+        path = f.custom_http_path
+        if len(path) == 1:
+            where[f.name] = ("get", path[0])
+        elif path[0] == "user":
+            where[f.name] = ("uget", path[1])
+            user_keys.add(path[1])
+        else:
+            where[f.name] = ("pget", path[1])
+            property_keys.add(path[1])
+    http = [
+        "def run_http(record, size):",
+        "    user = record['user']",
+        "    properties = record.get('properties')",
+        "    if (type(properties) is not dict or not HTTP_TOP.issuperset(record) or not HTTP_USER.issuperset(user)",
+        "            or not HTTP_PROPERTIES.issuperset(properties)):",
+        "        return run(normalise_custom_http(record), size)",
+        "    get = record.get",
+        "    uget = user.get",
+        "    pget = properties.get",
+    ] + _body(plan_args, config, where)
+    http.append(
+        "    return new_result(MappingResult, ({'event': name, 'properties': props}, None, TYPE_ID, warnings))"
+    )
+    source = "\n".join(flat) + "\n\n\n" + "\n".join(http)
     namespace: dict[str, Any] = {
         "MappingResult": MappingResult, "NO_WARNINGS": NO_WARNINGS, "NO_EXTERNAL_USER_ID": REASON_NO_EXTERNAL_USER_ID,
         "OVERSIZE": REASON_OVERSIZE, "BAD_PROPERTIES_JSON": REASON_BAD_PROPERTIES_JSON, "PARTNER_ID": PARTNER_ID,
@@ -204,11 +250,12 @@ def _generate(plan_args: dict[str, Any], config: MappingConfig) -> tuple[Runner,
         "EXPANSION_PREFIX": plan_args["expansion_prefix"], "NESTED_MODE": config.nested_property_mode,
         "EVENT_NAME": plan_args["event_name"], "NAME_PREFIX": config.custom_event_prefix + config.prefix_separator,
         "KNOWN": plan_args["known_fields"], "record_size": record_size, "expand_properties": expand_properties,
-        "unknown_field_warnings": unknown_field_warnings,
+        "unknown_field_warnings": unknown_field_warnings, "normalise_custom_http": normalise_custom_http,
         "dumps": orjson.dumps, "new_result": tuple.__new__,
+        "HTTP_TOP": _HTTP_TOP_KEYS, "HTTP_USER": frozenset(user_keys), "HTTP_PROPERTIES": frozenset(property_keys),
     }
     exec(compile(source, f"<mapping plan {plan_args['type_id']}>", "exec"), namespace)  # noqa: S102
-    return namespace["run"], source
+    return namespace["run"], namespace["run_http"], source
 
 
 def _not_exported_runner(type_id: str) -> Runner:
@@ -265,10 +312,11 @@ def compile_plan(type_id: str, config: MappingConfig) -> MappingPlan | None:
         known_fields=frozenset(event_type.field_names) | {"event_type"},
     )
     if exported:
-        run, source = _generate(args, config)
+        run, run_http, source = _generate(args, config, event_type)
     else:
-        run, source = _not_exported_runner(type_id), ""
-    return MappingPlan(**args, run=run, source=source)
+        run = run_http = _not_exported_runner(type_id)
+        source = ""
+    return MappingPlan(**args, run=run, run_http=run_http, source=source)
 
 
 def plan_for(type_id: str, config: MappingConfig) -> MappingPlan | None:

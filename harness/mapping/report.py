@@ -30,19 +30,21 @@ class MappingReport:
     events_by_name: Counter = field(default_factory=Counter)  # Mixpanel event name -> count
 
     def add(self, result: MappingResult) -> None:
+        event, reason, type_id, warnings = result
         self.total += 1
-        if result.event is not None:
+        if event is not None:
             self.mapped += 1
-            self.events_by_name[result.event["event"]] += 1
+            names = self.events_by_name
+            name = event["event"]
+            names[name] = names.get(name, 0) + 1
         else:
-            reason = result.reason
             self.reasons[reason] += 1
             if reason == REASON_NOT_EXPORTED:
-                self.not_exported_types[result.type_id] += 1
+                self.not_exported_types[type_id] += 1
             elif reason == REASON_UNKNOWN_TYPE:
-                self.unknown_types[result.type_id] += 1
-        if result.warnings:
-            for warning in result.warnings:
+                self.unknown_types[type_id] += 1
+        if warnings:
+            for warning in warnings:
                 if warning.startswith(WARNING_UNKNOWN_FIELD):
                     self.unknown_fields[warning[len(WARNING_UNKNOWN_FIELD):]] += 1
                 else:

@@ -166,3 +166,20 @@ def test_not_exported_types_section_5(type_id, sample_paths):
         (record,) = read_records(path)
         result = map_currents_event(record, CONFIG)
         assert not result.mapped and result.reason == "not_exported", shape
+
+
+@pytest.mark.parametrize("profile", ["current", "legacy"])
+def test_custom_http_fast_path_equals_flattened(profile, custom_http_paths):
+    """A Custom HTTP event maps exactly like its flattened form (§1), for every type, also with an extra
+    user key or property (which takes the flattening path)."""
+    from harness.currents_io import normalise_custom_http
+
+    config = CONFIG.with_(profile=profile)
+    for type_id, path in custom_http_paths.items():
+        event = json.loads(path.read_text(encoding="utf-8"))
+        assert map_currents_event(event, config) == map_currents_event(normalise_custom_http(event), config), type_id
+        odd = dict(event, user=dict(event["user"], surprise=1), properties=dict(event["properties"], extra="x"))
+        result = map_currents_event(odd, config)
+        assert result == map_currents_event(normalise_custom_http(odd), config), type_id
+        if result.mapped:
+            assert {"unknown_field:surprise", "unknown_field:extra"} <= set(result.warnings)

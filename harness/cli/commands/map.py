@@ -102,9 +102,9 @@ def _readers(files: list[str]) -> list[CurrentsReader]:
     for name in files or ["-"]:
         try:
             if name == "-":
-                readers.append(CurrentsReader.from_stream(sys.stdin.buffer, "<stdin>"))
+                readers.append(CurrentsReader.from_stream(sys.stdin.buffer, "<stdin>", flatten_custom_http=False))
             else:
-                readers.append(CurrentsReader.from_path(name))
+                readers.append(CurrentsReader.from_path(name, flatten_custom_http=False))
         except CurrentsInputError as exc:
             raise CliError(str(exc)) from None
     return readers

@@ -1,0 +1,122 @@
+"""`harness map` as a whole process on 200,000 events (target >= 100,000 events/s).
+
+Builds inputs from the public samples with fresh ids, external ids and times, in a temporary directory:
+a Custom HTTP NDJSON stream, a storage-JSON NDJSON stream (Avro-JSON unions, `event_type` added per line)
+and Avro files (one per type, written with the catalog's derived schemas). Each mixes every exported type.
+Then runs `python -m harness map FILES -o OUT` and reports wall-clock events per second (process start,
+reading, mapping and writing included). Run: python bench/bench_map_cli.py [--events N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import fastavro
+
+from harness.catalog import avro_schema, load_catalog
+
+DEFAULT_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "currents-samples"
+
+
+def _templates(samples: Path) -> tuple[dict, dict, dict]:
+    catalog = load_catalog()
+    custom_http, storage, avro = {}, {}, {}
+    for path in (samples / "custom-http").rglob("*.json"):
+        event = json.loads(path.read_text(encoding="utf-8"))
+        if catalog[event["event_type"]].exported("current"):
+            custom_http[event["event_type"]] = event
+    for et in catalog.exported("current"):
+        path = samples / "storage-json" / f"{et.type_id}.json"
+        if path.exists():
+            storage[et.type_id] = json.loads(path.read_text(encoding="utf-8"))
+            with open(samples / "avro" / f"{et.type_id}.avro", "rb") as fh:
+                avro[et.type_id] = next(iter(fastavro.reader(fh)))
+    return custom_http, storage, avro
+
+
+def build_inputs(samples: Path, n: int, folder: Path, seed: int = 7) -> dict[str, list[Path]]:
+    rng = random.Random(seed)
+    custom_http, storage, avro = _templates(samples)
+    base = int(time.time()) - 7 * 86400
+
+    def fresh(i: int) -> tuple[str, int, str]:
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4)), base + i % 604800, f"user-{rng.randrange(50_000)}"
+
+    inputs: dict[str, list[Path]] = {}
+    types = sorted(custom_http)
+    path = folder / "custom-http.ndjson"
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(n):
+            event = dict(custom_http[types[i % len(types)]])
+            event["id"], event["time"], ext = fresh(i)
+            event["user"] = dict(event["user"], external_user_id=ext)
+            fh.write(json.dumps(event, separators=(",", ":")) + "\n")
+    inputs["custom-http NDJSON"] = [path]
+
+    types = sorted(storage)
+    path = folder / "storage.ndjson"
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(n):
+            type_id = types[i % len(types)]
+            record = dict(storage[type_id])
+            record["id"], record["time"], ext = fresh(i)
+            record["external_user_id"] = {"string": ext}
+            record["event_type"] = type_id
+            fh.write(json.dumps(record, separators=(",", ":")) + "\n")
+    inputs["storage-JSON NDJSON"] = [path]
+
+    paths = []
+    per_type = max(1, n // len(avro))
+    for k, (type_id, template) in enumerate(sorted(avro.items())):
+        rows = []
+        for i in range(per_type):
+            row = dict(template)
+            row["id"], row["time"], row["external_user_id"] = fresh(k * per_type + i)
+            rows.append(row)
+        p = folder / f"{type_id}.avro"
+        with open(p, "wb") as fh:
+            fastavro.writer(fh, fastavro.parse_schema(avro_schema(type_id)), rows)
+        paths.append(p)
+    inputs["Avro files"] = paths
+    return inputs
+
+
+def run_map(files: list[Path], out: Path) -> tuple[float, str]:
+    env = dict(os.environ, CI="1")  # no progress drawing
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "harness", "map", *map(str, files), "-o", str(out)],
+                          capture_output=True, text=True, env=env, check=False)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"harness map failed ({proc.returncode}): {proc.stderr}")
+    return elapsed, proc.stderr
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--samples", type=Path, default=Path(os.environ.get("HARNESS_SAMPLES_DIR", DEFAULT_SAMPLES)))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-map-") as tmp:
+        folder = Path(tmp)
+        inputs = build_inputs(args.samples, args.events, folder)
+        for label, files in inputs.items():
+            best, stderr = min(run_map(files, folder / "out.ndjson") for _ in range(args.rounds))
+            mapped = next(line for line in stderr.splitlines() if line.startswith("records:"))
+            total = int(mapped.split(":")[1])
+            print(f"{label}: {total:,} events in {best:.2f} s -> {total / best:,.0f} events/s "
+                  f"(whole process, best of {args.rounds})")
+
+
+if __name__ == "__main__":
+    main()
