@@ -37,8 +37,7 @@ def is_placeholder_id(value: str) -> bool:
 
 def uuid4_from_bits(bits: int) -> str:
     """A UUID4 string (36 chars, `[0-9a-f-]`, fits Mixpanel's `$insert_id` rule E3) from 128 random bits."""
-    bits = (bits & _UUID4_CLEAR) | _UUID4_SET
-    h = f"{bits:032x}"
+    h = ((bits & _UUID4_CLEAR) | _UUID4_SET).to_bytes(16, "big").hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 

@@ -31,6 +31,9 @@ class TypePlan:
     type_id: str
     fields: tuple[tuple[str, bool, Source], ...]  # (name, nullable, source) in fill order
     names: tuple[str, ...]  # field names in fill order
+    name_set: frozenset[str]
+    order: dict[str, int]  # name -> position in fill order
+    sources: dict[str, Source]
     required: tuple[tuple[str, Source], ...]  # non-nullable fields: never None
     # Custom HTTP layout: (field name, key) per section; `decoded` fields hold an object there (§1).
     user_keys: tuple[tuple[str, str], ...]
@@ -72,7 +75,8 @@ def compile_plan(event_type: EventType) -> TypePlan:
     )
     names = tuple(name for name, _, _ in fields)
     required = tuple((name, source) for name, nullable, source in fields if not nullable)
-    return TypePlan(event_type.type_id, fields, names, required, tuple(user_keys), tuple(property_keys), frozenset(decoded),
+    return TypePlan(event_type.type_id, fields, names, frozenset(names), {n: i for i, n in enumerate(names)},
+                    {name: source for name, _, source in fields}, required, tuple(user_keys), tuple(property_keys), frozenset(decoded),
                     storage, event_type.has_storage_schema)
 
 
@@ -100,12 +104,14 @@ class RecordFactory:
         """
         plan = self._plans.get(type_id) or self.plan(type_id)
         merged = {**ctx, **over}
-        record = {name: merged[name] for name in plan.names if name in merged}
-        if len(record) < len(plan.names):
+        names = plan.names
+        record = {name: merged[name] for name in names if name in merged}
+        if len(record) != len(names):
             # Sources run in plan order (deterministic), after the story's values they may read.
-            for name, _nullable, source in plan.fields:
+            sources = plan.sources
+            for name in names:
                 if name not in record:
-                    record[name] = source(draw, record)
+                    record[name] = sources[name](draw, record)
         for name, source in plan.required:
             if record[name] is None:
                 record[name] = source(draw, record)
@@ -114,8 +120,8 @@ class RecordFactory:
     def to_custom_http(self, type_id: str, record: dict[str, Any]) -> dict[str, Any]:
         """The Custom HTTP event (§1): `event_type`, `id`, `time`, `user{}`, `properties{}`; nulls omitted."""
         plan = self.plan(type_id)
-        user = {key: record[name] for name, key in plan.user_keys if record.get(name) is not None}
-        properties = {key: record[name] for name, key in plan.property_keys if record.get(name) is not None}
+        user = {key: value for name, key in plan.user_keys if (value := record[name]) is not None}
+        properties = {key: value for name, key in plan.property_keys if (value := record[name]) is not None}
         return {"event_type": type_id, "id": record["id"], "time": record["time"], "user": user, "properties": properties}
 
     def to_avro_record(self, type_id: str, record: dict[str, Any]) -> dict[str, Any]:

@@ -65,7 +65,7 @@ def test_strategy_events_validate_against_the_catalog(event):
 @settings(max_examples=100)
 @given(adversarial_events())
 def test_adversarial_events_keep_their_schema_types(event):
-    assert schema_violations(event) == []
+    assert schema_violations(event, json_strings=False) == []
 
 
 def _check_mapping(event):
