@@ -46,6 +46,8 @@ def json_body(*, required: bool = True, default: Any = None) -> Any:
         return json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ControlError(f"the body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ControlError("the body is not usable JSON: nested too deeply") from None
 
 
 def _reject_constant(name: str) -> Any:

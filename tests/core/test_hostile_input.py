@@ -1,0 +1,82 @@
+"""Malformed, huge and hostile input to the core never gives an unhandled 500 (DESIGN.md §6)."""
+
+import threading
+
+import pytest
+import requests
+from conftest import AUTH
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fakes.core.faults import FaultSet
+
+
+@pytest.mark.parametrize("body", [
+    b"[" * 100_000,
+    b"\xff\xfe\x00garbage",
+    b'{"now": 1e999}',
+    b'{"now": Infinity}',
+    b"{}" * 10,
+])
+@pytest.mark.parametrize("path, method", [("/_harness/clock", "post"), ("/_harness/faults", "post"),
+                                          ("/_harness/config", "put"), ("/_harness/reset", "post")])
+def test_control_api_answers_400_to_garbage(client, body, path, method):
+    r = getattr(client, method)(path, data=body, content_type="application/json")
+    assert r.status_code == 400, r.data
+    assert r.get_json()["error"]
+
+
+def test_binary_and_odd_headers_are_journalled_safely(client):
+    r = client.post("/ingest", data=b"\xff\x00\xfe" * 1000, headers={**AUTH, "X-Odd": "caf\u00e9"})
+    assert r.status_code == 200
+    entry = client.get("/_harness/requests").get_json()["requests"][-1]
+    assert entry["body_bytes"] == 3000 and "\ufffd" in entry["body"]
+
+
+def test_huge_fault_list_and_long_globs(client):
+    rules = [{"match": {"path": "/" + "*" * 200 + "x"}, "action": {"type": "status", "status": 500}} for _ in range(200)]
+    assert client.post("/_harness/faults", json=rules).status_code == 201
+    assert client.post("/ingest", headers=AUTH).status_code == 200
+
+
+def test_fault_times_is_exact_under_concurrency(server, state):
+    """One lock around rule counting: `times: 5` fires exactly five times under 8 concurrent clients."""
+    state.faults.install({"times": 5, "action": {"type": "status", "status": 503}})
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def worker():
+        with requests.Session() as s:
+            for _ in range(10):
+                code = s.post(server.url("/ingest"), json={}, headers=AUTH).status_code
+                with lock:
+                    statuses.append(code)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses.count(503) == 5 and statuses.count(200) == 75
+    assert len(state.items) == 75
+    assert len(state.journal.entries()) == 80
+
+
+@settings(max_examples=60)
+@given(
+    times=st.none() | st.integers(1, 6),
+    nth=st.none() | st.lists(st.integers(1, 15), min_size=1, max_size=5),
+    every=st.none() | st.integers(1, 5),
+    n=st.integers(0, 20),
+)
+def test_firing_follows_times_nth_every(times, nth, every, n):
+    """mixpanel-ingestion.md §13: nth fires on those ordinals, every on multiples, times caps the total."""
+    faults = FaultSet()
+    faults.install({"times": times, "nth": nth, "every": every, "action": {"type": "status", "status": 500}})
+    fired = [faults.check({"path": "/", "method": "GET"}) is not None for _ in range(n)]
+    expected, count = [], 0
+    for ordinal in range(1, n + 1):
+        ok = (not nth or ordinal in nth) and (every is None or ordinal % every == 0) and (times is None or count < times)
+        count += ok
+        expected.append(ok)
+    assert fired == expected
