@@ -190,3 +190,35 @@ def test_tls_serves_https_with_the_printed_ca(tmp_path):
     r = requests.get(lines["standin-https"] + "/_harness/health", verify=lines["tls-ca"], timeout=10)
     assert r.json() == {"status": "ok", "service": "standin"}
     assert serve.stop()[0] == 0
+
+
+def test_config_file_and_environment(tmp_path):
+    """mixpanel-ingestion.md §1: keys set in the config file or by environment (environment wins)."""
+    config = tmp_path / "harness.yaml"
+    config.write_text("standin:\n  limits.max_items: 4\n  answer:\n    mode: bare\n")
+    env = _env()
+    env["HARNESS_STANDIN__LIMITS__MAX_ITEMS"] = "6"
+    serve = Serve("--fakes", "standin", "--standin-port", "0", "--config", str(config), env=env)
+    url = serve.read_urls(1)["standin"]
+    values = requests.get(url + "/_harness/config", timeout=5).json()["config"]
+    assert values["limits.max_items"] == 6 and values["answer.mode"] == "bare"
+    assert serve.stop()[0] == 0
+
+
+@pytest.mark.parametrize("content, env_value, message", [
+    ("standin:\n  nope.key: 1\n", None, "standin: config file"),
+    ("standin: [1, 2]\n", None, "expected one mapping per fake"),
+    ("ghost:\n  a: 1\n", None, "unknown fake section(s) ghost"),
+    (": : :\n", None, "is not valid YAML"),
+    ("", "not-a-number", "standin: environment: limits.max_items: expected integer, got string"),
+])
+def test_bad_config_is_one_clear_line(tmp_path, content, env_value, message):
+    config = tmp_path / "harness.yaml"
+    config.write_text(content)
+    env = _env()
+    if env_value is not None:
+        env["HARNESS_STANDIN__LIMITS__MAX_ITEMS"] = env_value
+    proc = subprocess.run([sys.executable, "-m", "harness", "serve", "--fakes", "standin", "--standin-port", "0",
+                           "--config", str(config)], cwd=REPO, env=env, capture_output=True, text=True, timeout=30)
+    assert proc.returncode != 0 and message in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1

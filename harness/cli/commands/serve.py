@@ -53,6 +53,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="where --tls writes harness-ca.pem and the server key pair (default: a temporary directory)")
     parser.add_argument("--fakes", default=None, metavar="NAME[,NAME]",
                         help=f"run only these fakes (default: all: {', '.join(names)})")
+    parser.add_argument("--config", type=Path, default=None, metavar="FILE",
+                        help="YAML or JSON file with one section of settings per fake (see fakes/core/config_sources.py); "
+                             "HARNESS_<FAKE>__<KEY> variables override it")
     parser.add_argument("--seed", type=int, default=0, help="run seed (fault probabilities); default 0")
     parser.add_argument("--threads", type=int, default=8, help="worker threads per fake (default 8)")
     parser.add_argument("--state-dir", type=Path, default=None, metavar="DIR",
@@ -110,6 +113,19 @@ def handler(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             raise CliError(f"--tls: cannot create the test certificates in {tls_dir}: {exc}") from None
 
+    from fakes.core.config import ConfigError
+    from fakes.core.config_sources import ConfigSourceError, config_from_env, load_config_file
+
+    file_config: dict[str, dict[str, Any]] = {}
+    if args.config is not None:
+        try:
+            file_config = load_config_file(args.config)
+        except ConfigSourceError as exc:
+            raise CliError(str(exc)) from None
+        strays = sorted(set(file_config) - set(all_names))
+        if strays:
+            raise CliError(f"config file {args.config}: unknown fake section(s) {', '.join(strays)}; known: {', '.join(all_names)}")
+
     clock = SimulatedClock()
     fakes: list[tuple[str, Any, Any]] = []
     for name in names:
@@ -118,8 +134,19 @@ def handler(args: argparse.Namespace) -> int:
         except FakeUnavailableError as exc:
             raise CliError(str(exc)) from None
         state = descriptor.new_state(None, clock=clock, seed=args.seed)
-        if state_dir is not None:
-            _restore(name, state, state_dir / f"{name}.json")
+        restored = state_dir is not None and _restore(name, state, state_dir / f"{name}.json")
+        configured = False
+        for source, values in ((f"config file {args.config}", file_config.get(name, {})),
+                               ("environment", config_from_env(name, os.environ))):
+            if not values:
+                continue
+            try:
+                state.update_config(values)
+            except ConfigError as exc:
+                raise CliError(f"{name}: {source}: {exc}") from None
+            configured = True
+        if configured and not restored:
+            state.reset()  # a fresh state built from the configuration (default worlds, credentials)
         fakes.append((name, state, descriptor.create_app(state=state)))
 
     stop = threading.Event()
@@ -157,14 +184,16 @@ def handler(args: argparse.Namespace) -> int:
     return 0
 
 
-def _restore(name: str, state: Any, path: Path) -> None:
+def _restore(name: str, state: Any, path: Path) -> bool:
+    """Load DIR/<name>.json if present; the config file and environment are applied on top afterwards."""
     if not path.exists():
-        return
+        return False
     try:
         snapshot = json.loads(path.read_text(encoding="utf-8"))
         state.restore(snapshot)
     except (OSError, ValueError, KeyError, TypeError, NotImplementedError) as exc:
         raise CliError(f"cannot restore {name} state from {path}: {exc}") from None
+    return True
 
 
 def _save(name: str, state: Any, path: Path) -> None:
