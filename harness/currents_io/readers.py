@@ -73,7 +73,15 @@ class CurrentsReader:
         self.flatten_custom_http = flatten_custom_http
         self.data = data
         self.type_hint = _stem_type(name)
-        self.format = detect_format(data[:4], None if data[:4] == AVRO_MAGIC else data)
+        self._document_value: Any = None
+        if data.startswith(AVRO_MAGIC):
+            self.format = "avro"
+        else:
+            try:  # one JSON document? (fails fast on NDJSON: right after the first line)
+                self._document_value = orjson.loads(data)
+                self.format = "json"
+            except orjson.JSONDecodeError:
+                self.format = "ndjson"
         self.malformed: list[tuple[int, str]] = []
         self.malformed_count = 0
         if self.format == "ndjson":
@@ -90,13 +98,17 @@ class CurrentsReader:
     def _check_first_line(self) -> None:
         """Whole-file errors are found before any record is produced: the first non-blank line of NDJSON
         must be JSON, otherwise the input is none of the formats."""
-        for number, line in enumerate(self.data.splitlines(), start=1):
-            if line.strip():
-                try:
-                    orjson.loads(line)
-                except orjson.JSONDecodeError as exc:
-                    raise CurrentsInputError(f"{self.name}: not JSON, NDJSON or Avro (line {number}: {exc})") from None
-                return
+        data, start, number = self.data, 0, 1
+        while start < len(data) and data[start] in b" \t\r\n\f\v":
+            number += data[start] == 0x0A
+            start += 1
+        end = data.find(b"\n", start)
+        first = data[start:end if end >= 0 else len(data)]
+        if first.strip():
+            try:
+                orjson.loads(first)
+            except orjson.JSONDecodeError as exc:
+                raise CurrentsInputError(f"{self.name}: not JSON, NDJSON or Avro (line {number}: {exc})") from None
 
     @classmethod
     def from_path(cls, path: str | os.PathLike[str], **options: Any) -> CurrentsReader:
@@ -156,7 +168,7 @@ class CurrentsReader:
         )
 
     def _document(self) -> Iterator[tuple[Any, int | None]]:
-        document = orjson.loads(self.data)
+        document, self._document_value = self._document_value, None
         hint = self.type_hint
         keep_http = not self.flatten_custom_http
         for item in self._items_of(document):
@@ -171,7 +183,7 @@ class CurrentsReader:
         normalise = normalise_record
         keep_http = not self.flatten_custom_http
         for number, line in enumerate(self.data.splitlines(), start=1):
-            if not line.strip():
+            if not line or line.isspace():
                 continue
             try:
                 item = loads(line)

@@ -96,14 +96,15 @@ class RecordFactory:
             plan = self._plans[type_id] = compile_plan(event_type)
         return plan
 
-    def build(self, draw: Draw, type_id: str, ctx: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-        """A flat record of `type_id`: `over`, then `ctx`, then the field's value source.
+    def build(self, draw: Draw, type_id: str, ctx: dict[str, Any], over: dict[str, Any],
+              more: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A flat record of `type_id`: `more`, then `over`, then `ctx`, then the field's value source.
 
         A `None` from the story is kept for nullable fields and replaced by a drawn value for required ones,
         so every record satisfies its schema.
         """
         plan = self._plans.get(type_id) or self.plan(type_id)
-        merged = {**ctx, **over}
+        merged = {**ctx, **over, **more} if more else {**ctx, **over}
         names = plan.names
         record = {name: merged[name] for name in names if name in merged}
         if len(record) != len(names):

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.catalog import Catalog, load_catalog
+from harness.generate.providers import uuid4_from_bits
 from harness.generate.records import RecordFactory
 from harness.generate.sources import Draw, pools_for
 from harness.generate.world import (
@@ -310,11 +311,13 @@ class _Stream:
         self.rnd = random.Random(seed * 2_654_435_761 + 97)
         self.draw = Draw(self.rnd, pools_for(seed), world)
         self.rates = {**DEFAULT_RATES, **{k: float(v) for k, v in config.rates.items()}}
+        self.duplicate_rate = self.rates["duplicate"]
+        self._bits = self.rnd.getrandbits
+        self._build = factory.build
         self.focus: frozenset[str] | None = frozenset(config.types) if config.types is not None else None
         self.anchor = config.anchor
         self.heap: list[tuple[int, int, str, dict[str, Any]]] = []
         self.seq = 0
-        self.pushed = 0
         self.t0 = config.anchor - config.span_s
         self.span = config.span_s
         self.first_sessions: set[str] = set()
@@ -429,23 +432,19 @@ class _Stream:
         if time_value > self.anchor:
             time_value = self.anchor
         ident_at = ctx.get("_ident_at")
-        o = {"id": self.draw.uuid(), "time": time_value,
-             "external_user_id": ctx["_ext"] if ident_at is not None and t >= ident_at else None}
-        if over:
-            o.update(over)
-        record = self.factory.build(self.draw, type_id, ctx, o)
+        envelope = {"id": uuid4_from_bits(self._bits(128)), "time": time_value,
+                    "external_user_id": ctx["_ext"] if ident_at is not None and t >= ident_at else None}
+        record = self._build(self.draw, type_id, ctx, envelope, over)
         if skewed:
             self.report.skewed_ids.add(record["id"])
         heapq.heappush(self.heap, (t, self.seq, type_id, record))
         self.seq += 1
-        self.pushed += 1
-        if self.rates["duplicate"] and self.rnd.random() < self.rates["duplicate"]:
+        if self.duplicate_rate and self.rnd.random() < self.duplicate_rate:
             redelivered = t + self.rnd.randrange(1, 3600)
             if redelivered <= self.anchor:
                 self.report.duplicate_ids.add(record["id"])
                 heapq.heappush(self.heap, (redelivered, self.seq, type_id, dict(record)))
                 self.seq += 1
-                self.pushed += 1
         return record
 
     def ledger(self, dispatch_id: str, kind: str, *, campaign: Campaign | None = None, canvas: Canvas | None = None,
@@ -469,11 +468,11 @@ class _Stream:
         while produced < target:
             if cursor < self.anchor:
                 kind = self.rnd.choices(self.kinds, cum_weights=self.cum_weights)[0]
-                before = self.pushed
+                before = self.seq
                 start = int(cursor + self.rnd.random() * gap)
                 self.stories[kind](min(start, self.anchor))
                 report.stories[kind] += 1
-                made = self.pushed - before
+                made = self.seq - before
                 if made:
                     idle = 0
                     cursor += gap * made

@@ -5,6 +5,7 @@
     config = MappingConfig(profile="current", token="harness-token")    # §11 keys; .with_(...) for variants
     result = map_currents_event(record, config)    # record: flat (normalised) or Custom HTTP event
     result.mapped / result.event ({"event": ..., "properties": {...}}) / result.reason / result.warnings
+    events = map_currents_events(records, config, report=MappingReport())   # many at once (oracle view)
 
 Reasons (`result.reason` when not mapped): `no_external_user_id`, `not_exported`, `unknown_type`, `oversize`,
 `bad_properties_json` (strict mode only), `invalid_record`. Warnings: `bad_properties_json`,
@@ -14,7 +15,7 @@ Plans are compiled once per (type, config) and cached on the config object (`har
 """
 
 from harness.mapping.config import DEFAULT_CONFIG, DEFAULT_MAX_RECORD_BYTES, DEFAULT_TOKEN, MappingConfig
-from harness.mapping.mapper import map_currents_event, record_size
+from harness.mapping.mapper import map_currents_event, map_currents_events, record_size
 from harness.mapping.plan import NEVER_SENT_FIELDS, MappingPlan, compile_plan
 from harness.mapping.report import MappingReport
 from harness.mapping.result import (
@@ -36,5 +37,5 @@ __all__ = [
     "MappingResult", "NEVER_SENT_FIELDS", "REASONS", "REASON_BAD_PROPERTIES_JSON", "REASON_INVALID_RECORD",
     "REASON_NO_EXTERNAL_USER_ID", "REASON_NOT_EXPORTED", "REASON_OVERSIZE", "REASON_UNKNOWN_TYPE",
     "WARNING_BAD_PROPERTIES_JSON", "WARNING_MISSING_REQUIRED", "WARNING_UNKNOWN_FIELD", "compile_plan",
-    "record_size", "map_currents_event",
+    "map_currents_event", "map_currents_events", "record_size",
 ]

@@ -5,14 +5,16 @@ Pure: no I/O, no clock, no randomness; the same record and config always give th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from harness.currents_io.normalise import TYPE_KEY, normalise_custom_http
 from harness.mapping.config import DEFAULT_CONFIG, MappingConfig
 from harness.mapping.plan import plan_for, record_size
+from harness.mapping.report import MappingReport
 from harness.mapping.result import NO_WARNINGS, REASON_INVALID_RECORD, REASON_UNKNOWN_TYPE, MappingResult
 
-__all__ = ["map_currents_event", "record_size"]
+__all__ = ["map_currents_event", "map_currents_events", "record_size"]
 
 
 def map_currents_event(
@@ -47,3 +49,19 @@ def map_currents_event(
             return plan.run(normalise_custom_http(record), size)
         return plan.run_http(record, size)
     return plan.run(record, size)
+
+
+def map_currents_events(records: Iterable[Any], config: MappingConfig = DEFAULT_CONFIG,
+                        report: MappingReport | None = None) -> list[dict[str, Any]]:
+    """Map many records; returns the Mixpanel events in input order and, if given, counts into `report`
+    (the oracle view: what a connector should have delivered for these records)."""
+    events = []
+    append = events.append
+    add = report.add if report is not None else None
+    for record in records:
+        result = map_currents_event(record, config)
+        if add is not None:
+            add(result)
+        if result[0] is not None:
+            append(result[0])
+    return events

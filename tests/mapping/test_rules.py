@@ -387,3 +387,15 @@ def test_config_defaults_section_11():
     with pytest.raises(ValueError):
         MappingConfig.from_mapping({"nope": 1})
     assert MappingConfig.from_mapping({"profile": "legacy"}).profile == "legacy"
+
+
+def test_map_many_with_report():
+    """map_currents_events: events in input order, counts in the report (E2 drop counted, not emitted)."""
+    from harness.mapping import map_currents_events
+
+    report = MappingReport()
+    records = [email_send(id="1"), email_send(id="2", external_user_id=None), email_send(id="3")]
+    events = map_currents_events(records, CONFIG, report=report)
+    assert [e["properties"]["$insert_id"] for e in events] == ["1", "3"]
+    assert report.total == 3 and report.mapped == 2 and report.dropped_no_external_id == 1
+    assert report.events_by_name == {"Email Send": 2}
