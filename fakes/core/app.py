@@ -243,7 +243,8 @@ def render_fault(decision: FaultDecision, normal: Response | None) -> Response:
             response.headers["Retry-After"] = str(int(ra)) if float(ra).is_integer() else str(ra)
     elif kind in ("drop_before_response", "hang"):
         response = Response(b"", 502, content_type="text/plain")
-    elif action.has_body or normal is None:
+    elif kind == "status" or action.has_body or normal is None:
+        # a status fault always answers its own status and body ("" when none is given)
         response = _action_response(action)
     else:
         response = normal

@@ -220,3 +220,15 @@ def test_unhandled_exception_is_journalled_500(client):
 def test_fake_control_routes_live_beside_core_ones(client):
     client.post("/ingest", json={"x": 1}, headers=AUTH)
     assert client.get("/_harness/items").get_json() == {"items": [{"x": 1}]}
+
+
+def test_ingest_status_fault_without_body_answers_its_status_and_empty_body(client, state):
+    client.post("/_harness/faults", json={"ingest": True, "action": {"type": "status", "status": 504}})
+    r = client.post("/ingest", json={"a": 1}, headers=AUTH)
+    assert r.status_code == 504 and r.data == b"" and state.items == [{"a": 1}]
+
+
+def test_fault_headers_apply_to_rate_limit_and_status(client):
+    client.post("/_harness/faults", json={"times": 1, "action": {"type": "rate_limit", "headers": {"X-RateLimit-Limit": "5"}}})
+    r = client.post("/ingest", headers=AUTH)
+    assert r.status_code == 429 and r.headers["X-RateLimit-Limit"] == "5"
