@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from mpkit import DROP, NOW, SA_AUTH, event, jbody
+from mpkit import DROP, NOW, SA_AUTH, event
 
 FAILED = "some data points in the request failed validation"
 

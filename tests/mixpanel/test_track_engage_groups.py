@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from mpkit import NOW, TOKEN, event, jbody
+from mpkit import NOW, TOKEN, jbody
 
 V = {"verbose": "1"}
 
