@@ -70,10 +70,16 @@ def unwrap_storage_json(record: dict[str, Any], type_id: str | None = None) -> d
     if dict not in value_types and list not in value_types:
         return record
     union_fields = _union_fields(type_id) if type_id else None
+    if union_fields is None:
+        return {key: _unwrap(value) for key, value in record.items()}
     out = {}
     for key, value in record.items():
-        if (union_fields is None or key in union_fields) and (type(value) is dict or type(value) is list):
-            value = _unwrap(value)
+        if key in union_fields:
+            if type(value) is dict and len(value) == 1:
+                for value in value.values():  # noqa: B007 - the one branch value
+                    pass
+            if type(value) is list:
+                value = [_unwrap(v) for v in value]
         out[key] = value
     return out
 

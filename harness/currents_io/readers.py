@@ -9,7 +9,7 @@ Formats, detected from the content (the file name only helps to name the type of
 * `ndjson` - one JSON object per line, each of any of the shapes above.
 
 Every record comes out normalised (see `harness.currents_io.normalise`; with `flatten_custom_http=False`
-Custom HTTP events stay as they are, which `map_currents_event` reads directly) with its serialised size
+records stay as parsed, which `map_currents_event(..., storage_json=True)` reads directly) with its size
 when the reader knows it (NDJSON line length), for the mapping's E12 oversize rule. A malformed NDJSON line
 is recorded in `CurrentsReader.malformed` and yielded as `None` (counted, never a crash); a file that is
 none of the formats raises `CurrentsInputError` with one clear line.
@@ -69,7 +69,9 @@ class CurrentsReader:
 
     def __init__(self, data: bytes, name: str = "<stdin>", *, flatten_custom_http: bool = True) -> None:
         self.name = name
-        # False: Custom HTTP events are yielded as they are (the mapping reads that shape directly, faster).
+        # False: records are yielded as parsed (Custom HTTP events untouched, storage-JSON unions still
+        # wrapped, `event_type` added from the file name when missing); `map_currents_event(...,
+        # storage_json=True)` reads them directly, which is much faster than normalising first.
         self.flatten_custom_http = flatten_custom_http
         self.data = data
         self.type_hint = _stem_type(name)
@@ -127,6 +129,11 @@ class CurrentsReader:
     def from_stream(cls, stream: BinaryIO, name: str = "<stdin>", **options: Any) -> CurrentsReader:
         return cls(stream.read(), name, **options)
 
+    @property
+    def may_hold_unions(self) -> bool:
+        """Records may still carry Avro-JSON union wrappers (raw mode, JSON text input)."""
+        return not self.flatten_custom_http and self.format != "avro"
+
     def __iter__(self) -> Iterator[tuple[Any, int | None]]:
         if self.format == "avro":
             return self._avro()
@@ -170,9 +177,11 @@ class CurrentsReader:
     def _document(self) -> Iterator[tuple[Any, int | None]]:
         document, self._document_value = self._document_value, None
         hint = self.type_hint
-        keep_http = not self.flatten_custom_http
+        raw = not self.flatten_custom_http
         for item in self._items_of(document):
-            if keep_http and type(item) is dict and type(item.get("user")) is dict:
+            if raw and type(item) is dict:
+                if hint is not None and TYPE_KEY not in item and type(item.get("user")) is not dict:
+                    item[TYPE_KEY] = hint
                 yield item, None
             else:
                 yield normalise_record(item, hint), None
@@ -181,7 +190,7 @@ class CurrentsReader:
         hint = self.type_hint
         loads = orjson.loads
         normalise = normalise_record
-        keep_http = not self.flatten_custom_http
+        raw = not self.flatten_custom_http
         for number, line in enumerate(self.data.splitlines(), start=1):
             if not line or line.isspace():
                 continue
@@ -195,7 +204,9 @@ class CurrentsReader:
                 self._bad_line(number, f"expected a JSON object, got {type(item).__name__}")
                 yield None, None
                 continue
-            if keep_http and type(item.get("user")) is dict:
+            if raw:
+                if hint is not None and TYPE_KEY not in item and type(item.get("user")) is not dict:
+                    item[TYPE_KEY] = hint
                 yield item, len(line)
             else:
                 yield normalise(item, hint), len(line)

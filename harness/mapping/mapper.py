@@ -23,13 +23,15 @@ def map_currents_event(
     *,
     type_id: str | None = None,
     size: int | None = None,
+    storage_json: bool = False,
 ) -> MappingResult:
     """Map one Currents record (currents-to-mixpanel.md §2-§7) under `config` (§11).
 
     `record` is either a normalised flat record (Braze fields at the top level plus `event_type`; see
     `harness.currents_io.normalise`) or a Custom HTTP event (recognised by its `user` object). `type_id`
     supplies/overrides the type; `size` is the record's serialised size in bytes when the caller knows it
-    (otherwise it is measured by serialising the record) for the E12 oversize rule.
+    (otherwise it is measured by serialising the record) for the E12 oversize rule. `storage_json=True` says
+    that nullable fields may still be Avro-JSON unions (`{"string": "x"}`); they are unwrapped on the fly.
     Never raises for bad input: the result says `invalid_record`, `unknown_type`, ... instead.
     """
     if type(record) is not dict:
@@ -44,11 +46,17 @@ def map_currents_event(
         plan = plan_for(type_id, config)
         if plan is None:
             return MappingResult(None, REASON_UNKNOWN_TYPE, type_id, NO_WARNINGS)
+    runners = plan.runners
     if custom_http:
         if record.get(TYPE_KEY) != type_id:  # a caller-supplied type differs: map the flattened event
-            return plan.run(normalise_custom_http(record), size)
-        return plan.run_http(record, size)
-    return plan.run(record, size)
+            record = normalise_custom_http(record)
+            kind = "flat"
+        else:
+            kind = "http"
+    else:
+        kind = "storage" if storage_json else "flat"
+    run = runners.get(kind) or plan.runner(kind)
+    return run(record, size)
 
 
 def map_currents_events(records: Iterable[Any], config: MappingConfig = DEFAULT_CONFIG,

@@ -60,9 +60,37 @@ class MappingPlan:
     expansion_prefix: str | None  # "[Custom event property] " etc.; None = no expansion (N3/N4)
     required: tuple[tuple[str, str], ...]  # (source, key) whose absence is warned about (P6)
     known_fields: frozenset[str]  # catalog fields + `event_type`: anything else is an unknown field
-    run: Runner  # flat record -> result
-    run_http: Runner  # Custom HTTP event -> result (same result as run(normalise_custom_http(event)))
-    source: str = ""  # the generated code, for debugging
+    runners: dict[str, Runner]  # kind -> compiled runner (filled lazily by `runner`)
+    sources: dict[str, str]  # kind -> generated code (empty for a type that is not exported)
+    namespace: dict[str, Any]  # constants the generated code reads
+
+    def runner(self, kind: str) -> Runner:
+        """The runner for records of one kind (RUNNER_KINDS), compiled on first use.
+
+        * `flat`    - a normalised flat record;
+        * `storage` - a flat record whose nullable fields may still be Avro-JSON unions (`{"string": "x"}`);
+        * `http`    - a Custom HTTP event, read where that shape puts each field (§1)."""
+        run = self.runners.get(kind)
+        if run is None:
+            source = self.sources[kind]
+            exec(compile(source, f"<mapping plan {self.type_id} {kind}>", "exec"), self.namespace)  # noqa: S102
+            run = self.runners[kind] = self.namespace["run_" + kind]
+        return run
+
+    @property
+    def run(self) -> Runner:
+        return self.runner("flat")
+
+    @property
+    def run_http(self) -> Runner:
+        return self.runner("http")
+
+    @property
+    def source(self) -> str:
+        return "\n\n".join(self.sources.values())
+
+
+RUNNER_KINDS = ("flat", "storage", "http")
 
 
 # --- helpers called by generated code ----------------------------------------------------------------
@@ -119,6 +147,16 @@ def expand_properties(raw: Any, prefix: str, props: dict[str, Any], nested_mode:
     return True
 
 
+def unwrap_union(value: dict[str, Any]) -> Any:
+    """`{"string": "x"}` -> "x"; `{"array": [{"string": "a"}, None]}` -> ["a", None]; other objects unchanged."""
+    if len(value) != 1:
+        return value
+    for inner in value.values():
+        if type(inner) is list:
+            return [unwrap_union(v) if type(v) is dict else v for v in inner]
+        return inner
+
+
 def unknown_field_warnings(record: dict[str, Any], known: frozenset[str]) -> tuple[str, ...]:
     return tuple(WARNING_UNKNOWN_FIELD + str(k) for k in record if k not in known)
 
@@ -133,8 +171,10 @@ def _undocumented_pairs(event_type: EventType) -> tuple[tuple[str, str], ...]:
 _HTTP_TOP_KEYS = frozenset({"event_type", "id", "time", "user", "properties"})
 
 
-def _body(plan_args: dict[str, Any], config: MappingConfig, where: dict[str, tuple[str, str]]) -> list[str]:
-    """The mapping body shared by both runners. `where[field] = (getter name, key in that object)`."""
+def _body(plan_args: dict[str, Any], config: MappingConfig, where: dict[str, tuple[str, str]],
+          unions: frozenset[str] = frozenset()) -> list[str]:
+    """The mapping body shared by the runners. `where[field] = (getter name, key in that object)`; fields in
+    `unions` may hold an Avro-JSON union wrapper, unwrapped inline."""
     legacy = config.profile == PROFILE_LEGACY
     partner_id = config.legacy_partner_id if legacy else True
     insert_id = config.legacy_insert_id if legacy else True
@@ -144,6 +184,8 @@ def _body(plan_args: dict[str, Any], config: MappingConfig, where: dict[str, tup
 
     def read(field: str) -> str:
         getter, key = where.get(field, ("get", field))
+        if field in unions:
+            return f"(v if type(v := {getter}({key!r})) is not dict else unwrap_union(v))"
         return f"{getter}({key!r})"
 
     code = [
@@ -200,21 +242,18 @@ def _body(plan_args: dict[str, Any], config: MappingConfig, where: dict[str, tup
     return code
 
 
-def _generate(plan_args: dict[str, Any], config: MappingConfig, event_type: EventType) -> tuple[Runner, Runner, str]:
-    """Generate the two runners of an exported plan:
-
-    * `run(record, size)` for a flat record;
-    * `run_http(event, size)` for a Custom HTTP event, reading each field where that shape puts it (§1)
-      instead of flattening the event first. An event with any key outside the canonical places is
-      flattened and handed to `run`, so both paths always give the same result.
-
+def _sources(plan_args: dict[str, Any], config: MappingConfig, event_type: EventType) -> tuple[dict, dict]:
+    """Generate the runners of an exported plan (see `MappingPlan.runner`). A Custom HTTP event with any key
+    outside the canonical places is flattened and handed to the flat runner, so all paths agree.
     Keys are embedded with repr() (always str); every other constant is passed through the namespace."""
-    flat = ["def run(record, size):", "    get = record.get"] + _body(plan_args, config, {})
-    flat += [
+    tail = [
         "    if not KNOWN.issuperset(record):",
         "        warnings = warnings + unknown_field_warnings(record, KNOWN)",
         "    return new_result(MappingResult, ({'event': name, 'properties': props}, None, TYPE_ID, warnings))",
     ]
+    flat = ["def run_flat(record, size):", "    get = record.get"] + _body(plan_args, config, {}) + tail
+    unions = frozenset(f.name for f in event_type.fields if f.nullable or f.type == "array<string>")
+    storage = ["def run_storage(record, size):", "    get = record.get"] + _body(plan_args, config, {}, unions) + tail
     where: dict[str, tuple[str, str]] = {}
     user_keys: set[str] = set()
     property_keys: set[str] = set()
@@ -234,15 +273,13 @@ def _generate(plan_args: dict[str, Any], config: MappingConfig, event_type: Even
         "    properties = record.get('properties')",
         "    if (type(properties) is not dict or not HTTP_TOP.issuperset(record) or not HTTP_USER.issuperset(user)",
         "            or not HTTP_PROPERTIES.issuperset(properties)):",
-        "        return run(normalise_custom_http(record), size)",
+        "        return PLAN.runner('flat')(normalise_custom_http(record), size)",
         "    get = record.get",
         "    uget = user.get",
         "    pget = properties.get",
-    ] + _body(plan_args, config, where)
-    http.append(
+    ] + _body(plan_args, config, where) + [
         "    return new_result(MappingResult, ({'event': name, 'properties': props}, None, TYPE_ID, warnings))"
-    )
-    source = "\n".join(flat) + "\n\n\n" + "\n".join(http)
+    ]
     namespace: dict[str, Any] = {
         "MappingResult": MappingResult, "NO_WARNINGS": NO_WARNINGS, "NO_EXTERNAL_USER_ID": REASON_NO_EXTERNAL_USER_ID,
         "OVERSIZE": REASON_OVERSIZE, "BAD_PROPERTIES_JSON": REASON_BAD_PROPERTIES_JSON, "PARTNER_ID": PARTNER_ID,
@@ -251,11 +288,11 @@ def _generate(plan_args: dict[str, Any], config: MappingConfig, event_type: Even
         "EVENT_NAME": plan_args["event_name"], "NAME_PREFIX": config.custom_event_prefix + config.prefix_separator,
         "KNOWN": plan_args["known_fields"], "record_size": record_size, "expand_properties": expand_properties,
         "unknown_field_warnings": unknown_field_warnings, "normalise_custom_http": normalise_custom_http,
-        "dumps": orjson.dumps, "new_result": tuple.__new__,
+        "unwrap_union": unwrap_union, "dumps": orjson.dumps, "new_result": tuple.__new__,
         "HTTP_TOP": _HTTP_TOP_KEYS, "HTTP_USER": frozenset(user_keys), "HTTP_PROPERTIES": frozenset(property_keys),
     }
-    exec(compile(source, f"<mapping plan {plan_args['type_id']}>", "exec"), namespace)  # noqa: S102
-    return namespace["run"], namespace["run_http"], source
+    sources = {"flat": "\n".join(flat), "storage": "\n".join(storage), "http": "\n".join(http)}
+    return sources, namespace
 
 
 def _not_exported_runner(type_id: str) -> Runner:
@@ -312,11 +349,12 @@ def compile_plan(type_id: str, config: MappingConfig) -> MappingPlan | None:
         known_fields=frozenset(event_type.field_names) | {"event_type"},
     )
     if exported:
-        run, run_http, source = _generate(args, config, event_type)
-    else:
-        run = run_http = _not_exported_runner(type_id)
-        source = ""
-    return MappingPlan(**args, run=run, run_http=run_http, source=source)
+        sources, namespace = _sources(args, config, event_type)
+        plan = MappingPlan(**args, runners={}, sources=sources, namespace=namespace)
+        namespace["PLAN"] = plan
+        return plan
+    not_exported = _not_exported_runner(type_id)
+    return MappingPlan(**args, runners=dict.fromkeys(RUNNER_KINDS, not_exported), sources={}, namespace={})
 
 
 def plan_for(type_id: str, config: MappingConfig) -> MappingPlan | None:

@@ -183,3 +183,19 @@ def test_custom_http_fast_path_equals_flattened(profile, custom_http_paths):
         assert result == map_currents_event(normalise_custom_http(odd), config), type_id
         if result.mapped:
             assert {"unknown_field:surprise", "unknown_field:extra"} <= set(result.warnings)
+
+
+@pytest.mark.parametrize("profile", ["current", "legacy"])
+def test_storage_json_on_the_fly_equals_normalised(profile, sample_paths):
+    """§1: a storage-JSON record read with its unions still wrapped (storage_json=True) maps exactly like
+    its unwrapped form, for every type, and a plain flat record is unaffected by the flag."""
+    config = CONFIG.with_(profile=profile)
+    for type_id, shapes in sample_paths.items():
+        if "storage-json" not in shapes:
+            continue
+        raw = json.loads(shapes["storage-json"].read_text(encoding="utf-8"))
+        raw["event_type"] = type_id
+        (flat,) = read_records(shapes["storage-json"])
+        expected = map_currents_event(flat, config)
+        assert map_currents_event(raw, config, storage_json=True) == expected, type_id
+        assert map_currents_event(flat, config, storage_json=True) == expected, type_id

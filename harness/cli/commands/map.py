@@ -125,8 +125,9 @@ def map_readers(readers: list[CurrentsReader], config: MappingConfig, out: Binar
     dumps = orjson.dumps
     option = orjson.OPT_APPEND_NEWLINE
     for reader in readers:
+        unions = reader.may_hold_unions
         for record, size in reader:
-            result = map_currents_event(record, config, size=size)
+            result = map_currents_event(record, config, size=size, storage_json=unions)
             add(result)
             event = result[0]
             if event is not None:
