@@ -5,7 +5,7 @@ Registered through the `pytest11` entry point, so any project with the harness i
 | fixture | scope | gives |
 |---|---|---|
 | `mixpanel_fake`, `braze_fake` | test | a `FakeHandle` with a fresh state; `requests` to the real host names (`https://api.mixpanel.com`, `https://rest.iad-01.braze.com`, ...) are answered by the fake in-process |
-| `mixpanel_server`, `braze_server` | server per session, reset before each test | a `FakeHandle` with `base_url` of a loopback server (waitress) |
+| `mixpanel_server`, `braze_server` | server per session, reset before each test | a `FakeHandle` with `base_url` of a loopback server (waitress); all session servers share one simulated clock |
 | `harness_responses` | test | the one `responses.RequestsMock` every in-process fake of the test is routed through |
 | `harness_fake_factory` | test | `make(name, config=None, seed=0)` → a new in-process `FakeHandle` |
 | `harness_clock` | test | one `SimulatedClock` shared by every in-process fake of the test |
@@ -124,6 +124,12 @@ def harness_tls_files(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 @pytest.fixture(scope="session")
+def _harness_session_clock() -> SimulatedClock:
+    """One clock for every session server, as under `harness serve`."""
+    return SimulatedClock()
+
+
+@pytest.fixture(scope="session")
 def _harness_session_servers() -> Iterator[dict[str, FakeHandle]]:
     servers: dict[str, FakeHandle] = {}
     yield servers
@@ -143,13 +149,14 @@ def _in_process_fixture(name: str):
 
 def _server_fixture(name: str):
     @pytest.fixture(name=f"{name}_server")
-    def fixture(_harness_session_servers: dict[str, FakeHandle], harness_tls_files: Any) -> FakeHandle:
+    def fixture(_harness_session_servers: dict[str, FakeHandle], harness_tls_files: Any,
+                _harness_session_clock: SimulatedClock) -> FakeHandle:
         handle = _harness_session_servers.get(name)
         if handle is None:
             from fakes.core.tls import server_context
 
             fake = _load(name)
-            state = fake.new_state(None)
+            state = fake.new_state(None, clock=_harness_session_clock)
             app = fake.create_app(state=state)
             context = server_context(harness_tls_files.cert_pem, harness_tls_files.key_pem)
             server = FakeServer(app, port=0, name=name, tls_context=context).start()
