@@ -168,3 +168,9 @@ def test_list_scenarios_none_and_some(tmp_path, capsys):
 @pytest.fixture(scope="session")
 def custom_http_dir(samples_dir):
     return samples_dir / "custom-http"
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/dev/full"), reason="needs /dev/full")
+def test_map_full_disk_one_line(samples_dir, capsys):
+    code, _, err = run(["map", "-q", str(samples_dir / "avro" / "users.behaviors.Purchase.avro"), "-o", "/dev/full"], capsys)
+    assert code == 2 and "cannot write /dev/full" in err and err.count("\n") == 1

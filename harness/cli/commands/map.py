@@ -154,10 +154,19 @@ def handler(args: argparse.Namespace) -> int:
         map_readers(readers, config, out, report, progress if show_progress else None)
     except CurrentsInputError as exc:
         failure = str(exc)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # e.g. the output disk filled up
+        failure = f"cannot write {args.output or 'stdout'}: {exc.strerror or exc}"
     finally:
-        out.flush()
-        if out is not sys.stdout.buffer:
-            out.close()
+        try:
+            out.flush()
+            if out is not sys.stdout.buffer:
+                out.close()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            failure = failure or f"cannot write {args.output or 'stdout'}: {exc.strerror or exc}"
         if show_progress:
             print(file=sys.stderr)
 
