@@ -105,7 +105,11 @@ DEFAULT_RATES: dict[str, float] = {
     "uninstall": 0.01,
     "unknown_inbound_sender": 0.1,
     "duplicate": 0.0,  # at-least-once redelivery of the same record (same id), §9
+    "oversize": 0.0,  # a custom event above Currents' ~900 KB limit (E12): only when asked
 }
+
+# Size of the padding an oversize record carries (E12: Currents drops records above about 900 KB).
+OVERSIZE_BYTES = 950 * 1024
 
 # Relative weights of the story kinds: the "mix of types" knob.
 DEFAULT_MIX: dict[str, float] = {
@@ -667,7 +671,7 @@ class _Stream:
                     "exit_reason": "Exit criteria" if exit_type.endswith("MatchedAudience") else "Performed exit event"})
                 self.emit(exit_type, t + 60, ctx)
                 break
-            t += self.rnd.randrange(3600, 2 * 86_400)  # the delay before the next step
+            t += self.rnd.randrange(600, 12 * 3600)  # the delay before the next step
         self.after_engagement(last, t, engaged)
 
     def story_session(self, t: int) -> None:
@@ -689,7 +693,10 @@ class _Stream:
         now = t
         for _ in range(self.rnd.randint(0, 3)):
             now += self.rnd.randrange(1, max(2, int(duration / 4)))
-            self.emit("users.behaviors.CustomEvent", now, session)
+            if self.rates["oversize"] and self.chance("oversize"):
+                self.emit("users.behaviors.CustomEvent", now, session, {"properties": {"blob": "x" * OVERSIZE_BYTES}})
+            else:
+                self.emit("users.behaviors.CustomEvent", now, session)
         if self.chance("purchase", "users.behaviors.Purchase"):
             now += 1
             self.emit("users.behaviors.Purchase", now, session)

@@ -273,3 +273,28 @@ def test_checkers_catch_violations(stream, world):
     assert len(envelope_violations(broken, anchor=config.anchor)) == 2
     reordered = list(reversed(flat[:500]))
     assert time_order_violations(reordered, set())
+
+
+def test_oversize_records_only_when_asked(world):
+    """§2 E12: the generator never produces records above ~900 KB unless asked (rate `oversize`)."""
+    import json
+
+    from harness.mapping import map_currents_event
+
+    types = ("users.behaviors.CustomEvent",)
+    normal = list(generate_events(world, StreamConfig(events=300, types=types)))
+    assert max(len(json.dumps(e)) for e in normal) < 100_000
+    big = list(generate_events(world, StreamConfig(events=50, types=types, rates={"oversize": 1.0})))
+    assert all(len(json.dumps(e)) > 900 * 1024 for e in big)
+    assert {map_currents_event(e).reason for e in big if e["user"].get("external_user_id")} == {"oversize"}
+
+
+def test_catalog_types_without_a_lifecycle_still_generated(world, monkeypatch):
+    """A type no story knows (e.g. one a newer catalog adds) is generated from the catalog alone."""
+    from harness.generate import streams
+    from harness.generate.invariants import schema_violations
+
+    monkeypatch.setitem(streams.STORY_TYPES, "agent", ())
+    events = list(generate_events(world, StreamConfig(events=20, types=("agentconsole.AgentExecuted", "agentconsole.ToolInvocation"))))
+    assert len(events) == 20 and all(schema_violations(e) == [] for e in events)
+    assert {e["event_type"] for e in events} <= {"agentconsole.AgentExecuted", "agentconsole.ToolInvocation"}
