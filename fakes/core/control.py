@@ -4,7 +4,7 @@
 |---|---|
 | GET /_harness/health | `{"status": "ok", "service": name}` |
 | POST /_harness/reset | clears recorded data, journal, fault rules; clock back to real time; keeps config. Optional `{"seed": N}` |
-| GET /_harness/requests?limit=N | `{"count": n, "total": t, "requests": [...]}` newest last, masked; DELETE clears it |
+| GET /_harness/requests?limit=N | `{"count": n, "total": t, "requests": [...]}` newest last, masked; filters `path` (glob), `method`, `status`, `fault` (rule id), `after_id`; DELETE clears it |
 | GET/POST/DELETE /_harness/faults, DELETE /_harness/faults/<id> | list / install (one rule or a list) / clear |
 | GET/POST /_harness/clock | read; `{"now": epoch}` sets, `{"advance_s": N}` advances, `{"mode": "real"}` resumes |
 | GET/PUT /_harness/config | `{"config": {dotted key: value}}`; PUT takes dotted keys or nested objects |
@@ -15,6 +15,7 @@ A fake adds its own control routes on its own blueprint (url_prefix `/_harness`)
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import math
 from typing import Any
@@ -83,13 +84,23 @@ def control_blueprint() -> Blueprint:
     @bp.get("/requests")
     def requests_journal() -> Response:
         state = _state()
-        limit_raw = request.args.get("limit")
-        limit = None
-        if limit_raw is not None:
-            if not limit_raw.isdigit():
-                raise ControlError("limit must be a non-negative integer")
-            limit = int(limit_raw)
-        entries = state.journal.entries(limit)
+        args = request.args
+        limit = _non_negative_int(args.get("limit"), "limit")
+        after_id = _non_negative_int(args.get("after_id"), "after_id")
+        status = _non_negative_int(args.get("status"), "status")
+        entries = state.journal.entries()
+        if after_id is not None:
+            entries = [e for e in entries if e["id"] > after_id]
+        if args.get("path"):
+            entries = [e for e in entries if fnmatch.fnmatchcase(e["path"], args["path"])]
+        if args.get("method"):
+            entries = [e for e in entries if e["method"] == args["method"].upper()]
+        if status is not None:
+            entries = [e for e in entries if e.get("status") == status]
+        if args.get("fault"):
+            entries = [e for e in entries if (e.get("fault") or {}).get("id") == args["fault"]]
+        if limit is not None:
+            entries = entries[-limit:] if limit else []
         return ok({"count": len(entries), "total": state.journal.total_recorded, "requests": entries})
 
     @bp.delete("/requests")
@@ -169,6 +180,14 @@ def control_blueprint() -> Blueprint:
         return ok({"settings": _state().config.describe()})
 
     return bp
+
+
+def _non_negative_int(raw: str | None, name: str) -> int | None:
+    if raw is None:
+        return None
+    if not raw.isdigit():
+        raise ControlError(f"{name} must be a non-negative integer")
+    return int(raw)
 
 
 def _epoch(value: Any) -> float:

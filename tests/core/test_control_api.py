@@ -232,3 +232,18 @@ def test_fault_headers_apply_to_rate_limit_and_status(client):
     client.post("/_harness/faults", json={"times": 1, "action": {"type": "rate_limit", "headers": {"X-RateLimit-Limit": "5"}}})
     r = client.post("/ingest", headers=AUTH)
     assert r.status_code == 429 and r.headers["X-RateLimit-Limit"] == "5"
+
+
+def test_journal_filters(client):
+    client.post("/_harness/faults", json={"id": "boom", "nth": [2], "action": {"type": "status", "status": 503}})
+    for _ in range(3):
+        client.post("/ingest", json={}, headers=AUTH)
+    client.get("/nowhere")
+    get = lambda q: client.get("/_harness/requests?" + q).get_json()  # noqa: E731
+    assert get("path=/ing*")["count"] == 3
+    assert get("method=get")["requests"][0]["path"] == "/nowhere"
+    assert [e["id"] for e in get("status=503")["requests"]] == [2]
+    assert [e["id"] for e in get("fault=boom")["requests"]] == [2]
+    assert [e["id"] for e in get("after_id=2")["requests"]] == [3, 4]
+    assert [e["id"] for e in get("path=/ingest&limit=1")["requests"]] == [3]
+    assert client.get("/_harness/requests?status=abc").status_code == 400
