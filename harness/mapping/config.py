@@ -52,6 +52,8 @@ class MappingConfig:
     float_tolerance: float = DEFAULT_FLOAT_TOLERANCE  # §1 (tests) [HD]
     # Compiled per-type plans, filled lazily by harness.mapping.plan; not part of equality or hashing.
     _plans: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
+    # type id -> compiled flat runner: the hot path of `map_currents_event` (one dict lookup).
+    _flat_runners: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         for name, choices in _CHOICES.items():

@@ -36,6 +36,14 @@ def map_currents_event(
     """
     if type(record) is not dict:
         return MappingResult(None, REASON_INVALID_RECORD, None, NO_WARNINGS)
+    if type_id is None and not storage_json:  # hot path: a flat record of an already compiled type
+        try:
+            run = config._flat_runners[record["event_type"]]
+        except (KeyError, TypeError):
+            pass
+        else:
+            if type(record.get("user")) is not dict:
+                return run(record, size)
     custom_http = type(record.get("user")) is dict
     if type_id is None:
         type_id = record.get(TYPE_KEY)
@@ -56,6 +64,8 @@ def map_currents_event(
     else:
         kind = "storage" if storage_json else "flat"
     run = runners.get(kind) or plan.runner(kind)
+    if kind == "flat" and record.get(TYPE_KEY) == type_id:
+        config._flat_runners[type_id] = run
     return run(record, size)
 
 
