@@ -138,3 +138,16 @@ def test_avro_target_that_is_a_file(tmp_path, capsysbinary):
     code, _, err = run(capsysbinary, "--format", "avro", "-o", str(target))
     assert code != 0 and "not a directory" in err
     assert target.read_text() == "x"
+
+
+def test_progress_only_on_a_terminal(monkeypatch, capsysbinary):
+    """DESIGN.md §5: long work shows progress on a terminal and stays quiet otherwise."""
+    from harness.cli.commands import generate as command
+
+    code, _, err = run(capsysbinary, "-n", "20000", "--ndjson")
+    assert code == 0 and "\r" not in err
+    monkeypatch.setattr(command, "progress_enabled", lambda stream: True)
+    monkeypatch.setattr(command, "_PROGRESS_MIN_EVENTS", 1)
+    code, out, err = run(capsysbinary, "-n", "20000", "--ndjson")
+    assert code == 0 and "\rharness generate: 10,000/20,000 events" in err
+    assert len(out.splitlines()) == 20000  # progress never reaches stdout
