@@ -151,3 +151,18 @@ def test_progress_only_on_a_terminal(monkeypatch, capsysbinary):
     code, out, err = run(capsysbinary, "-n", "20000", "--ndjson")
     assert code == 0 and "\rharness generate: 10,000/20,000 events" in err
     assert len(out.splitlines()) == 20000  # progress never reaches stdout
+
+
+def test_same_bytes_across_processes_and_hash_seeds(tmp_path):
+    """--seed output does not depend on Python's per-process string hashing."""
+    import os
+    import subprocess
+    import sys
+
+    outputs = []
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        done = subprocess.run([sys.executable, "-m", "harness", "generate", "-n", "1500", "--seed", "4", "-q"],
+                              capture_output=True, env=env, check=True, timeout=120)
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1] and len(outputs[0]) > 10_000
