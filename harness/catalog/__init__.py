@@ -9,14 +9,14 @@ Built from spec-derived data in `harness/catalog/data/` (see `harness.catalog.lo
     for et in catalog: ...               # `EventType` objects
     et = catalog["users.messages.email.Open"]   # KeyError if unknown; catalog.get(type_id) -> None
     catalog.legacy_only                  # (users.behaviors.app.NewsFeedImpression,): legacy page only, no sample
-    catalog.exported("current")          # the 80 types exported by default (legacy: 40 incl. legacy-only)
+    catalog.exported("current")          # the 80 types exported by default (legacy: 41 incl. legacy-only)
     catalog.by_group(GROUP_MESSAGE_ENGAGEMENT)
 
 `EventType`:
     .type_id            "users.messages.email.Open"
     .group              GROUP_MESSAGE_ENGAGEMENT | GROUP_CUSTOMER_BEHAVIOR | GROUP_USER
     .shapes             frozenset of SHAPE_STORAGE ("storage": Avro and storage JSON) / SHAPE_CUSTOM_HTTP
-    .fields             tuple[SourceField] in storage-schema order (custom-http-only fields last-ish, as in the CSV)
+    .fields             tuple[SourceField]: storage fields in Avro schema order, † fields where the CSV puts them
     .storage_fields / .custom_http_fields / .field(name) / .has_field(name) / .field_names
     .mapping(profile)   ProfileMapping for "current" / "legacy"; .exported(profile); .event_name(profile)
     .opt_in_event_name  name used when `undocumented_types = export` (e.g. "Email Retry"), else None
