@@ -81,6 +81,29 @@ def pipelined_rps(port: int, body: bytes, seconds: float, depth: int) -> float:
     return done / (time.perf_counter() - started)
 
 
+def wsgi_cost_us(app, body: bytes, rounds: int = 2000) -> float:
+    """Microseconds per request for a direct WSGI call (no socket, no client): the app's own CPU cost."""
+    import io
+
+    def call() -> None:
+        environ = {
+            "REQUEST_METHOD": "POST", "PATH_INFO": "/bare", "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http", "wsgi.version": (1, 0),
+            "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr, "wsgi.multithread": True,
+            "wsgi.multiprocess": False, "wsgi.run_once": False, "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": str(len(body)), "HTTP_HOST": "127.0.0.1", "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_USER_AGENT": "bench",
+        }
+        b"".join(app(environ, lambda status, headers, exc_info=None: None))
+
+    for _ in range(200):
+        call()
+    started = time.perf_counter()
+    for _ in range(rounds):
+        call()
+    return (time.perf_counter() - started) / rounds * 1e6
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0)
@@ -106,6 +129,8 @@ def main() -> None:
         json.loads(request.get_data())
         return Response('{"status":1}', content_type="application/json")
 
+    print(f"direct WSGI call (no socket): bare Flask {wsgi_cost_us(bare_flask, body):6.0f} us/request, "
+          f"core baseline {wsgi_cost_us(baseline_app(), body):6.0f} us/request")
     for label, app in [
         ("plain WSGI (waitress ceiling)", wsgi_plain),
         ("bare Flask, no core", bare_flask),

@@ -203,24 +203,32 @@ def fire_faults(*, stage: str | None = None, **attrs: Any) -> FaultDecision | No
       usual and the fault then replaces (or, for latency, keeps) the answer.
     Only one fault fires per request: later calls return None.
     """
-    if g.get("harness_fault") is not None or g.get("harness_faults_checked_stages", set()) & {stage}:
+    ctx = g._get_current_object()
+    if getattr(ctx, "harness_fault", None) is not None:
         return None
-    checked = g.setdefault("harness_faults_checked_stages", set())
+    checked = getattr(ctx, "harness_faults_checked_stages", None)
+    if checked is None:
+        checked = ctx.harness_faults_checked_stages = set()
+    if stage in checked:
+        return None
     checked.add(stage)
     state = current_state()
+    if not state.faults.has_rules:
+        return None  # the common case: no rules, nothing to count
+    req = request._get_current_object()
     full = {
-        "path": request.path,
-        "method": request.method,
-        "host": request.host,
-        "user_agent": request.headers.get("User-Agent", ""),
+        "path": req.path,
+        "method": req.method,
+        "host": req.host,
+        "user_agent": req.headers.get("User-Agent", ""),
     }
     full.update({k: v for k, v in attrs.items() if v is not None})
     decision = state.faults.check(full, stage=stage, now=state.clock.now())
     if decision is None:
         return None
-    g.harness_fault = decision
+    ctx.harness_fault = decision
     if decision.action.delay_ms:
-        transport.wait(request.environ, decision.action.delay_ms / 1000)
+        transport.wait(req.environ, decision.action.delay_ms / 1000)
     if decision.ingest or decision.action.type == "latency":
         return decision
     raise FaultFired(decision)

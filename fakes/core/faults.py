@@ -402,6 +402,10 @@ class FaultSet:
         return True
 
     # -- inspecting / clearing -----------------------------------------------------------------------
+    @property
+    def has_rules(self) -> bool:
+        return bool(self._rules)  # a read of one reference: no lock needed for a yes/no hint
+
     def rules(self) -> list[dict[str, Any]]:
         with self._lock:
             return [r.to_json() for r in self._rules]
