@@ -6,6 +6,7 @@ Every route is a thin call into ``CohortImportModel``; bad input is a ``ControlE
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -26,15 +27,16 @@ def parse_at(value: Any, what: str = "at") -> float | None:
     """A simulated time given as epoch seconds (number or numeric string) or ISO-8601 text."""
     if value is None or value == "":
         return None
+    parsed: float | None = None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
+        parsed = float(value)
+    elif isinstance(value, str):
         try:
-            return float(value)
+            parsed = float(value)
         except ValueError:
             parsed = parse_iso8601(value)
-            if parsed is not None:
-                return parsed
+    if parsed is not None and math.isfinite(parsed):
+        return parsed
     raise ControlError(f"{what} must be epoch seconds or an ISO-8601 date-time, got {value!r}")
 
 

@@ -23,6 +23,7 @@ from .errors import ControlError
 from .workspace import Workspace
 
 COHORT_OPS = ("includes", "excludes")
+MAX_DEPTH = 64  # nesting deeper than any real segment; keeps hostile trees from exhausting the stack
 _MISSING = object()
 
 
@@ -150,6 +151,8 @@ class FilterParser:
         self.default_partner = default_partner
 
     def parse(self, tree: Any, path: str = "filter") -> FilterNode:
+        if path.count(".") + path.count("[") > MAX_DEPTH:
+            raise SegmentFilterError(f"{path[:80]}…: filters nest at most {MAX_DEPTH} levels deep")
         if not isinstance(tree, dict) or not tree:
             raise SegmentFilterError(f"{path}: a filter must be a non-empty JSON object")
         if "filter" in tree:

@@ -196,3 +196,18 @@ def test_snapshot_and_restore_round_trip(braze, model, state):
     assert m2.keys.get(eu_key).workspace == "eu"
     assert m2.generate_key() == model.generate_key()  # key generator continues where it was
     assert m2.users().add_anonymous().braze_id == model.users().add_anonymous().braze_id
+
+
+@pytest.mark.parametrize("at", ["nan", "inf", "-inf", "2021-13-01T00:00:00Z"])
+def test_at_must_be_a_finite_time(c, at):
+    seed_and_sync(c)
+    response = c.get(f"/_harness/cohorts/1/members?at={at}")
+    assert response.status_code == 400 and "at must be" in response.get_json()["error"]
+
+
+def test_deep_filter_over_http_is_400(c):
+    tree: dict = {"is_identified": True}
+    for _ in range(300):
+        tree = {"not": tree}
+    response = c.post("/_harness/segments/evaluate", json={"filter": tree})
+    assert response.status_code == 400 and "nest at most" in response.get_json()["error"]

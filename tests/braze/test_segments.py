@@ -126,3 +126,12 @@ def test_evaluation_is_read_only(world, model):
     before = model.list_cohorts()
     model.evaluate_segment({"or": [{"mixpanel_cohorts": {"includes": "1"}}, {"not": {"is_identified": True}}]})
     assert model.list_cohorts() == before
+
+
+def test_hostile_nesting_is_a_clear_error(world, model):
+    """§7: a tree nested deeper than any real segment is refused with a message, not a crash."""
+    tree: dict = {"is_identified": True}
+    for _ in range(500):
+        tree = {"not": tree}
+    with pytest.raises(SegmentFilterError, match="nest at most"):
+        model.evaluate_segment(tree)
