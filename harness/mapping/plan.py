@@ -95,12 +95,18 @@ RUNNER_KINDS = ("flat", "storage", "http")
 
 # --- helpers called by generated code ----------------------------------------------------------------
 
+UNMEASURABLE_SIZE = 1 << 62  # a record too deeply nested to serialise: treated as oversize (E12)
+
+
 def record_size(record: dict[str, Any]) -> int:
     """Serialised (compact JSON, UTF-8) size of a record in bytes, for E12. orjson makes this ~1 us."""
     try:
         return len(orjson.dumps(record))
-    except (TypeError, orjson.JSONEncodeError):  # values orjson cannot hold (huge ints, bytes, ...)
-        return len(json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8"))
+    except (TypeError, orjson.JSONEncodeError):  # values orjson cannot hold (huge ints, deep nesting, ...)
+        try:
+            return len(json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8"))
+        except (RecursionError, ValueError):
+            return UNMEASURABLE_SIZE
 
 
 def _flatten(obj: dict[str, Any], prefix: str, out: dict[str, Any]) -> None:
@@ -131,15 +137,18 @@ def expand_properties(raw: Any, prefix: str, props: dict[str, Any], nested_mode:
     decoded = decode_properties(raw)
     if decoded is None:
         return False
-    if nested_mode == "flatten":
-        flat: dict[str, Any] = {}
-        _flatten(decoded, "", flat)
-        decoded = flat
-    elif nested_mode == "json_string":
-        decoded = {
-            k: (json.dumps(v, ensure_ascii=False) if type(v) is dict or type(v) is list else v)
-            for k, v in decoded.items()
-        }
+    try:
+        if nested_mode == "flatten":
+            flat: dict[str, Any] = {}
+            _flatten(decoded, "", flat)
+            decoded = flat
+        elif nested_mode == "json_string":
+            decoded = {
+                k: (json.dumps(v, ensure_ascii=False) if type(v) is dict or type(v) is list else v)
+                for k, v in decoded.items()
+            }
+    except (RecursionError, ValueError):  # nested beyond what can be flattened or serialised
+        return False
     for key, value in decoded.items():
         out_key = prefix + (key if type(key) is str else str(key))
         if out_key not in props:  # N6: a standard or envelope key always wins

@@ -399,3 +399,22 @@ def test_map_many_with_report():
     assert [e["properties"]["$insert_id"] for e in events] == ["1", "3"]
     assert report.total == 3 and report.mapped == 2 and report.dropped_no_external_id == 1
     assert report.events_by_name == {"Email Send": 2}
+
+
+@pytest.mark.parametrize("mode", ["keep", "flatten", "json_string"])
+def test_pathologically_nested_properties_never_crash(mode):
+    """Hostile input: properties nested 3,000 deep. Unmeasurable size counts as oversize (E12); with a known
+    size, flatten/json_string report bad_properties_json instead of crashing (N5)."""
+    deep: dict = {}
+    node = deep
+    for _ in range(3000):
+        node["a"] = {}
+        node = node["a"]
+    record = custom_event("{}")
+    record["properties"] = deep
+    config = CONFIG.with_(nested_property_mode=mode)
+    assert map_currents_event(record, config).reason == "oversize"
+    result = map_currents_event(record, config, size=100)
+    assert result.mapped
+    if mode != "keep":
+        assert "bad_properties_json" in result.warnings

@@ -110,11 +110,14 @@ def _readers(files: list[str]) -> list[CurrentsReader]:
     return readers
 
 
-def _dump(event: dict[str, Any]) -> bytes:
+def _dump(event: dict[str, Any]) -> bytes | None:
     try:
         return orjson.dumps(event, option=orjson.OPT_APPEND_NEWLINE)
-    except (TypeError, orjson.JSONEncodeError):  # e.g. integers beyond 64 bits
-        return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+    except (TypeError, orjson.JSONEncodeError):  # e.g. integers beyond 64 bits, nesting beyond 255
+        try:
+            return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+        except (RecursionError, ValueError, TypeError):
+            return None
 
 
 def map_readers(readers: list[CurrentsReader], config: MappingConfig, out: BinaryIO,
@@ -134,7 +137,11 @@ def map_readers(readers: list[CurrentsReader], config: MappingConfig, out: Binar
                 try:
                     write(dumps(event, option=option))
                 except (TypeError, orjson.JSONEncodeError):
-                    write(_dump(event))
+                    line = _dump(event)
+                    if line is None:
+                        report.warnings["unwritable_event"] += 1
+                    else:
+                        write(line)
             if progress is not None and report.total % _PROGRESS_EVERY == 0:
                 progress(report.total)
 
