@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from harness.catalog import SHAPE_CUSTOM_HTTP, SHAPE_STORAGE, Catalog, EventType, load_catalog
+from harness.catalog import SHAPE_CUSTOM_HTTP, Catalog, EventType, load_catalog
 from harness.generate.sources import Draw, Source, source_for
 
 _MISSING = object()

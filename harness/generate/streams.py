@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.catalog import Catalog, load_catalog
+from harness.catalog import Catalog
 from harness.generate.providers import uuid4_from_bits
 from harness.generate.records import RecordFactory
 from harness.generate.sources import Draw, pools_for
@@ -326,7 +326,6 @@ class _Stream:
         self.span = config.span_s
         self.first_sessions: set[str] = set()
         self.uninstalled: set[tuple[str, str]] = set()
-        self.occurrence: Counter = Counter()
         self._user_ctx: dict[tuple[int, int], dict[str, Any]] = {}
         users = world.users
         self.with_device = [i for i, u in enumerate(users) if u.devices]
@@ -558,7 +557,6 @@ class _Stream:
             return
         if campaign.delivery == DELIVERY_SCHEDULED:
             # D1/D3/D12: one id for the whole send: every recipient, channel and variation.
-            self.occurrence[campaign.campaign_id] += 1
             dispatch_id = self.draw.hex24()
             lo, hi = self.cfg.scheduled_batch
             batch = self.rnd.sample(recipients, min(len(recipients), self.rnd.randint(lo, hi)))

@@ -127,13 +127,12 @@ class ConversionEvent:
 class Campaign:
     campaign_id: str
     name: str
-    delivery: str  # CAMPAIGN_DELIVERIES
+    delivery: str  # CAMPAIGN_DELIVERIES; a scheduled campaign recurs: each send is a new occurrence (D1)
     channels: tuple[str, ...]  # one or more (multi-channel campaign, D3)
     variations: tuple[MessageVariation, ...]
     has_control_group: bool
     send_id: str | None  # optional tracking id chosen by the sender; spans dispatches
     conversions: tuple[ConversionEvent, ...]
-    recurring: bool = False  # scheduled: each occurrence is a new send (D1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,7 +393,6 @@ def build_world(seed: int, config: WorldConfig | None = None) -> World:
                 has_control_group=rnd.random() < config.control_group_share,
                 send_id=rnd.choice((None, None, f"send_{fake.bothify('????####').lower()}")),
                 conversions=conversions(),
-                recurring=delivery == DELIVERY_SCHEDULED and rnd.random() < 0.5,
             )
         )
 
