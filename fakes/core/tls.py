@@ -54,6 +54,28 @@ def issue_test_certificates(directory: Path, hostnames: Iterable[str]) -> TlsFil
     return files
 
 
+def load_or_issue_certificates(directory: Path, hostnames: Iterable[str]) -> TlsFiles:
+    """Reuse the CA and certificate already in `directory` (so clients keep trusting the same CA file across
+    runs) when they cover `hostnames`; otherwise issue new ones."""
+    files = TlsFiles(directory / "harness-ca.pem", directory / "harness-server.pem", directory / "harness-server.key")
+    if all(p.is_file() for p in (files.ca_pem, files.cert_pem, files.key_pem)) and _covers(files.cert_pem, hostnames):
+        return files
+    return issue_test_certificates(directory, hostnames)
+
+
+def _covers(cert_pem: Path, hostnames: Iterable[str]) -> bool:
+    try:
+        from cryptography import x509
+
+        cert = x509.load_pem_x509_certificate(cert_pem.read_bytes())
+        sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        names = set(sans.get_values_for_type(x509.DNSName)) | {str(ip) for ip in sans.get_values_for_type(x509.IPAddress)}
+    except Exception:  # unreadable or foreign certificate: issue a new one
+        return False
+    wanted = {h for h in hostnames if h and "*" not in h} | set(ALWAYS_SANS)
+    return wanted <= names
+
+
 def server_context(cert_pem: Path, key_pem: Path) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2

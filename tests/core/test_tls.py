@@ -117,3 +117,14 @@ def test_requests_through_tls_look_like_https_to_the_fake(tls_server, tls_files,
     assert seen == {"scheme": "https", "port": https_port, "remote": "127.0.0.1"}
     requests.get(tls_server.url("/_harness/health"))
     assert seen["scheme"] == "http" and seen["port"] == str(tls_server.port)
+
+
+def test_certificates_are_reused_when_they_cover_the_names(tmp_path):
+    from fakes.core.tls import load_or_issue_certificates
+
+    first = load_or_issue_certificates(tmp_path, ["api.example.test"])
+    ca = first.ca_pem.read_bytes()
+    again = load_or_issue_certificates(tmp_path, ["api.example.test"])
+    assert again.ca_pem.read_bytes() == ca
+    wider = load_or_issue_certificates(tmp_path, ["api.example.test", "api-eu.example.test"])
+    assert wider.ca_pem.read_bytes() != ca

@@ -50,7 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--tls", action="store_true",
                         help="also serve HTTPS, with a certificate from a new harness test CA")
     parser.add_argument("--tls-dir", type=Path, default=None, metavar="DIR",
-                        help="where --tls writes harness-ca.pem and the server key pair (default: a temporary directory)")
+                        help="where --tls keeps harness-ca.pem and the server key pair, reused across runs "
+                             "(default: DIR/tls under --state-dir, else a temporary directory)")
     parser.add_argument("--fakes", default=None, metavar="NAME[,NAME]",
                         help=f"run only these fakes (default: all: {', '.join(names)})")
     parser.add_argument("--config", type=Path, default=None, metavar="FILE",
@@ -97,7 +98,7 @@ def handler(args: argparse.Namespace) -> int:
     tls_context = None
     tls_files = None
     if args.tls:
-        from fakes.core.tls import issue_test_certificates, server_context
+        from fakes.core.tls import load_or_issue_certificates, server_context
 
         hostnames: list[str] = []
         for name in names:
@@ -108,7 +109,7 @@ def handler(args: argparse.Namespace) -> int:
             hostnames += list(getattr(descriptor.module, "TLS_HOSTNAMES", descriptor.host_patterns))
         tls_dir = args.tls_dir or (state_dir / "tls" if state_dir is not None else Path(tempfile.mkdtemp(prefix="harness-tls-")))
         try:
-            tls_files = issue_test_certificates(tls_dir, hostnames)
+            tls_files = load_or_issue_certificates(tls_dir, hostnames)
             tls_context = server_context(tls_files.cert_pem, tls_files.key_pem)
         except (OSError, ValueError) as exc:
             raise CliError(f"--tls: cannot create the test certificates in {tls_dir}: {exc}") from None
