@@ -246,8 +246,6 @@ def _body(plan_args: dict[str, Any], config: MappingConfig, where: dict[str, tup
             f"        warnings = warnings + ({WARNING_MISSING_REQUIRED + name_field!r},)",
             "    else: name = NAME_PREFIX + str(raw_name)",
         ]
-        if config.trim_event_names:
-            code.append("    name = name.strip()")
     return code
 
 

@@ -229,6 +229,9 @@ def test_line_rcs_names_n7():
     assert map_currents_event(record, prefixed).event["event"] == "RCS Abort"
     assert map_currents_event(line, prefixed).event["event"] == "LINE Send"
     assert map_currents_event(record, CONFIG.with_(trim_event_names=True)).event["event"] == "Abort"
+    # trim_event_names concerns the fixed names only; custom event names stay verbatim (N2)
+    trimmed = map_currents_event(custom_event({}, name=" x "), CONFIG.with_(trim_event_names=True))
+    assert trimmed.event["event"] == "[Braze Custom Event]  x "
 
 
 # --- §4 properties ------------------------------------------------------------------------------------------
