@@ -120,7 +120,7 @@ class RecordFactory:
 
     def to_custom_http(self, type_id: str, record: dict[str, Any]) -> dict[str, Any]:
         """The Custom HTTP event (§1): `event_type`, `id`, `time`, `user{}`, `properties{}`; nulls omitted."""
-        plan = self.plan(type_id)
+        plan = self._plans.get(type_id) or self.plan(type_id)
         user = {key: value for name, key in plan.user_keys if (value := record[name]) is not None}
         properties = {key: value for name, key in plan.property_keys if (value := record[name]) is not None}
         return {"event_type": type_id, "id": record["id"], "time": record["time"], "user": user, "properties": properties}
