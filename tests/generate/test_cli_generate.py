@@ -35,6 +35,15 @@ def test_ndjson_and_type_patterns(capsysbinary):
     assert all(json.loads(line)["event_type"].startswith("users.messages.email.") for line in lines)
 
 
+def test_several_types_after_one_option(capsysbinary):
+    """DESIGN.md §5: `--type T ...`."""
+    code, out, _ = run(capsysbinary, "-n", "40", "--type", "users.behaviors.Purchase", "users.behaviors.Location",
+                       "--ndjson", "-q")
+    assert code == 0
+    assert {json.loads(line)["event_type"] for line in out.decode().splitlines()} == {
+        "users.behaviors.Purchase", "users.behaviors.Location"}
+
+
 def test_ndjson_by_file_name(tmp_path, capsysbinary):
     target = tmp_path / "events.ndjson"
     assert run(capsysbinary, "-n", "10", "-o", str(target))[0] == 0

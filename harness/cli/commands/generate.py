@@ -62,8 +62,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.error = _one_line_error  # type: ignore[method-assign]  # bad options: one clear line
     which = parser.add_mutually_exclusive_group()
-    which.add_argument("--type", dest="types", action="append", default=[], metavar="T",
-                       help="a Currents type id (repeatable, comma lists and * patterns allowed, "
+    which.add_argument("--type", dest="types", action="extend", nargs="+", default=[], metavar="T",
+                       help="Currents type ids (several, repeatable, comma lists and * patterns allowed, "
                             "e.g. 'users.messages.email.*')")
     which.add_argument("--all", action="store_true", help="every type in the catalog (the default)")
     parser.add_argument("-n", "--events", default=str(DEFAULT_EVENTS), metavar="N",
