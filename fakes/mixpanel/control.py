@@ -100,6 +100,37 @@ def put_projects() -> Response:
     return ok({"projects": state.registry.describe()})
 
 
+@bp.post("/lookup-tables")
+def create_lookup_table() -> Response:
+    """§9 extension: `{"name": ..., "project_id": 1, "id": optional}` → the new table (201)."""
+    state: MixpanelState = current_state()
+    body = json_body()
+    if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not body["name"]:
+        raise ControlError('give {"name": "...", "project_id": N} (and optionally "id")')
+    pid = body.get("project_id", state.registry.projects[0].project_id)
+    if pid not in state.registry.by_id:
+        raise ControlError(f"unknown project_id {pid!r}")
+    table_id = body.get("id")
+    if table_id is not None and (not isinstance(table_id, str) or not table_id or "/" in table_id):
+        raise ControlError("id must be a non-empty string without '/'")
+    return ok(state.lookup_tables.create(pid, body["name"], table_id).describe(), 201)
+
+
+@bp.get("/lookup-tables")
+def list_lookup_tables() -> Response:
+    state: MixpanelState = current_state()
+    return ok({"lookup_tables": [t.describe() for t in state.lookup_tables.list()]})
+
+
+@bp.get("/lookup-tables/<table_id>")
+def get_lookup_table(table_id: str) -> Response:
+    state: MixpanelState = current_state()
+    table = state.lookup_tables.get(table_id)
+    if table is None:
+        raise ControlError(f"no lookup table {table_id!r}", 404)
+    return ok(table.describe())
+
+
 @bp.get("/stats")
 def stats() -> Response:
     state: MixpanelState = current_state()

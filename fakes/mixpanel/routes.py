@@ -15,6 +15,7 @@ from fakes.core import FaultFired, annotate, current_state, fire_faults
 from .answers import Answer
 from .auth import parse_authorization
 from .ingest import IngestRequest
+from .lookup_requests import handle_lookup_tables
 from .regions import resolve_region
 from .state import MixpanelState
 
@@ -96,6 +97,33 @@ def _register(endpoint: str) -> None:
 
 for _endpoint in INGEST_ENDPOINTS:
     _register(_endpoint)
+
+
+def _lookup(table_id: str | None) -> Response:
+    state: MixpanelState = current_state()
+    query = request.args.to_dict()
+    region = resolve_region(None, request.environ.get("SERVER_PORT"), request.host, state.cfg["regions.ports"])
+    fire_faults(project_id=_claimed_project(state, query), region=region, endpoint="lookup-tables")
+    entry = g.get("harness_entry")
+    req = IngestRequest(endpoint="lookup-tables", method=request.method, query=query,
+                        headers={name.lower(): value for name, value in request.headers.items()},
+                        body=request.get_data(), remote_addr=request.remote_addr or "", region=region,
+                        secure=request.scheme == "https", host=request.host,
+                        request_id=str(entry["id"]) if entry else "")
+    with state.lock:
+        answer = handle_lookup_tables(state, req, table_id)
+    annotate(region=region, **answer.notes)
+    return _encode(answer)
+
+
+@bp.route("/lookup-tables", methods=["GET"], strict_slashes=False)
+def lookup_tables_list() -> Response:
+    return _lookup(None)
+
+
+@bp.route("/lookup-tables/<table_id>", methods=["PUT"], strict_slashes=False)
+def lookup_tables_replace(table_id: str) -> Response:
+    return _lookup(table_id)
 
 
 def http_errors(exc: HTTPException) -> Response | None:

@@ -16,6 +16,7 @@ from .errors import RateLimitExceeded
 from .importing import handle_import
 from .ingest import IngestRequest
 from .profile_updates import handle_profile_updates
+from .lookup_tables import LookupTableStore
 from .profiles import ProfileStore
 from .projects import ProjectRegistry
 from .ratelimit import RateLimiter
@@ -41,6 +42,7 @@ class MixpanelState(FakeState):
         self.limiter = RateLimiter()
         self.stats = IngestionStats()
         self.quarantine_updates: list[dict[str, Any]] = []
+        self.lookup_tables = LookupTableStore()
         self._id_lock = threading.Lock()
         super().__init__(config, **kwargs)
         self._rng = random.Random(f"mixpanel-insert-ids:{self.seed}")
@@ -81,6 +83,7 @@ class MixpanelState(FakeState):
         self.limiter.clear()
         self.stats.clear()
         self.quarantine_updates = []
+        self.lookup_tables.clear()
         self._rng = random.Random(f"mixpanel-insert-ids:{self.seed}")
 
     def new_insert_id(self) -> str:

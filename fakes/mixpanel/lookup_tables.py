@@ -1,0 +1,128 @@
+"""Lookup tables (mixpanel-ingestion.md §9, minimal): list, replace from CSV with all-or-nothing
+validation, type inference stored beside the rows, and the 100-PUTs-per-24-h limit. Plain Python."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import threading
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import LOOKUP_PRIMARY_KEY_REQUIRED
+
+MAX_BODY_BYTES = 104_857_600  # §9: over 100 MB uncompressed → 413
+MAX_REPORTED_ROWS = 10  # §9: at most the first 10 bad rows are reported
+DAY_MS = 86_400_000
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+_NUMBER = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?")
+HEADER_REQUIRED = "a header row is required"  # † harness wording
+
+
+def infer_type(value: str) -> str:
+    """§9: numbers, RFC 3339 datetimes, `true`/`false` in any case, `""` undefined, JSON-ish lists."""
+    if value == "":
+        return "undefined"
+    if value.lower() in ("true", "false"):
+        return "boolean"
+    if _NUMBER.fullmatch(value):
+        return "number"
+    if _RFC3339.fullmatch(value):
+        return "datetime"
+    if value.startswith("[") and value.endswith("]"):
+        try:
+            if isinstance(json.loads(value), list):
+                return "list"
+        except ValueError:
+            pass
+    return "string"
+
+
+@dataclass
+class LookupTable:
+    table_id: str
+    name: str
+    project_id: int
+    header: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    types: dict[str, str] = field(default_factory=dict)
+    replaced_at_ms: int | None = None
+
+    def summary(self) -> dict[str, Any]:
+        return {"id": self.table_id, "name": self.name}
+
+    def describe(self) -> dict[str, Any]:
+        return {"id": self.table_id, "name": self.name, "project_id": self.project_id, "header": self.header,
+                "rows": self.rows, "types": self.types, "replaced_at_ms": self.replaced_at_ms}
+
+
+def validate_csv(text: str) -> tuple[list[str], list[list[str]], list[dict[str, Any]]]:
+    """(header, rows, failures). The primary key is the first column; `index` is the 0-based data row."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error):
+        return [], [], [{"index": 0, "message": HEADER_REQUIRED}]
+    if not header or not header[0].strip():
+        return [], [], [{"index": 0, "message": HEADER_REQUIRED}]
+    rows: list[list[str]] = []
+    failures: list[dict[str, Any]] = []
+    try:
+        for index, row in enumerate(reader):
+            if not row:
+                continue
+            if not row[0].strip():
+                failures.append({"index": index, "message": LOOKUP_PRIMARY_KEY_REQUIRED})
+            rows.append(row)
+    except csv.Error as exc:
+        failures.append({"index": len(rows), "message": f"invalid CSV: {exc}"})
+    return header, rows, failures[:MAX_REPORTED_ROWS]
+
+
+class LookupTableStore:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tables: dict[str, LookupTable] = {}
+        self._puts: dict[int, deque[int]] = {}
+
+    def create(self, project_id: int, name: str, table_id: str | None = None) -> LookupTable:
+        table = LookupTable(table_id or str(uuid.uuid4()), name, project_id)
+        with self._lock:
+            self._tables[table.table_id] = table
+        return table
+
+    def get(self, table_id: str) -> LookupTable | None:
+        with self._lock:
+            return self._tables.get(table_id)
+
+    def list(self, project_id: int | None = None) -> list[LookupTable]:
+        with self._lock:
+            return [t for t in self._tables.values() if project_id is None or t.project_id == project_id]
+
+    def put_allowed(self, project_id: int, now_ms: int, per_day: int) -> bool:
+        """§9: more than `per_day` PUTs per rolling 24 h → refused. Counts the PUT when allowed."""
+        with self._lock:
+            puts = self._puts.setdefault(project_id, deque())
+            while puts and puts[0] <= now_ms - DAY_MS:
+                puts.popleft()
+            if len(puts) >= per_day:
+                return False
+            puts.append(now_ms)
+            return True
+
+    def replace(self, table: LookupTable, header: list[str], rows: list[list[str]], now_ms: int) -> None:
+        types: dict[str, str] = {}
+        for column, name in enumerate(header):
+            seen = {infer_type(row[column]) for row in rows if column < len(row)} - {"undefined"}
+            types[name] = seen.pop() if len(seen) == 1 else ("string" if seen else "undefined")
+        with self._lock:
+            table.header, table.rows, table.types, table.replaced_at_ms = header, rows, types, now_ms
+
+    def clear(self) -> None:
+        with self._lock:
+            self._tables = {}
+            self._puts = {}
