@@ -710,7 +710,7 @@ class _Stream:
                 "canvas_step_id": None, "canvas_step_name": None, "canvas_step_message_variation_id": None})
         end = max(now, t + int(duration))
         self.emit("users.behaviors.app.SessionEnd", end, session, {"duration": duration})
-        key = (device.device_id, device.app_id)
+        key = (self.world.users[user_index].user_id, device.app_id)
         if key not in self.uninstalled and self.chance("uninstall", "users.behaviors.Uninstall"):
             # Inferred from a failed daily silent push, some hours after the last session (§9).
             self.uninstalled.add(key)

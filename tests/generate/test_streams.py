@@ -298,3 +298,11 @@ def test_catalog_types_without_a_lifecycle_still_generated(world, monkeypatch):
     events = list(generate_events(world, StreamConfig(events=20, types=("agentconsole.AgentExecuted", "agentconsole.ToolInvocation"))))
     assert len(events) == 20 and all(schema_violations(e) == [] for e in events)
     assert {e["event_type"] for e in events} <= {"agentconsole.AgentExecuted", "agentconsole.ToolInvocation"}
+
+
+def test_uninstall_at_most_once_per_user_and_app(world):
+    """§9: Uninstall is emitted at most once per (user, app)."""
+    flat = flatten(generate_events(world, StreamConfig(events=100, types=("users.behaviors.Uninstall",),
+                                                       rates={"uninstall": 1.0})))
+    keys = [(e["user_id"], e["app_id"]) for e in flat]
+    assert len(keys) == len(set(keys)) == 100
