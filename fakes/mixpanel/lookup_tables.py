@@ -126,3 +126,14 @@ class LookupTableStore:
         with self._lock:
             self._tables = {}
             self._puts = {}
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [t.describe() for t in self._tables.values()]
+
+    def restore(self, items: list[dict[str, Any]]) -> None:
+        with self._lock:
+            for item in items:
+                self._tables[item["id"]] = LookupTable(item["id"], item["name"], item["project_id"],
+                                                       list(item["header"]), [list(r) for r in item["rows"]],
+                                                       dict(item["types"]), item.get("replaced_at_ms"))

@@ -93,6 +93,21 @@ class ProfileStore:
         with self._lock:
             return len(self._profiles)
 
+    def snapshot(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [{"key": list(key) if isinstance(key, tuple) else key, **profile.describe(),
+                     "key_written_ms": profile.key_written_ms} for key, profile in self._profiles.items()]
+
+    def restore(self, items: list[dict[str, Any]]) -> None:
+        with self._lock:
+            for item in items:
+                key = item["key"]
+                # (project, distinct_id) or (project, (group_key, group_id)): JSON turned tuples into lists
+                key = (key[0], tuple(key[1]) if isinstance(key[1], list) else key[1])
+                self._profiles[key] = Profile(item["properties"], item["created_at"], item["last_seen"],
+                                              item["updates"], dict(item.get("key_written_ms", {})),
+                                              dict(item.get("metadata", {})))
+
     def apply(self, update: ProfileUpdate, *, by_time: bool = False) -> bool:
         """Apply every operation in order; False (nothing changed) when the result would pass the
         profile property limit (§7.1)."""

@@ -86,6 +86,23 @@ class MixpanelState(FakeState):
         self.lookup_tables.clear()
         self._rng = random.Random(f"mixpanel-insert-ids:{self.seed}")
 
+    def snapshot_data(self) -> Any:
+        """Events (raw, quarantine, with metadata), profiles, group profiles and lookup tables."""
+        return {
+            "events": self.store.snapshot(),
+            "profiles": self.profiles.snapshot(),
+            "group_profiles": self.group_profiles.snapshot(),
+            "lookup_tables": self.lookup_tables.snapshot(),
+        }
+
+    def restore_data(self, data: Any) -> None:
+        if not isinstance(data, Mapping):
+            raise ValueError("mixpanel snapshot data must be an object")
+        self.store.restore(data.get("events", []))
+        self.profiles.restore(data.get("profiles", []))
+        self.group_profiles.restore(data.get("group_profiles", []))
+        self.lookup_tables.restore(data.get("lookup_tables", []))
+
     def new_insert_id(self) -> str:
         """§5.7: a generated 32-hex `$insert_id`, deterministic for a seed."""
         with self._id_lock:

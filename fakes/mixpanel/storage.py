@@ -137,7 +137,27 @@ class EventStore:
         with self._lock:
             return {"raw": len(self._raw), "dedup": len(self._dedup), "quarantine": len(self._quarantine)}
 
-    def snapshot(self) -> list[Row]:
-        """Every row (raw and quarantine) in receipt order, for persistence."""
+    def snapshot(self) -> list[dict[str, Any]]:
+        """Every row (raw and quarantine) in receipt order, as JSON-able dicts (for `--state-dir`)."""
         with self._lock:
-            return sorted(self._raw + self._quarantine, key=lambda r: r.seq)
+            rows = sorted(self._raw + self._quarantine, key=lambda r: r.seq)
+        out = []
+        for row in rows:
+            item = row.metadata()
+            item["event"] = row.event
+            item["properties"] = row.properties
+            if row.raw_properties is not row.properties:
+                item["raw_properties"] = row.raw_properties
+            out.append(item)
+        return out
+
+    def restore(self, items: list[dict[str, Any]]) -> None:
+        """Re-ingest saved rows in their order, with their request metadata (the dedup view follows)."""
+        for item in items:
+            props = item["properties"]
+            row = Row(item["project_id"], item["event"], item["distinct_id"], item["time_ms"], item["insert_id"],
+                      item["insert_id_generated"], props, item.get("raw_properties", props), item.get("dropped"),
+                      item.get("quarantine"))
+            meta = RequestMeta(str(item.get("request_id", "")), item.get("endpoint", ""), item.get("region", "us"),
+                               item.get("received_ms", 0), item.get("dialect", ""), item.get("user_agent", ""))
+            self.ingest([row], meta)

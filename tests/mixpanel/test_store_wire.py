@@ -249,3 +249,25 @@ def test_14_projects_stats_config(client):
 def test_14_profiles_404(client):
     """DESIGN.md §4: GET /_harness/profiles/<distinct_id> → 404 if none."""
     assert client.get("/_harness/profiles/nobody").status_code == 404
+
+
+def test_10_snapshot_restore_round_trip(api, client, state):
+    """§10 persistence (`harness serve --state-dir`): events, views, profiles, groups and tables survive."""
+    import json as _json
+
+    from fakes.mixpanel import new_state
+
+    api.import_([event(n=0, v=1), event(n=0, v=2), event(n=1, ip="1.2.3.4")])
+    api.post("/track", jbody([{"event": "q", "properties": {"token": "unknown"}}]))
+    api.post("/engage", jbody([{"$token": TOKEN, "$distinct_id": "p", "$set": {"a": [1]}}]))
+    api.post("/groups", jbody([{"$token": TOKEN, "$group_key": "c", "$group_id": "g", "$set": {"n": 1}}]))
+    client.post("/_harness/lookup-tables", json={"name": "t", "id": "tbl"})
+    snap = _json.loads(_json.dumps(state.snapshot()))
+    other = new_state()
+    other.restore(snap)
+    assert other.store.counts() == state.store.counts() == {"raw": 3, "dedup": 2, "quarantine": 1}
+    assert [r.properties for r in other.store.rows()] == [r.properties for r in state.store.rows()]
+    assert [r.raw_properties for r in other.store.rows("raw")] == [r.raw_properties for r in state.store.rows("raw")]
+    assert other.profiles.get((1, "p")).properties == {"a": [1]}
+    assert other.group_profiles.get((1, ("c", "g"))).properties == {"n": 1}
+    assert other.lookup_tables.get("tbl").name == "t"
