@@ -713,8 +713,8 @@ class _Stream:
         key = (self.world.users[user_index].user_id, device.app_id)
         if key not in self.uninstalled and self.chance("uninstall", "users.behaviors.Uninstall"):
             # Inferred from a failed daily silent push, some hours after the last session (§9).
-            self.uninstalled.add(key)
-            self.emit("users.behaviors.Uninstall", end + self.rnd.randrange(3600, 86_400), ctx)
+            if self.emit("users.behaviors.Uninstall", end + self.rnd.randrange(3600, 86_400), ctx) is not None:
+                self.uninstalled.add(key)  # (not when it would fall after the anchor: it has not happened yet)
 
     def token_change(self, change: str, device: Device, t: int) -> dict[str, Any]:
         web = device.platform == "web"
