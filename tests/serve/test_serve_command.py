@@ -222,3 +222,31 @@ def test_bad_config_is_one_clear_line(tmp_path, content, env_value, message):
                            "--config", str(config)], cwd=REPO, env=env, capture_output=True, text=True, timeout=30)
     assert proc.returncode != 0 and message in proc.stderr, proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_fake_tls_settings_give_https_without_the_flag(tmp_path):
+    """mixpanel-ingestion.md §2.3 `tls.cert`, `tls.key`, `tls.port`: the user's certificate on the given port."""
+    from fakes.core.tls import issue_test_certificates
+
+    own = issue_test_certificates(tmp_path / "own", ["api.standin.test"])
+    held = _free_port_held()
+    https_port = held.getsockname()[1]
+    held.close()
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"standin": {"tls.cert": str(own.cert_pem), "tls.key": str(own.key_pem),
+                                              "tls.port": https_port}}))
+    serve = Serve("--fakes", "standin", "--standin-port", "0", "--config", str(config))
+    lines = serve.read_urls(2)
+    assert lines["standin-https"] == f"https://127.0.0.1:{https_port}"
+    r = requests.get(lines["standin-https"] + "/_harness/health", verify=str(own.ca_pem), timeout=10)
+    assert r.json()["service"] == "standin"
+    code, err = serve.stop()
+    assert code == 0, err
+
+
+def test_half_a_tls_key_pair_is_a_clear_error(tmp_path):
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps({"standin": {"tls.cert": "/nope.pem"}}))
+    proc = subprocess.run([sys.executable, "-m", "harness", "serve", "--fakes", "standin", "--standin-port", "0",
+                           "--config", str(config)], cwd=REPO, env=_env(), capture_output=True, text=True, timeout=30)
+    assert proc.returncode != 0 and "tls.cert and tls.key must be given together" in proc.stderr

@@ -2,7 +2,8 @@
 
 Prints one line per fake, `<name>: <base URL>`, in registry order (mixpanel, then braze), flushed at once so
 a script can read them. Port 0 picks a free port. With `--tls` each fake also listens on HTTPS (certificate
-from a new harness test CA): then `<name>-https: <URL>` lines and `tls-ca: <path of the CA PEM to trust>`. Both fakes share one simulated clock. With `--state-dir`,
+from a harness test CA): then `<name>-https: <URL>` lines and `tls-ca: <path of the CA PEM to trust>`. A fake
+whose settings include `tls.cert`/`tls.key`/`tls.port` (mixpanel-ingestion.md §2.3) gets HTTPS from them. Both fakes share one simulated clock. With `--state-dir`,
 each fake's state (configuration, seed and, where the fake supports it, its data) is restored from
 `DIR/<name>.json` at start and saved there at shutdown.
 """
@@ -12,10 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import sys
 import tempfile
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -95,25 +98,6 @@ def handler(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise CliError(f"--state-dir {state_dir}: {exc.strerror or exc}") from None
 
-    tls_context = None
-    tls_files = None
-    if args.tls:
-        from fakes.core.tls import load_or_issue_certificates, server_context
-
-        hostnames: list[str] = []
-        for name in names:
-            try:
-                descriptor = load_fake(name)
-            except FakeUnavailableError as exc:
-                raise CliError(str(exc)) from None
-            hostnames += list(getattr(descriptor.module, "TLS_HOSTNAMES", descriptor.host_patterns))
-        tls_dir = args.tls_dir or (state_dir / "tls" if state_dir is not None else Path(tempfile.mkdtemp(prefix="harness-tls-")))
-        try:
-            tls_files = load_or_issue_certificates(tls_dir, hostnames)
-            tls_context = server_context(tls_files.cert_pem, tls_files.key_pem)
-        except (OSError, ValueError) as exc:
-            raise CliError(f"--tls: cannot create the test certificates in {tls_dir}: {exc}") from None
-
     from fakes.core.config import ConfigError
     from fakes.core.config_sources import ConfigSourceError, config_from_env, load_config_file
 
@@ -150,15 +134,16 @@ def handler(args: argparse.Namespace) -> int:
             state.reset()  # a fresh state built from the configuration (default worlds, credentials)
         fakes.append((name, state, descriptor.create_app(state=state)))
 
+    plans = _tls_plans(args, fakes, state_dir)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     servers = []
     try:
         for name, state, app in fakes:
             port = getattr(args, f"{name.replace('-', '_')}_port", 0)
+            context, https_port = plans.contexts.get(name, (None, 0))
             server = FakeServer(app, host=args.host, port=port, threads=args.threads, name=name,
-                                tls_context=tls_context,
-                                tls_port=getattr(args, f"{name.replace('-', '_')}_https_port", 0))
+                                tls_context=context, tls_port=https_port)
             try:
                 server.start()
             except PortInUseError as exc:
@@ -166,10 +151,11 @@ def handler(args: argparse.Namespace) -> int:
             servers.append(server)
         for server in servers:
             print(f"{server.name}: {server.base_url}", flush=True)
-        if tls_files is not None:
-            for server in servers:
+        for server in servers:
+            if server.https_base_url is not None:
                 print(f"{server.name}-https: {server.https_base_url}", flush=True)
-            print(f"tls-ca: {tls_files.ca_pem}", flush=True)
+        if plans.ca_pem is not None:
+            print(f"tls-ca: {plans.ca_pem}", flush=True)
         if progress_enabled(sys.stderr):
             print("harness serve: running; press Ctrl-C to stop", file=sys.stderr, flush=True)
         while not stop.wait(0.5):
@@ -179,10 +165,76 @@ def handler(args: argparse.Namespace) -> int:
             server.stop()
         for sig, handler_before in previous.items():
             signal.signal(sig, handler_before)
+        if plans.temporary_dir is not None:
+            shutil.rmtree(plans.temporary_dir, ignore_errors=True)
     if state_dir is not None:
         for name, state, _app in fakes:
             _save(name, state, state_dir / f"{name}.json")
     return 0
+
+
+@dataclass
+class _TlsPlans:
+    contexts: dict[str, tuple[Any, int]] = field(default_factory=dict)
+    """fake name -> (SSL context, HTTPS port)"""
+    ca_pem: Path | None = None
+    temporary_dir: Path | None = None
+
+
+def _tls_plans(args: argparse.Namespace, fakes: list[tuple[str, Any, Any]], state_dir: Path | None) -> _TlsPlans:
+    """Which fakes listen on HTTPS and with which certificate.
+
+    A fake gets HTTPS with `--tls`, or when its own settings ask for it (`tls.cert` + `tls.key`: the user's
+    certificate; `tls.port`: the port). Without a certificate of its own it uses the harness test CA.
+    """
+    from fakes.core.tls import load_or_issue_certificates, server_context
+
+    plans = _TlsPlans()
+    harness_context = None
+    for name, state, _app in fakes:
+        config = state.config
+        cert = config.get("tls.cert") if "tls.cert" in config else None
+        key = config.get("tls.key") if "tls.key" in config else None
+        configured_port = config.get("tls.port") if "tls.port" in config else None
+        if not (args.tls or cert or configured_port is not None):
+            continue
+        port = getattr(args, f"{name.replace('-', '_')}_https_port", 0) or configured_port or 0
+        if bool(cert) != bool(key):
+            raise CliError(f"{name}: tls.cert and tls.key must be given together")
+        if cert and key:
+            try:
+                context = server_context(Path(cert), Path(key))
+            except (OSError, ValueError) as exc:
+                raise CliError(f"{name}: cannot load tls.cert {cert} / tls.key {key}: {exc}") from None
+        else:
+            if harness_context is None:
+                harness_context = _harness_tls_context(args, fakes, state_dir, plans, load_or_issue_certificates,
+                                                       server_context)
+            context = harness_context
+        plans.contexts[name] = (context, int(port))
+    return plans
+
+
+def _harness_tls_context(args, fakes, state_dir, plans, load_or_issue_certificates, server_context):
+    from fakes.registry import load_fake
+
+    hostnames: list[str] = []
+    for name, _state, _app in fakes:
+        module = load_fake(name).module
+        hostnames += list(getattr(module, "TLS_HOSTNAMES", getattr(module, "HOST_PATTERNS", ())))
+    if args.tls_dir is not None:
+        tls_dir = args.tls_dir
+    elif state_dir is not None:
+        tls_dir = state_dir / "tls"
+    else:
+        tls_dir = plans.temporary_dir = Path(tempfile.mkdtemp(prefix="harness-tls-"))
+    try:
+        files = load_or_issue_certificates(tls_dir, hostnames)
+        context = server_context(files.cert_pem, files.key_pem)
+    except (OSError, ValueError) as exc:
+        raise CliError(f"--tls: cannot create the test certificates in {tls_dir}: {exc}") from None
+    plans.ca_pem = files.ca_pem
+    return context
 
 
 def _restore(name: str, state: Any, path: Path) -> bool:

@@ -22,6 +22,9 @@ class StandInState(FakeState):
         Setting("limits.max_items", 10, int, minimum=1),
         Setting("limits.ratio", 0.5, float, minimum=0, maximum=1),
         Setting("retry_after_s", None, (int, type(None))),
+        Setting("tls.cert", None, (str, type(None))),
+        Setting("tls.key", None, (str, type(None))),
+        Setting("tls.port", None, (int, type(None))),
     )
     fault_match_fields = ("project_id",)
     fault_stages = ("after_body", "before_auth")
