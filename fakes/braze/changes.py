@@ -8,37 +8,43 @@ the request, and the profile's other entries as ``noop_*`` of their own kind.
 
 from __future__ import annotations
 
-from typing import Iterator
-
 from .cohorts import PartnerCohort, zero_counters
 from .config import BrazeConfig
 from .users import BrazeUserStore
 from .validation import ChangeMembership
 
-Resolved = tuple[str | None, str | None, bool]  # (braze_id, ignored counter, should_remove)
-
-
-def resolve_entries(request: ChangeMembership, users: BrazeUserStore, now: float, case_sensitive: bool) -> Iterator[Resolved]:
-    """Entries in processing order: objects in array order; user_ids, device_ids, aliases.
+def resolve_entries(request: ChangeMembership, users: BrazeUserStore, now: float, case_sensitive: bool,
+                    counts: dict[str, int]) -> dict[str, list[bool]]:
+    """Per resolved profile, its entries' ``should_remove`` in processing order; unresolved entries are
+    counted into ``counts``. Order: objects in array order; user_ids, then device_ids, then aliases.
 
     The caller holds the state lock (lookups go through one unlocked resolver for speed)."""
     resolver = users.resolver(now, case_sensitive)
+    per_profile: dict[str, list[bool]] = {}
     for change in request.changes:
         remove = change.should_remove
-        for external_id in change.user_ids:
-            profile = resolver.external(external_id)
-            yield (profile.braze_id, None, remove) if profile else (None, "ignored_unknown", remove)
+        for braze_id in resolver.external_ids(change.user_ids):
+            if braze_id is None:
+                counts["ignored_unknown"] += 1
+            elif braze_id in per_profile:
+                per_profile[braze_id].append(remove)
+            else:
+                per_profile[braze_id] = [remove]
         for device_id in change.device_ids:
             profile = resolver.device(device_id)
             if profile is None:
-                yield None, "ignored_unknown", remove
+                counts["ignored_unknown"] += 1
             elif profile.identified_by(now):  # devices of identified profiles never match (§6)
-                yield None, "ignored_identified_device", remove
+                counts["ignored_identified_device"] += 1
             else:
-                yield profile.braze_id, None, remove
+                per_profile.setdefault(profile.braze_id, []).append(remove)
         for name, label in change.aliases:
             profile = resolver.alias(name, label)  # exact (name, label) pair; never swapped
-            yield (profile.braze_id, None, remove) if profile else (None, "ignored_unknown", remove)
+            if profile is None:
+                counts["ignored_unknown"] += 1
+            else:
+                per_profile.setdefault(profile.braze_id, []).append(remove)
+    return per_profile
 
 
 def winning_index(ops: list[bool], policy: str) -> int:
@@ -54,12 +60,7 @@ def apply_changes(cohort: PartnerCohort, request: ChangeMembership, users: Braze
                   config: BrazeConfig, now: float) -> dict[str, int]:
     """Apply atomically: everything is resolved first and nothing below can fail half-way."""
     counts = zero_counters()
-    per_profile: dict[str, list[bool]] = {}
-    for braze_id, ignored, remove in resolve_entries(request, users, now, config.case_sensitive_ids):
-        if braze_id is None:
-            counts[ignored] += 1
-        else:
-            per_profile.setdefault(braze_id, []).append(remove)
+    per_profile = resolve_entries(request, users, now, config.case_sensitive_ids, counts)
     stamp = now + config.segments_lag_s
     membership = cohort.membership
     for braze_id, ops in per_profile.items():

@@ -372,6 +372,20 @@ class ProfileResolver:
         profile = self._profiles[braze_id]
         return profile if profile.exists_at(self._now) else None
 
+    def external_ids(self, values: Iterable[str]) -> list[str | None]:
+        """braze_id of the live profile for each external id, or None; one tight loop per request."""
+        index, profiles, now = self._indexes["external"], self._profiles, self._now
+        fold = not self._case_sensitive
+        out: list[str | None] = []
+        for value in values:
+            braze_id = index.get(value.casefold() if fold else value)
+            if braze_id is not None:
+                profile = profiles[braze_id]
+                if profile.created_at > now or (profile.deleted_at is not None and profile.deleted_at <= now):
+                    braze_id = None
+            out.append(braze_id)
+        return out
+
     def external(self, external_id: str) -> Profile | None:
         key = external_id if self._case_sensitive else external_id.casefold()
         return self._live(self._indexes["external"].get(key))
