@@ -1,0 +1,56 @@
+"""The pytest plugin's fixtures with the real fakes, end to end, over the contracts DESIGN.md §4 fixes
+(default credentials, /_harness/events shape, health). Uses the plugin as any project would (entry point)."""
+
+from __future__ import annotations
+
+import importlib.metadata
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.skipif(
+    not any(ep.value == "harness.pytest_plugin" for ep in importlib.metadata.entry_points(group="pytest11")),
+    reason="the harness package is not installed (pytest11 entry point missing)",
+)
+
+
+def test_mixpanel_sdk_in_process(mixpanel_fake):
+    """DESIGN.md §4 in-process mode: the official SDK, unchanged, talks to https://api.mixpanel.com."""
+    import mixpanel
+
+    mp = mixpanel.Mixpanel("harness-token")
+    mp.track("u1", "Signed Up", {"plan": "pro"})
+    events = mixpanel_fake.client.get("/_harness/events?distinct_id=u1").get_json()
+    assert events["count"] == 1 and events["events"][0]["event"] == "Signed Up"
+    entry = mixpanel_fake.requests()[-1]
+    assert entry["headers"]["Host"] == "api.mixpanel.com"
+
+
+def test_mixpanel_server_over_https_with_the_sdk(mixpanel_server, monkeypatch):
+    """§2.3: the SDK builds https:// URLs only; server mode serves HTTPS with the harness CA."""
+    import mixpanel
+
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", mixpanel_server.ca_pem)
+    host = mixpanel_server.https_base_url.removeprefix("https://")
+    consumer = mixpanel.Consumer(api_host=host)
+    mixpanel.Mixpanel("harness-token", consumer=consumer).track("u2", "Opened")
+    events = requests.get(mixpanel_server.url("/_harness/events?distinct_id=u2"), timeout=5).json()
+    assert events["count"] == 1
+
+
+def test_braze_in_process_cohort_declare(braze_fake):
+    """DESIGN.md §4 default credentials; braze-cohort-sync.md §4.6 declare → §4.10 success."""
+    r = requests.post("https://rest.iad-01.braze.com/partners/mixpanel/cohorts", json={
+        "partner_api_key": "harness-partner-key", "client_secret": "harness-data-import-key",
+        "cohort_id": "c1", "name": "Power users", "created_at": "2024-01-01T00:00:00Z",
+    })
+    assert r.status_code == 201 and r.json() == {"message": "success"}
+    cohorts = braze_fake.client.get("/_harness/cohorts").get_json()["cohorts"]
+    assert [c["cohort_id"] for c in cohorts] == ["c1"]
+    body = braze_fake.requests()[-1]["body"]
+    assert "harness-partner-key" not in body and "harness-data-import-key" not in body
+
+
+def test_both_servers_share_one_clock(mixpanel_server, braze_server):
+    requests.post(mixpanel_server.url("/_harness/clock"), json={"now": 1_700_000_000}, timeout=5)
+    assert requests.get(braze_server.url("/_harness/clock"), timeout=5).json()["now"] == 1_700_000_000
