@@ -69,6 +69,7 @@ def call_app(app: Flask, request: requests.PreparedRequest) -> tuple[int, list[t
         headers=[(k, v) for k, v in headers if k.lower() != "content-type"],
         data=data,
         content_type=content_type,
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},  # the client is this process
     )
     try:
         environ = builder.get_environ()

@@ -47,6 +47,7 @@ def test_request_reaches_app_faithfully(routed, state):
     assert entry["headers"]["X-Custom"] == "yes" and entry["headers"]["Host"] == "api.standin.test"
     assert entry["headers"]["Content-Type"] == "Application/JSON; charset=utf-8"
     assert entry["body"] == '{"k": "v"}' and entry["method"] == "POST"
+    assert entry["remote_addr"] == "127.0.0.1"
 
 
 def test_gzip_body_arrives_untouched(routed, state, app):
