@@ -40,6 +40,7 @@ def events() -> Response:
         project_id=_int_arg("project_id"),
         endpoint=request.args.get("endpoint"),
         since_ms=_int_arg("since_ms"),
+        compaction=state.cfg["dedup.mode"] == "compaction",
     )
     with_meta = request.args.get("meta") == "1"
     out = []

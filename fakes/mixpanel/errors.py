@@ -169,6 +169,12 @@ RULES: dict[str, Rule] = {
             True,
         ),
         Rule(
+            "V12eightkb",
+            "properties.{key}",
+            "'properties.{key}' is invalid: list or object property exceeds 8KB",
+            True,
+        ),
+        Rule(
             "V12array",
             "properties.{key}",
             "'properties.{key}' is invalid: array must have fewer than 255 elements",
@@ -184,6 +190,7 @@ RULE_FAMILY: dict[str, str] = {
     "V12count": "V12",
     "V12nested": "V12",
     "V12array": "V12",
+    "V12eightkb": "V12",
 }
 
 # --- /track, /engage, /groups object-level texts (`<field>, missing or empty` pattern, †) ---------

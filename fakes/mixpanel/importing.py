@@ -70,7 +70,10 @@ def handle_import(state: "MixpanelState", req: IngestRequest) -> Answer:
 
     strict = flag_on(params.get("strict"))
     verbose = flag_on(params.get("verbose"), cfg["decode.verbose_on"])
-    notes.update(strict=strict, verbose=verbose)
+    notes.update(strict=strict, verbose=verbose, ip=flag_on(params.get("ip")), test=flag_on(params.get("test")))
+    deviations = notes["deviations"]
+    if params.get("strict") is None:
+        deviations.append("§5.1: strict absent is read as 0 (two official SDKs rely on it)")
 
     def count(invalid: bool) -> None:
         count_toward_limit(state, "import", [project.project_id], now_ms, n_bytes=n_bytes, n_events=n_records,
@@ -88,6 +91,7 @@ def handle_import(state: "MixpanelState", req: IngestRequest) -> Answer:
     max_records = cfg["import.max_batch_records"]
     if n_records > max_records:
         count(True)
+        deviations.append("Q2: more than the batch limit answered 400, nothing ingested (harness wording)")
         return _error(state, BatchTooLarge(max_records), **notes)
 
     # 6. per-event validation (§5.4)
@@ -136,6 +140,8 @@ def handle_import(state: "MixpanelState", req: IngestRequest) -> Answer:
         failed_records = [RULES[r.rule_id].failure(i, r.insert_id, r.key) for i, r in shown]
         return _with(answers.strict_invalid(failed_records, imported), notes)
     count(imported == 0)
+    if imported and dropped:
+        deviations.append("Q3: a partly valid non-strict batch answers status 1 (harness default)")
     if imported:
         return _with(answers.nonstrict_imported(imported, verbose), notes)
     if not any(type(r) is dict and r for r in records) and cfg["import.nonstrict_style"] == "2024":

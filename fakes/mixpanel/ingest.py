@@ -65,7 +65,8 @@ def decode_request(req: IngestRequest, cfg: Mapping[str, Any], *, limit: int, ac
         form = parse_form(raw.data.decode("utf-8", "surrogateescape"))
     params = merge_params(req.query, form or {})
     data = decode_records(raw.data, media_type, req.query, form, cfg["decode.strict_base64"])
-    deviations = [f"R1: {name} given in query and body; the query value wins" for name in params.conflicts]
+    deviations = [f"R1: {name} given in query ({q!r}) and body ({b!r}); the query value wins"
+                  for name, (q, b) in params.conflicts.items()]
     return DecodedRequest(raw, params, data, deviations)
 
 
@@ -119,6 +120,7 @@ def event_rules(state: "MixpanelState", project: Project | None, *, strict: bool
         check_utf8=maybe_bad_utf8,
         track_max_age_ms=track_age,
         track_keep_old=cfg["track.old_events"] == "keep",
+        enforce_8kb=cfg["import.enforce_8kb"],
         geo_stub=cfg["geoip.stub"],
         request_ip=request_ip,
         ingest_properties=ingest_props,

@@ -82,6 +82,8 @@ def _handle(endpoint: str, region_prefix: str | None) -> Response:
     notes["region"] = region
     if decision is not None:
         notes["fault_ingested"] = decision.ingest
+        state.stats.record(endpoint=endpoint, project_id=None, user_agent=req.user_agent, dialect="fault",
+                           status=0, fault=True)
     annotate(**notes)
     return _encode(answer)
 

@@ -73,6 +73,7 @@ class Row:
 
 
 VIEWS = ("dedup", "raw", "quarantine")
+DAY_MS = 86_400_000
 
 
 class EventStore:
@@ -108,19 +109,28 @@ class EventStore:
             self._dedup = {}
             self._quarantine = []
 
-    def rows(self, view: str = "dedup") -> list[Row]:
-        """A snapshot list; the dedup view keeps first-seen order with the last-ingested content."""
+    def rows(self, view: str = "dedup", *, compaction: bool = False) -> list[Row]:
+        """A snapshot list; the dedup view keeps first-seen order with the last-ingested content.
+
+        `compaction` (§10 `dedup.mode`): the background pass keyed on (event, distinct_id, `$insert_id`,
+        same UTC day) instead of the exact time; generated ids still never merge."""
         with self._lock:
             if view == "raw":
                 return list(self._raw)
             if view == "quarantine":
                 return list(self._quarantine)
-            return list(self._dedup.values())
+            if not compaction:
+                return list(self._dedup.values())
+            merged: dict[tuple[Any, ...], Row] = {}
+            for row in self._raw:
+                if row.dropped is None:
+                    merged[(row.project_id, row.event, row.distinct_id, row.insert_id, row.time_ms // DAY_MS)] = row
+            return list(merged.values())
 
     def query(self, view: str = "dedup", *, event: str | None = None, distinct_id: str | None = None,
               project_id: int | None = None, endpoint: str | None = None,
-              since_ms: int | None = None) -> Iterator[Row]:
-        for row in self.rows(view):
+              since_ms: int | None = None, compaction: bool = False) -> Iterator[Row]:
+        for row in self.rows(view, compaction=compaction):
             if event is not None and row.event != event:
                 continue
             if distinct_id is not None and row.distinct_id != distinct_id:

@@ -116,6 +116,7 @@ class EventRules:
     check_utf8: bool = False
     track_max_age_ms: int | None = None  # §6: older rows are kept raw only (or failed when strict)
     track_keep_old: bool = False
+    enforce_8kb: bool = False  # §5.2 `import.enforce_8kb`: list/object properties limited to 8 KB
     geo_stub: dict[str, Any] = field(default_factory=dict)
     request_ip: str | None = None  # §5.11: `ip=1` geolocates (stub) and, on /track, hashes into an id
     ingest_properties: dict[str, Any] | None = None
@@ -336,6 +337,8 @@ class EventRules:
             elif tv is dict or tv is list:
                 walked, nsize, issue = self._nested(value, 1)
                 size += nsize
+                if issue is None and self.enforce_8kb and _exact_size(value) > 8192:
+                    issue = "V12eightkb"
                 if issue is not None and nested_problem is None:
                     nested_problem = Rejection(issue, key)
                 if walked is not value:

@@ -468,3 +468,13 @@ def test_5_11_ingest_properties_switch(api, state):
     api.import_([event(n=1)])
     props = api.events(distinct_id="user-1")["events"][0]["properties"]
     assert props["$import"] is True and props["$mp_api_endpoint"] and props["$mp_api_timestamp_ms"] == NOW * 1000
+
+
+def test_5_2_enforce_8kb_switch(api, state):
+    """§5.2 `import.enforce_8kb`: off by default; on, a list/object property over 8 KB fails V12 (†)."""
+    big = {f"k{i}": "x" * 100 for i in range(100)}
+    assert api.import_([event(n=0, obj=big)]).status_code == 200
+    state.update_config({"import.enforce_8kb": True})
+    assert failed(api.import_([event(n=1, obj=big)])) == [{
+        "index": 0, "insert_id": "id-00000001", "field": "properties.obj",
+        "message": "'properties.obj' is invalid: list or object property exceeds 8KB"}]

@@ -271,3 +271,29 @@ def test_10_snapshot_restore_round_trip(api, client, state):
     assert other.profiles.get((1, "p")).properties == {"a": [1]}
     assert other.group_profiles.get((1, ("c", "g"))).properties == {"n": 1}
     assert other.lookup_tables.get("tbl").name == "t"
+
+
+def test_10_compaction_mode_same_utc_day(api, state):
+    """§10 `dedup.mode = compaction`: key (event, distinct_id, `$insert_id`, same UTC day)."""
+    day_start = (NOW // 86400) * 86400
+    api.import_([event(n=0, time=day_start + 10, v=1), event(n=0, time=day_start + 20, v=2)])
+    assert api.events()["count"] == 2  # query mode: different times do not merge
+    state.update_config({"dedup.mode": "compaction"})
+    merged = api.events()
+    assert merged["count"] == 1 and merged["events"][0]["properties"]["v"] == 2
+
+
+def test_13_fault_counts_in_stats(client):
+    """§14 stats: faults fired are counted."""
+    client.post("/_harness/faults", json={"match": {"path": "/track"}, "times": 1,
+                                          "action": {"type": "status", "status": 500, "body": ""}})
+    client.post("/track", data=b"[]")
+    assert client.get("/_harness/stats").get_json()["totals"]["faults_fired"] == 1
+
+
+def test_14_journal_deviations_and_flags(api, client):
+    """§14 / §5.1: the journal lists the harness defaults that decided the outcome; `test`/`ip` recorded."""
+    api.import_([event()], strict=False, query={"test": "1", "ip": "1"})
+    entry = client.get("/_harness/requests?limit=1").get_json()["requests"][0]
+    assert entry["test"] is True and entry["ip"] is True
+    assert any(d.startswith("§5.1") for d in entry["deviations"])
