@@ -5,6 +5,7 @@ See fakes/core/README.md for how a fake plugs in.
 """
 
 from fakes.core.app import FaultFired, annotate, create_fake_app, current_state, fire_faults, render_fault
+from fakes.core.clients import FakeClient, InProcessClient, LoopbackClient
 from fakes.core.clock import ClockError, SimulatedClock
 from fakes.core.config import ConfigError, FakeConfig, Setting
 from fakes.core.control import CONTROL_PREFIX, json_body, ok
@@ -23,6 +24,7 @@ __all__ = [
     "ClockError",
     "ConfigError",
     "ControlError",
+    "FakeClient",
     "FakeConfig",
     "FakeServer",
     "FakeState",
@@ -30,7 +32,9 @@ __all__ = [
     "FaultFired",
     "FaultRuleError",
     "FaultSet",
+    "InProcessClient",
     "InProcessRoute",
+    "LoopbackClient",
     "PortInUseError",
     "RequestJournal",
     "SecretMasker",
