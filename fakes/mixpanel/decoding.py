@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import json
 import zlib
 from dataclasses import dataclass, field
@@ -63,6 +64,16 @@ def _drain(stream: BinaryIO, first: bytes = b"") -> int:
         if not chunk:
             return n
         n += len(chunk)
+
+
+def read_bytes(body: bytes, content_encoding: str | None, limit: int, *, decode_gzip: bool = True,
+               extra_encodings: Iterable[str] = ()) -> RawBody:
+    """`read_body` over bytes already in memory; an unencoded body within the limit is used as is."""
+    encoding = (content_encoding or "").strip().lower()
+    if encoding in IDENTITY_ENCODINGS and len(body) <= limit:
+        return RawBody(data=body, wire_bytes=len(body), encoding=encoding)
+    return read_body(io.BytesIO(body), content_encoding, limit, decode_gzip=decode_gzip,
+                     extra_encodings=extra_encodings)
 
 
 def read_body(stream: BinaryIO | None, content_encoding: str | None, limit: int, *,

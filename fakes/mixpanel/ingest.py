@@ -3,12 +3,11 @@ per-request rule tables (§5.4) and the rate-limit gate (§11)."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
 from .decoding import DecodedData, NotJson, Params, RawBody, decode_records, is_form_body, merge_params, \
-    normalise_media_type, parse_form, read_body
+    normalise_media_type, parse_form, read_bytes
 from .errors import RateLimitExceeded
 from .projects import Project
 from .validation import EventRules
@@ -54,8 +53,8 @@ class DecodedRequest:
 
 def decode_request(req: IngestRequest, cfg: Mapping[str, Any], *, limit: int, accept_gzip: bool) -> DecodedRequest:
     """§3: bounded read and decompression, then parameters (R1) and records (R3–R5)."""
-    raw = read_body(io.BytesIO(req.body), req.header("content-encoding"), limit,
-                    decode_gzip=accept_gzip, extra_encodings=cfg["decode.extra_encodings"])
+    raw = read_bytes(req.body, req.header("content-encoding"), limit,
+                     decode_gzip=accept_gzip, extra_encodings=cfg["decode.extra_encodings"])
     if raw.too_large or raw.encoding_problem is not None:
         params = merge_params(req.query, {})
         return DecodedRequest(raw, params, DecodedData(None, "none", problem=raw.encoding_problem or "too large"))
