@@ -62,11 +62,12 @@ def _reject_constant(name: str) -> Any:
 def cohort_import_blueprint() -> Blueprint:
     bp = Blueprint("braze_cohort_import", __name__)
 
-    @bp.post("/partners/<slug>/cohorts")
+    # No automatic OPTIONS: every method but POST is 405 on the Braze surface (§4.2).
+    @bp.post("/partners/<slug>/cohorts", provide_automatic_options=False)
     def declare(slug: str) -> Response:
         return _handle(DECLARE, slug)
 
-    @bp.post("/partners/<slug>/cohorts/users")
+    @bp.post("/partners/<slug>/cohorts/users", provide_automatic_options=False)
     def change_membership(slug: str) -> Response:
         return _handle(CHANGE_MEMBERSHIP, slug)
 

@@ -180,9 +180,11 @@ def test_rejected_request_changes_nothing(declared):
 
 def test_other_methods_405_unknown_paths_404_trailing_slash_404(braze):
     """§4.2: 405 Method Not Allowed; unknown paths and trailing slash 404 Not Found; no read endpoint."""
-    for method in ("get", "put", "delete", "patch"):
-        response = getattr(braze.client, method)("/partners/mixpanel/cohorts/users")
+    for method in ("GET", "PUT", "DELETE", "PATCH", "OPTIONS"):
+        response = braze.client.open("/partners/mixpanel/cohorts/users", method=method)
         assert msg(response) == (405, "Method Not Allowed")
+        assert response.headers["Allow"] == "POST"
+    assert braze.client.head("/partners/mixpanel/cohorts").status_code == 405
     assert msg(braze.client.get("/partners/mixpanel/cohorts")) == (405, "Method Not Allowed")
     for path in ("/partners/mixpanel/cohorts/", "/partners/mixpanel/cohorts/users/", "/partners/mixpanel/users",
                  "/partners/unknown-partner/cohorts", "/partners/mixpanel", "/cohorts"):
