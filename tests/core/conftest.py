@@ -15,7 +15,6 @@ import stand_in_fake  # noqa: E402
 
 from fakes.core import FakeServer  # noqa: E402
 
-AUTH = {"Authorization": "Bearer standin-token"}
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ and real HTTP, through the same wire code)."""
 
 import pytest
 import requests
-from conftest import AUTH
+from stand_in_fake import AUTH_HEADERS as AUTH
 
 from fakes.core.clients import InProcessClient, LoopbackClient
 

@@ -4,7 +4,7 @@ import json
 import time
 
 import pytest
-from conftest import AUTH
+from stand_in_fake import AUTH_HEADERS as AUTH
 
 
 def test_health(client):

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 import requests
-from conftest import AUTH
+from stand_in_fake import AUTH_HEADERS as AUTH
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -6,7 +6,7 @@ import pytest
 import requests
 import responses
 import stand_in_fake
-from conftest import AUTH
+from stand_in_fake import AUTH_HEADERS as AUTH
 
 from fakes.core import FakeServer, InProcessRoute
 from fakes.core.inprocess import host_regex

@@ -7,8 +7,8 @@ import time
 import pytest
 import requests
 import stand_in_fake
-from conftest import AUTH
-from rawhttp import connect, read_response, request_bytes
+from stand_in_fake import AUTH_HEADERS as AUTH
+from raw_http_client import connect, read_response, request_bytes
 
 from fakes.core import FakeServer, PortInUseError
 

@@ -8,8 +8,8 @@ import ssl
 import pytest
 import requests
 import stand_in_fake
-from conftest import AUTH
-from rawhttp import read_response, request_bytes
+from stand_in_fake import AUTH_HEADERS as AUTH
+from raw_http_client import read_response, request_bytes
 
 from fakes.core import FakeServer
 from fakes.core.tls import issue_test_certificates, server_context

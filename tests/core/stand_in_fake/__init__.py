@@ -12,6 +12,8 @@ from werkzeug.exceptions import HTTPException
 from fakes.core import FakeState, Setting, SimulatedClock, annotate, create_fake_app, current_state, fire_faults, ok
 
 HOST_PATTERNS = ("api.standin.test", "rest.*.standin.test")
+AUTH_HEADERS = {"Authorization": "Bearer standin-token"}
+"""Headers the stand-in accepts on /ingest."""
 
 
 class StandInState(FakeState):
