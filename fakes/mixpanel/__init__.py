@@ -19,6 +19,8 @@ from .regions import HOST_PATTERNS
 from .state import MixpanelState
 
 SERVICE = "mixpanel"
+# §2.3: SANs of the HTTPS test certificate (the core adds localhost and 127.0.0.1).
+TLS_HOSTNAMES = HOST_PATTERNS
 
 
 def new_state(config: Mapping[str, Any] | None = None, *, clock: SimulatedClock | None = None,
@@ -35,4 +37,4 @@ def create_app(state: MixpanelState | None = None, config: Mapping[str, Any] | N
                            http_error_response=routes.http_errors)
 
 
-__all__ = ["HOST_PATTERNS", "SERVICE", "MixpanelState", "create_app", "new_state"]
+__all__ = ["HOST_PATTERNS", "SERVICE", "TLS_HOSTNAMES", "MixpanelState", "create_app", "new_state"]

@@ -21,9 +21,6 @@ DEFAULTS: dict[str, Any] = {
     "regions.enforce": False,
     "regions.ports": {},
     "http.max_uri_bytes": None,
-    "tls.cert": None,
-    "tls.key": None,
-    "tls.port": None,
     # §3 decoding
     "decode.strict_base64": False,
     "decode.extra_encodings": [],
@@ -95,8 +92,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "engage.order": ("arrival", "time"),
     "dedup.mode": ("query", "compaction"),
 }
-NUMBER_OR_NULL = {"http.max_uri_bytes", "tls.port", "import.max_failed_records", "ratelimit.retry_after_s"}
-STRING_OR_NULL = {"tls.cert", "tls.key"}
+NUMBER_OR_NULL = {"http.max_uri_bytes", "import.max_failed_records", "ratelimit.retry_after_s"}
+STRING_OR_NULL: set[str] = set()  # §2.3 TLS is the server's business: `harness serve --tls` (fakes.core.tls)
 NUMBER_KEYS = {"time.ms_threshold", "ratelimit.window_s", "ratelimit.retry_after_s"}
 
 

@@ -129,3 +129,23 @@ def test_12_1_api_key_only_gets_401(in_process, clock):
     clock.resume_real_time()
     with pytest.raises(MixpanelException, match="Invalid credentials"):
         Mixpanel(TOKEN).import_data("some-api-key", "u", "E", OLD)
+
+
+def test_2_3_sdk_over_https_with_test_ca(app, state, clock, tmp_path):
+    """§2.3 / §12.1: the SDK's own `https://{api_host}` URLs against the TLS front door, trusting the
+    harness test CA; requests arrive as https (so `auth.reject_plain_http` lets them through)."""
+    from fakes.core.tls import issue_test_certificates, server_context
+    from fakes.mixpanel import TLS_HOSTNAMES
+
+    clock.resume_real_time()
+    files = issue_test_certificates(tmp_path, TLS_HOSTNAMES)
+    state.update_config({"auth.reject_plain_http": True})
+    with FakeServer(app, name="mixpanel", tls_context=server_context(files.cert_pem, files.key_pem)) as srv:
+        host = srv.https_base_url.removeprefix("https://")
+        mp = Mixpanel(TOKEN, consumer=Consumer(api_host=host, verify_cert=str(files.ca_pem)))
+        mp.track("u1", "Over TLS")
+        mp.import_data(None, "u1", "Imported over TLS", OLD, api_secret=SECRET)
+        assert events(srv.base_url)["count"] == 2
+        plain = Mixpanel(TOKEN, consumer=consumer(srv.base_url))
+        with pytest.raises(MixpanelException, match="Invalid credentials"):
+            plain.import_data(None, "u1", "Plain", OLD, api_secret=SECRET)
