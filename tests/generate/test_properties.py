@@ -41,6 +41,9 @@ def test_generated_worlds_keep_dispatch_and_lifecycle_invariants(stream):
     assert time_order_violations(flat, report.skewed_ids | report.duplicate_ids) == []
     assert envelope_violations(flat, anchor=DEFAULT_ANCHOR, allow_duplicates=bool(report.duplicate_ids)) == []
     assert all(schema_violations(e) == [] for e in events)
+    for event in events:  # the reference mapping takes every generated event without crashing
+        result = map_currents_event(event, CONFIGS[0])
+        assert result.mapped or result.reason in REASONS
 
 
 @stream_settings
