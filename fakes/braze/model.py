@@ -209,8 +209,10 @@ class CohortImportModel:
 
     # --- the partner endpoints (§4.4) ---------------------------------------------------------------
     def handle(self, endpoint: str, partner_slug: str, body: Any, *, host: str | None = None,
-               cluster_header: str | None = None, before_validation: BeforeValidation | None = None) -> ImportOutcome:
-        cfg = self.settings()
+               cluster_header: str | None = None, before_validation: BeforeValidation | None = None,
+               cfg: BrazeConfig | None = None) -> ImportOutcome:
+        """One partner request, §4.4 steps 1-8; ``cfg`` is the request's configuration snapshot."""
+        cfg = cfg if cfg is not None else self.settings()
         if not isinstance(body, dict):
             body = {}  # §4.3: a body that is not a JSON object reads as {}
         cluster = resolve_cluster(host, cluster_header, cfg.default_cluster)

@@ -89,7 +89,7 @@ def _handle(endpoint: str, slug: str) -> Response:
     fire_faults(stage=STAGE_BEFORE_AUTH, endpoint=endpoint, partner=slug, cluster=cluster.instance)
     body = decode_body(raw, request.mimetype, cfg.require_json_content_type)
     outcome = model.handle(endpoint, slug, body, host=request.host, cluster_header=cluster_header,
-                           before_validation=_fire_step5_faults)
+                           before_validation=_fire_step5_faults, cfg=cfg)
     annotate(**outcome.journal_fields())
     return braze_response(outcome.status, outcome.body, outcome.headers)
 
