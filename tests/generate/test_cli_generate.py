@@ -99,6 +99,17 @@ def test_same_seed_same_avro_bytes(tmp_path, capsysbinary):
     assert a and a == b
 
 
+def test_every_format_carries_the_same_stream(tmp_path, capsysbinary):
+    """One seed, one stream: storage formats hold the Custom HTTP records minus the Custom-HTTP-only types."""
+    http = json.loads(run(capsysbinary, "-n", "3000", "--seed", "5", "-q")[1])
+    code, out, err = run(capsysbinary, "-n", "3000", "--seed", "5", "--format", "storage-json")
+    storage_ids = [json.loads(line)["id"] for line in out.decode().splitlines()]
+    expected = [e["id"] for e in http if not e["event_type"].startswith("users.messages.newsfeedcard.")]
+    assert code == 0 and storage_ids == expected
+    if len(expected) < len(http):
+        assert f"no_storage_schema={len(http) - len(expected)}" in err
+
+
 def test_knobs_on_the_command_line(capsysbinary):
     code, out, _ = run(capsysbinary, "-n", "200", "--anchor", "2025-03-01T00:00:00Z", "--span", "2h", "--users", "20",
                        "--anonymous-share", "0", "--rate", "duplicate=0.1", "--mix", "campaign=5",
