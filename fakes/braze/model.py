@@ -243,7 +243,7 @@ class CohortImportModel:
         except BrazeError as error:
             outcome.status, outcome.body, outcome.error = error.status, error.body(), error.name
             if isinstance(error, _RateLimitedWith):
-                rate, outcome.error = error.decision, "RateLimited"
+                rate = error.decision
         if rate is not None and (cfg.rate_limit_headers == "always"
                                  or (cfg.rate_limit_headers == "on_429" and outcome.status == 429)):
             outcome.headers.update(rate.headers())
@@ -295,6 +295,10 @@ class _RateLimitedWith(RateLimited):
     def __init__(self, decision: RateDecision) -> None:
         super().__init__()
         self.decision = decision
+
+    @property
+    def name(self) -> str:
+        return RateLimited.__name__
 
 
 def member_json(profile, cohort: PartnerCohort, t: float) -> dict:

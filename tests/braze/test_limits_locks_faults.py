@@ -148,3 +148,9 @@ def test_journal_entry_fields_and_masking(braze, model):
     braze.change("1", [], creds={"partner_api_key": "harness-partner-key", "client_secret": amp})
     entry = braze.last_journal()
     assert entry["status"] == 401 and amp not in entry["response_body"] and amp not in str(entry)
+
+
+def test_rate_limited_journal_names_the_catalogue_error(braze):
+    braze.state.update_config({"braze.rate_limit.per_hour": 0})
+    braze.change("1", [])
+    assert braze.last_journal()["error"] == "RateLimited"
