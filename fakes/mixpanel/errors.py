@@ -183,15 +183,8 @@ RULES: dict[str, Rule] = {
     )
 }
 
-# Rules that non-strict /import may skip (§5.4, `import.nonstrict_skip`) map their sub-rules here.
-RULE_FAMILY: dict[str, str] = {
-    "V10placeholder": "V10",
-    "V12size": "V12",
-    "V12count": "V12",
-    "V12nested": "V12",
-    "V12array": "V12",
-    "V12eightkb": "V12",
-}
+# Non-strict /import skips rules by family (§5.4, `import.nonstrict_skip`): "V10" covers both V10
+# texts and "V12" every V12 text.
 
 # --- /track, /engage, /groups object-level texts (`<field>, missing or empty` pattern, †) ---------
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .decoding import NotJson
-from .errors import RULE_FAMILY
 from .storage import Row
 
 # §5.4 V5: 1971-01-01T00:00:00Z.
@@ -431,6 +430,3 @@ _MISSING = _Sentinel("MISSING")
 _REMOVE = _Sentinel("REMOVE")
 _SAME = _Sentinel("SAME")
 
-
-def rule_family(rule_id: str) -> str:
-    return RULE_FAMILY.get(rule_id, rule_id)
