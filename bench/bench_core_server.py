@@ -2,10 +2,15 @@
 
     python bench/bench_core_server.py [--seconds 3] [--connections 4] [--batch 50] [--pipeline 20]
 
-Three servers, same client: a plain WSGI app (waitress's own ceiling), the core baseline fake's `POST /bare`
-(Flask + journal + masking + fault check + JSON parse of the body) and the same with a fault rule installed
-that never matches. Clients: N threads, each one keep-alive connection (http.client), then one pipelined
-connection (20 requests in flight). The client runs on the same 2 cores, so figures are lower bounds.
+Apps compared, each served in its own process (so the client does not share the server's GIL):
+- `plain`: a bare WSGI app that reads the body (waitress's own ceiling);
+- `flask`: bare Flask, one route that parses the JSON body (no harness core);
+- `core`: the core baseline fake's `POST /bare` (Flask + journal + masking + fault check + JSON parse),
+  `fakes.core.baseline.baseline_app`;
+- `core+fault`: the same with one installed fault rule that never matches.
+Clients: N threads with one keep-alive connection each (http.client), then one connection with
+`--pipeline` requests in flight. Besides req/s it prints the server's CPU time per request (from
+/proc/<pid>/stat), which the other jobs on a shared machine disturb much less than wall-clock rates.
 """
 
 from __future__ import annotations
@@ -13,18 +18,45 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import socket
+import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+REPO = Path(__file__).resolve().parents[1]
 
-from flask import Flask, Response, request  # noqa: E402
+SERVER_SCRIPT = r"""
+import json, sys, signal, threading
+sys.path.insert(0, sys.argv[2])
+from flask import Flask, Response, request
+from fakes.core.baseline import baseline_app, plain_wsgi_app
+from fakes.core.server import FakeServer
 
-from fakes.core.baseline import baseline_app, plain_wsgi_app  # noqa: E402
-from fakes.core.server import FakeServer  # noqa: E402
+kind = sys.argv[1]
+if kind == "plain":
+    app = plain_wsgi_app
+elif kind == "flask":
+    app = Flask("bare")
+
+    @app.post("/bare")
+    def bare():
+        json.loads(request.get_data())
+        return Response('{"status":1}', content_type="application/json")
+else:
+    app = baseline_app()
+    if kind == "core+fault":
+        app.extensions["harness_state"].faults.install(
+            {"match": {"path": "/never"}, "action": {"type": "status", "status": 500}})
+server = FakeServer(app, port=0, name="bench").start()
+print(server.port, flush=True)
+stop = threading.Event()
+signal.signal(signal.SIGTERM, lambda *_: stop.set())
+stop.wait()
+server.stop()
+"""
 
 
 def make_body(batch: int) -> bytes:
@@ -33,7 +65,12 @@ def make_body(batch: int) -> bytes:
     return json.dumps([event] * batch).encode()
 
 
-def keep_alive_rps(port: int, body: bytes, seconds: float, connections: int) -> float:
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def keep_alive(port: int, body: bytes, seconds: float, connections: int) -> int:
     counts = [0] * connections
     stop = time.perf_counter() + seconds
 
@@ -50,15 +87,14 @@ def keep_alive_rps(port: int, body: bytes, seconds: float, connections: int) -> 
         conn.close()
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
-    started = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return sum(counts) / (time.perf_counter() - started)
+    return sum(counts)
 
 
-def pipelined_rps(port: int, body: bytes, seconds: float, depth: int) -> float:
+def pipelined(port: int, body: bytes, seconds: float, depth: int) -> int:
     request = (
         f"POST /bare HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
@@ -78,30 +114,24 @@ def pipelined_rps(port: int, body: bytes, seconds: float, depth: int) -> float:
             fp.read(length)
             done += 1
     sock.close()
-    return done / (time.perf_counter() - started)
+    return done
 
 
-def wsgi_cost_us(app, body: bytes, rounds: int = 2000) -> float:
-    """Microseconds per request for a direct WSGI call (no socket, no client): the app's own CPU cost."""
-    import io
-
-    def call() -> None:
-        environ = {
-            "REQUEST_METHOD": "POST", "PATH_INFO": "/bare", "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
-            "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http", "wsgi.version": (1, 0),
-            "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr, "wsgi.multithread": True,
-            "wsgi.multiprocess": False, "wsgi.run_once": False, "CONTENT_TYPE": "application/json",
-            "CONTENT_LENGTH": str(len(body)), "HTTP_HOST": "127.0.0.1", "REMOTE_ADDR": "127.0.0.1",
-            "HTTP_USER_AGENT": "bench",
-        }
-        b"".join(app(environ, lambda status, headers, exc_info=None: None))
-
-    for _ in range(200):
-        call()
-    started = time.perf_counter()
-    for _ in range(rounds):
-        call()
-    return (time.perf_counter() - started) / rounds * 1e6
+def measure(kind: str, body: bytes, args: argparse.Namespace) -> str:
+    proc = subprocess.Popen([sys.executable, "-c", SERVER_SCRIPT, kind, str(REPO)], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(proc.stdout.readline())
+        keep_alive(port, body, 0.3, args.connections)  # warm-up
+        cpu0, t0 = cpu_seconds(proc.pid), time.perf_counter()
+        n_ka = keep_alive(port, body, args.seconds, args.connections)
+        cpu1, t1 = cpu_seconds(proc.pid), time.perf_counter()
+        n_pl = pipelined(port, body, args.seconds, args.pipeline)
+        cpu2, t2 = cpu_seconds(proc.pid), time.perf_counter()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    return (f"{kind:11s} keep-alive {n_ka / (t1 - t0):7.0f} req/s ({(cpu1 - cpu0) / n_ka * 1e6:5.0f} us CPU/req)   "
+            f"pipelined {n_pl / (t2 - t1):7.0f} req/s ({(cpu2 - cpu1) / n_pl * 1e6:5.0f} us CPU/req)")
 
 
 def main() -> None:
@@ -110,38 +140,13 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--batch", type=int, default=50, help="events per request body")
     parser.add_argument("--pipeline", type=int, default=20)
+    parser.add_argument("--apps", default="plain,flask,core,core+fault")
     args = parser.parse_args()
     body = make_body(args.batch)
-    print(f"body: {len(body)} bytes ({args.batch} events); {args.connections} keep-alive connections; "
-          f"pipeline depth {args.pipeline}; {args.seconds:g} s each")
-
-    def wsgi_plain(environ, start_response):
-        return plain_wsgi_app(environ, start_response)
-
-    baseline_with_fault = baseline_app()
-    baseline_with_fault.extensions["harness_state"].faults.install(
-        {"match": {"path": "/never"}, "action": {"type": "status", "status": 500}}
-    )
-    bare_flask = Flask("bare")
-
-    @bare_flask.post("/bare")
-    def bare_flask_view():
-        json.loads(request.get_data())
-        return Response('{"status":1}', content_type="application/json")
-
-    print(f"direct WSGI call (no socket): bare Flask {wsgi_cost_us(bare_flask, body):6.0f} us/request, "
-          f"core baseline {wsgi_cost_us(baseline_app(), body):6.0f} us/request")
-    for label, app in [
-        ("plain WSGI (waitress ceiling)", wsgi_plain),
-        ("bare Flask, no core", bare_flask),
-        ("core baseline POST /bare", baseline_app()),
-        ("core baseline + 1 fault rule", baseline_with_fault),
-    ]:
-        with FakeServer(app, port=0, name="bench") as server:
-            keep_alive_rps(server.port, body, 0.3, args.connections)  # warm-up
-            ka = keep_alive_rps(server.port, body, args.seconds, args.connections)
-            pl = pipelined_rps(server.port, body, args.seconds, args.pipeline)
-        print(f"{label:34s} keep-alive {ka:8.0f} req/s   pipelined {pl:8.0f} req/s")
+    print(f"body {len(body)} bytes ({args.batch} events); {args.connections} keep-alive connections; "
+          f"pipeline depth {args.pipeline}; {args.seconds:g} s each; load average {os.getloadavg()[0]:.1f}")
+    for kind in args.apps.split(","):
+        print(measure(kind.strip(), body, args), flush=True)
 
 
 if __name__ == "__main__":
