@@ -297,3 +297,18 @@ def test_14_journal_deviations_and_flags(api, client):
     entry = client.get("/_harness/requests?limit=1").get_json()["requests"][0]
     assert entry["test"] is True and entry["ip"] is True
     assert any(d.startswith("§5.1") for d in entry["deviations"])
+
+
+def test_2_1_port_map_and_us_forwarding(api, client, state):
+    """§2.1: `regions.ports` maps the local port to a region; `projects[].us_forwarding` lets an EU
+    project's /import through the US host when enforcement is on."""
+    state.update_config({"regions.ports": {"80": "in"}})
+    api.post("/track", jbody([{"event": "e", "properties": {"token": TOKEN}}]))
+    assert client.get("/_harness/requests?limit=1").get_json()["requests"][0]["region"] == "in"
+    state.update_config({"regions.ports": {}, "regions.enforce": True, "projects": [
+        {"project_id": 1, "token": TOKEN, "secret": SECRET, "region": "eu"}]})
+    assert api.import_([event(n=0)]).status_code == 401
+    assert api.post("/eu/import", jbody([event(n=0)]), query={"strict": "1"}, headers=SECRET_AUTH).status_code == 200
+    state.update_config({"projects": [{"project_id": 1, "token": TOKEN, "secret": SECRET, "region": "eu",
+                                       "us_forwarding": True}]})
+    assert api.import_([event(n=1)]).status_code == 200

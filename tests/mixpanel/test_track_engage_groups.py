@@ -242,3 +242,35 @@ def test_8_missing_key_or_id(api):
         {"error": "$group_key, missing or empty", "status": 0}
     assert api.post("/groups", jbody([{"$token": TOKEN, "$group_key": "x", "$set": {}}]), query=V).get_json() == \
         {"error": "$group_id, missing or empty", "status": 0}
+
+
+def test_7_1_ip_geo_stub_name_truncation_and_tombstone(api, state):
+    """§7.1: `$ip` geolocates through the stub only; names truncated to 255; §7.2 `$delete` leaves a
+    tombstone in the raw log."""
+    state.update_config({"geoip.stub": {"9.9.9.9": {"$city": "Zurich"}}})
+    api.post("/engage", jbody([upd("$set", {"k" * 300: 1}, **{"$ip": "9.9.9.9"}), upd("$set", {"z": 1}, did="o",
+                                                                                         **{"$ip": 0})]))
+    assert profile(api) == {"k" * 255: 1, "$city": "Zurich"}
+    assert profile(api, "o") == {"z": 1}
+    api.post("/engage", jbody([upd("$delete", "null")]))
+    assert state.profiles.log[-1]["effect"] == "deleted"
+
+
+def test_6_max_age_days_configurable(api, state):
+    """§6 `track.max_age_days`."""
+    state.update_config({"track.max_age_days": 10})
+    api.post("/track", jbody([tev(time=NOW - 6 * 86400, distinct_id="kept")]))
+    assert api.events()["count"] == 1
+
+
+def test_3_r11_verbose_on_configurable(api, state):
+    """§3 R11 `decode.verbose_on`."""
+    state.update_config({"decode.verbose_on": ["yes"]})
+    assert api.post("/track", jbody([tev()]), query={"verbose": "1"}).data == b"1"
+    assert api.post("/track", jbody([tev()]), query={"verbose": "yes"}).get_json()["status"] == 1
+
+
+def test_8_groups_batch_limit_configurable(api, state):
+    """§8 `groups.max_batch_records`."""
+    state.update_config({"groups.max_batch_records": 1})
+    assert api.post("/groups", jbody([gupd("$set", {"a": 1}), gupd("$set", {"b": 1})])).data == b"0"
