@@ -54,3 +54,22 @@ def test_braze_in_process_cohort_declare(braze_fake):
 def test_both_servers_share_one_clock(mixpanel_server, braze_server):
     requests.post(mixpanel_server.url("/_harness/clock"), json={"now": 1_700_000_000}, timeout=5)
     assert requests.get(braze_server.url("/_harness/clock"), timeout=5).json()["now"] == 1_700_000_000
+
+
+def test_no_secret_in_the_mixpanel_journal_for_base64_and_basic_auth(mixpanel_fake):
+    """DESIGN.md §6: secrets never leak into journals, whatever the dialect (base64 `data=`, Basic auth)."""
+    import base64
+    import json
+
+    event = {"event": "e", "properties": {"token": "harness-token", "distinct_id": "u1", "time": 1700000000}}
+    for pad in ("", "x", "xy"):
+        event["properties"]["pad"] = pad
+        data = base64.b64encode(json.dumps([event]).encode()).decode()
+        requests.post("https://api.mixpanel.com/track", data="data=" + data,
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+    secret = base64.b64encode(b"harness-secret:").decode()
+    requests.post("https://api.mixpanel.com/import", json=[event], headers={"Authorization": f"Basic {secret}"})
+    journal = json.dumps(mixpanel_fake.requests())
+    assert "harness-token" not in journal and "harness-secret" not in journal and secret not in journal
+    for core in ("aGFybmVzcy10b2tlb", "hhcm5lc3MtdG9rZW", "oYXJuZXNzLXRva2Vu"):  # base64 of the token
+        assert core not in journal
