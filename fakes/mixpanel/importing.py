@@ -91,8 +91,15 @@ def handle_import(state: "MixpanelState", req: IngestRequest) -> Answer:
     max_records = cfg["import.max_batch_records"]
     if n_records > max_records:
         count(True)
-        deviations.append("Q2: more than the batch limit answered 400, nothing ingested (harness wording)")
-        return _error(state, BatchTooLarge(max_records), **notes)
+        too_many = BatchTooLarge(max_records)
+        if strict:
+            deviations.append("Q2: more than the batch limit answered 400, nothing ingested (harness wording)")
+            return _error(state, too_many, **notes)
+        # §5.9: non-strict answers are HTTP 200 (unless 401/413/429) with an integer status.
+        deviations.append("Q2/§5.9: non-strict, more than the batch limit: status 0, nothing ingested")
+        if not verbose:
+            return _with(answers.plain(False), notes)
+        return _with(answers.json_answer(200, {"error": too_many.error, "status": 0}), notes)
 
     # 6. per-event validation (§5.4)
     request_ip = req.remote_addr if flag_on(params.get("ip")) else None

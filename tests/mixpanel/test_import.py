@@ -30,6 +30,16 @@ def test_5_2_more_than_2000_records_nothing_ingested(api):
     assert api.import_([event(n=i) for i in range(2000)]).get_json()["num_records_imported"] == 2000
 
 
+def test_5_2_more_than_2000_records_nonstrict_is_200_status_0(api):
+    """§5.2 + §5.9: non-strict answers stay HTTP 200 with an integer status; nothing ingested."""
+    records = [event(n=i) for i in range(2001)]
+    resp = api.import_(records, strict=False, query={"verbose": "1"})
+    assert (resp.status_code, resp.get_json()) == (
+        200, {"error": "request exceeds max batch size of 2000 records", "status": 0})
+    assert api.import_(records, strict=False).data == b"0"
+    assert api.events(view="raw")["count"] == 0
+
+
 def test_5_2_batch_limit_configurable(api, state):
     """§5.2 `import.max_batch_records`."""
     state.update_config({"import.max_batch_records": 2})
