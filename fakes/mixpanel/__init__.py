@@ -1,8 +1,11 @@
-"""Fake Mixpanel ingestion API (mixpanel-ingestion.md): `/import`, `/track`, `/engage`, `/groups`.
+"""Fake Mixpanel ingestion API (mixpanel-ingestion.md): `/import`, `/track`, `/engage`, `/groups` and a
+minimal `/lookup-tables`.
 
-Wire (`routes`, `control`, `answers`) is kept apart from the model (`state`, `importing`, `tracking`,
-`profile_updates`, `profiles`, `validation`, `decoding`, `auth`, `storage`, `ratelimit`, `stats`,
-`projects`, `settings`, `errors`).
+Wire (`routes`, `control`, `answers`) is kept apart from the model (plain Python, no Flask): `state` (the
+FakeState), `importing`, `tracking`, `profile_updates`, `lookup_requests` (one module per endpoint),
+`ingest` (what they share), `decoding` (§3), `auth` (§4), `validation` (§5.4–5.7), `storage` (§10),
+`profiles` (§7.2), `lookup_tables` (§9), `ratelimit` (§11), `stats`, `regions` (§2.1), `projects`,
+`settings` (every config key) and `errors` (every documented error text).
 """
 
 from __future__ import annotations
