@@ -17,9 +17,18 @@ from harness.currents_io.normalise import (
     normalise_storage_record,
     unwrap_storage_json,
 )
-from harness.currents_io.readers import FORMATS, CurrentsInputError, CurrentsReader, detect_format, read_records
+from harness.currents_io.readers import (
+    FORMATS,
+    CurrentsInputError,
+    CurrentsReader,
+    detect_format,
+    iter_ndjson,
+    ndjson_chunks,
+    read_records,
+)
 
 __all__ = [
     "FORMATS", "TYPE_KEY", "CurrentsInputError", "CurrentsReader", "detect_format", "is_custom_http_event",
+    "iter_ndjson", "ndjson_chunks",
     "normalise_custom_http", "normalise_record", "normalise_storage_record", "read_records", "unwrap_storage_json",
 ]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -187,34 +187,65 @@ class CurrentsReader:
                 yield normalise_record(item, hint), None
 
     def _ndjson(self) -> Iterator[tuple[Any, int | None]]:
-        hint = self.type_hint
-        loads = orjson.loads
-        normalise = normalise_record
-        raw = not self.flatten_custom_http
-        for number, line in enumerate(self.data.splitlines(), start=1):
-            if not line or line.isspace():
-                continue
-            try:
-                item = loads(line)
-            except orjson.JSONDecodeError as exc:
-                self._bad_line(number, str(exc))
-                yield None, None
-                continue
-            if type(item) is not dict:
-                self._bad_line(number, f"expected a JSON object, got {type(item).__name__}")
-                yield None, None
-                continue
-            if raw:
-                if hint is not None and TYPE_KEY not in item and type(item.get("user")) is not dict:
-                    item[TYPE_KEY] = hint
-                yield item, len(line)
-            else:
-                yield normalise(item, hint), len(line)
+        return iter_ndjson(self.data, type_hint=self.type_hint, raw=not self.flatten_custom_http,
+                           on_malformed=self._bad_line)
+
+    def note_malformed(self, lines: list[tuple[int, str]], count: int) -> None:
+        """Record malformed lines found elsewhere (e.g. by worker processes mapping chunks of this input)."""
+        self.malformed_count += count
+        self.malformed.extend(lines[: max(0, _MAX_REPORTED_LINES - len(self.malformed))])
 
     def _bad_line(self, number: int, message: str) -> None:
         self.malformed_count += 1
         if len(self.malformed) < _MAX_REPORTED_LINES:
             self.malformed.append((number, message))
+
+
+def iter_ndjson(
+    data: bytes,
+    *,
+    first_line: int = 1,
+    type_hint: str | None = None,
+    raw: bool = False,
+    on_malformed: Callable[[int, str], None] | None = None,
+) -> Iterator[tuple[Any, int | None]]:
+    """`(record, size)` per non-blank line of NDJSON `data` (line numbers start at `first_line`).
+    A malformed line yields `(None, None)` and is reported through `on_malformed(number, message)`.
+    `raw=True` keeps records as parsed (see `CurrentsReader`), else they are normalised."""
+    loads = orjson.loads
+    normalise = normalise_record
+    for number, line in enumerate(data.splitlines(), start=first_line):
+        if not line or line.isspace():
+            continue
+        try:
+            item = loads(line)
+        except orjson.JSONDecodeError as exc:
+            if on_malformed is not None:
+                on_malformed(number, str(exc))
+            yield None, None
+            continue
+        if type(item) is not dict:
+            if on_malformed is not None:
+                on_malformed(number, f"expected a JSON object, got {type(item).__name__}")
+            yield None, None
+            continue
+        if raw:
+            if type_hint is not None and TYPE_KEY not in item and type(item.get("user")) is not dict:
+                item[TYPE_KEY] = type_hint
+            yield item, len(line)
+        else:
+            yield normalise(item, type_hint), len(line)
+
+
+def ndjson_chunks(data: bytes, target_bytes: int) -> Iterator[tuple[int, int, int]]:
+    """Split NDJSON into `(start, end, first line number)` ranges of about `target_bytes`, on line ends."""
+    start, line, size = 0, 1, len(data)
+    while start < size:
+        end = data.find(b"\n", min(start + target_bytes, size - 1))
+        end = size if end < 0 else end + 1
+        yield start, end, line
+        line += data.count(b"\n", start, end)
+        start = end
 
 
 def read_records(path: str | os.PathLike[str]) -> list[Any]:

@@ -73,6 +73,16 @@ class MappingConfig:
         if isinstance(self.float_tolerance, bool) or not isinstance(self.float_tolerance, (int, float)) or self.float_tolerance < 0:
             raise ValueError(f"float_tolerance must be a non-negative number (got {self.float_tolerance!r})")
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the settings only; compiled plans are rebuilt where the copy is used."""
+        return self.as_dict()
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "_plans", {})
+        object.__setattr__(self, "_flat_runners", {})
+
     def with_(self, **changes: Any) -> MappingConfig:
         """A copy with some settings changed (validated)."""
         return replace(self, **changes)

@@ -50,6 +50,14 @@ class MappingReport:
                 else:
                     self.warnings[warning] += 1
 
+    def merge(self, other: MappingReport) -> None:
+        """Add another report's counts to this one (e.g. from a worker process)."""
+        self.total += other.total
+        self.mapped += other.mapped
+        for name in ("reasons", "not_exported_types", "unknown_types", "unknown_fields", "warnings",
+                     "events_by_name"):
+            getattr(self, name).update(getattr(other, name))
+
     def add_invalid(self, count: int = 1, reason: str = "invalid_record") -> None:
         """Records the reader could not even decode into an object."""
         self.total += count

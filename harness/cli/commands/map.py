@@ -16,13 +16,13 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import orjson
 
 from harness.catalog import PROFILES
 from harness.cli.errors import CliError
 from harness.cli.terminal import progress_enabled
 from harness.currents_io import CurrentsInputError, CurrentsReader
-from harness.mapping import DEFAULT_TOKEN, MappingConfig, MappingReport, map_currents_event
+from harness.mapping import DEFAULT_TOKEN, MappingConfig, MappingReport
+from harness.mapping.pipeline import auto_jobs, map_ndjson, map_records
 from harness.mapping.result import REASON_INVALID_RECORD
 
 _PROGRESS_EVERY = 50_000
@@ -44,8 +44,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
                         help="another mapping setting of spec §11, e.g. null_policy=emit_null (repeatable)")
     parser.add_argument("--report-json", metavar="FILE", help="also write the counts as JSON to FILE")
+    parser.add_argument("-j", "--jobs", type=_jobs, default=None, metavar="N",
+                        help="worker processes for large NDJSON input (default: automatic; 1 = none)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print no counts")
     parser.set_defaults(func=handler)
+
+
+def _jobs(text: str) -> int | None:
+    if text == "auto":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of processes or 'auto', got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1 process, got {value}")
+    return value
 
 
 def _coerce(name: str, text: str) -> Any:
@@ -110,40 +124,33 @@ def _readers(files: list[str]) -> list[CurrentsReader]:
     return readers
 
 
-def _dump(event: dict[str, Any]) -> bytes | None:
-    try:
-        return orjson.dumps(event, option=orjson.OPT_APPEND_NEWLINE)
-    except (TypeError, orjson.JSONEncodeError):  # e.g. integers beyond 64 bits, nesting beyond 255
-        try:
-            return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
-        except (RecursionError, ValueError, TypeError):
-            return None
-
-
 def map_readers(readers: list[CurrentsReader], config: MappingConfig, out: BinaryIO,
-                report: MappingReport, progress: Any = None) -> None:
-    """The whole pipeline: read, map, write. Raises CurrentsInputError for a file that breaks mid-way."""
+                report: MappingReport, progress: Any = None, jobs: int | None = None) -> None:
+    """The whole pipeline: read, map, write. NDJSON inputs go through `map_ndjson` (chunks, optionally in
+    `jobs` worker processes; None = automatic by input size). Raises CurrentsInputError for a file that
+    breaks mid-way."""
     write = out.write
-    add = report.add
-    dumps = orjson.dumps
-    option = orjson.OPT_APPEND_NEWLINE
     for reader in readers:
-        unions = reader.may_hold_unions
-        for record, size in reader:
-            result = map_currents_event(record, config, size=size, storage_json=unions)
-            add(result)
-            event = result[0]
-            if event is not None:
-                try:
-                    write(dumps(event, option=option))
-                except (TypeError, orjson.JSONEncodeError):
-                    line = _dump(event)
-                    if line is None:
-                        report.warnings["unwritable_event"] += 1
-                    else:
-                        write(line)
+        if reader.format == "ndjson":
+            workers = auto_jobs(len(reader.data)) if jobs is None else jobs
+            for outcome in map_ndjson(reader.data, reader.type_hint, config, workers):
+                write(outcome.output)
+                report.merge(outcome.report)
+                reader.note_malformed(outcome.malformed, outcome.malformed_count)
+                if progress is not None:
+                    progress(report.total)
+            continue
+        total_before = report.total
+
+        def counted_write(line: bytes) -> None:
+            write(line)
             if progress is not None and report.total % _PROGRESS_EVERY == 0:
                 progress(report.total)
+
+        map_records(reader, config, report, counted_write if progress is not None else write,
+                    storage_json=reader.may_hold_unions)
+        if progress is not None and report.total != total_before:
+            progress(report.total)
 
 
 def handler(args: argparse.Namespace) -> int:
@@ -158,7 +165,7 @@ def handler(args: argparse.Namespace) -> int:
     out = _open_output(args.output)
     failure: str | None = None
     try:
-        map_readers(readers, config, out, report, progress if show_progress else None)
+        map_readers(readers, config, out, report, progress if show_progress else None, jobs=args.jobs)
     except CurrentsInputError as exc:
         failure = str(exc)
     except BrokenPipeError:

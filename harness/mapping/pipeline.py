@@ -1,0 +1,122 @@
+"""Many records in, Mixpanel NDJSON out: the engine of `harness map`, optionally over worker processes.
+
+NDJSON input is cut into chunks at line ends; each chunk is parsed, mapped and serialised on its own
+(`map_ndjson_chunk`), in this process or in a pool of worker processes, and the outputs are written in input
+order, so the result is byte-for-byte the same whatever the number of jobs. Other formats (a JSON document,
+Avro) are mapped record by record in this process (`map_records`).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from harness.currents_io.readers import iter_ndjson, ndjson_chunks
+from harness.mapping.config import MappingConfig
+from harness.mapping.mapper import map_currents_event
+from harness.mapping.report import MappingReport
+
+CHUNK_BYTES = 1 << 21  # ~2 MB of NDJSON per task: large enough to amortise the hand-over to a worker
+PARALLEL_MIN_BYTES = 8 << 20  # below this, starting workers costs more than it saves
+MAX_AUTO_JOBS = 4
+WARNING_UNWRITABLE_EVENT = "unwritable_event"
+
+
+@dataclass
+class ChunkOutcome:
+    """What mapping one chunk produced: NDJSON bytes, counts, and the malformed lines it found."""
+
+    output: bytes
+    report: MappingReport
+    malformed: list[tuple[int, str]] = field(default_factory=list)
+    malformed_count: int = 0
+
+
+def serialise_event(event: dict[str, Any]) -> bytes | None:
+    """One NDJSON line; None for an event no JSON encoder can write (nesting beyond recursion limits)."""
+    try:
+        return orjson.dumps(event, option=orjson.OPT_APPEND_NEWLINE)
+    except (TypeError, orjson.JSONEncodeError):  # e.g. integers beyond 64 bits, nesting beyond 255
+        try:
+            return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+        except (RecursionError, ValueError, TypeError):
+            return None
+
+
+def map_records(records: Iterable[tuple[Any, int | None]], config: MappingConfig, report: MappingReport,
+                write: Callable[[bytes], Any], storage_json: bool = False) -> None:
+    """Map `(record, size)` pairs, writing one NDJSON line per Mixpanel event and counting into `report`."""
+    add = report.add
+    dumps = orjson.dumps
+    option = orjson.OPT_APPEND_NEWLINE
+    for record, size in records:
+        result = map_currents_event(record, config, size=size, storage_json=storage_json)
+        add(result)
+        event = result[0]
+        if event is not None:
+            try:
+                write(dumps(event, option=option))
+            except (TypeError, orjson.JSONEncodeError):
+                line = serialise_event(event)
+                if line is None:
+                    report.warnings[WARNING_UNWRITABLE_EVENT] += 1
+                else:
+                    write(line)
+
+
+def map_ndjson_chunk(chunk: bytes, first_line: int, type_hint: str | None, config: MappingConfig) -> ChunkOutcome:
+    """Parse, map and serialise one chunk of NDJSON (records read raw: Custom HTTP or storage JSON)."""
+    outcome = ChunkOutcome(b"", MappingReport())
+    parts: list[bytes] = []
+
+    def malformed(number: int, message: str) -> None:
+        outcome.malformed_count += 1
+        if len(outcome.malformed) < 5:
+            outcome.malformed.append((number, message))
+
+    records = iter_ndjson(chunk, first_line=first_line, type_hint=type_hint, raw=True, on_malformed=malformed)
+    map_records(records, config, outcome.report, parts.append, storage_json=True)
+    outcome.output = b"".join(parts)
+    return outcome
+
+
+# Worker-process state: the config is inherited (fork) or sent once (spawn), never per task.
+_worker_config: MappingConfig | None = None
+
+
+def _init_worker(config: MappingConfig) -> None:
+    global _worker_config
+    _worker_config = config
+
+
+def _map_task(task: tuple[bytes, int, str | None]) -> ChunkOutcome:
+    chunk, first_line, type_hint = task
+    assert _worker_config is not None
+    return map_ndjson_chunk(chunk, first_line, type_hint, _worker_config)
+
+
+def auto_jobs(size_bytes: int) -> int:
+    """Worker processes worth starting for an NDJSON input of this size (1 = map in this process)."""
+    if size_bytes < PARALLEL_MIN_BYTES:
+        return 1
+    return max(1, min(os.cpu_count() or 1, MAX_AUTO_JOBS))
+
+
+def map_ndjson(data: bytes, type_hint: str | None, config: MappingConfig, jobs: int = 1,
+               chunk_bytes: int = CHUNK_BYTES) -> Iterator[ChunkOutcome]:
+    """Chunk outcomes of NDJSON `data`, in input order, mapped by `jobs` processes (1 = this process)."""
+    tasks = ((data[start:end], line, type_hint) for start, end, line in ndjson_chunks(data, chunk_bytes))
+    if jobs <= 1:
+        for chunk, line, hint in tasks:
+            yield map_ndjson_chunk(chunk, line, hint, config)
+        return
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with context.Pool(jobs, initializer=_init_worker, initargs=(config,)) as pool:
+        yield from pool.imap(_map_task, tasks, chunksize=1)
