@@ -17,6 +17,10 @@ ClockListener = Callable[[float, float], None]
 """Called as `listener(old_now, new_now)` after the clock was set or advanced (outside the clock's lock)."""
 
 
+MIN_EPOCH = -62_135_596_800.0  # 0001-01-01T00:00:00Z
+MAX_EPOCH = 253_402_300_799.0  # 9999-12-31T23:59:59Z: beyond it no ISO-8601 year or datetime exists
+
+
 class ClockError(ValueError):
     """A clock value that cannot be used (not finite, negative advance)."""
 
@@ -30,13 +34,19 @@ def _finite(value: float, what: str) -> float:
     return value
 
 
+def _in_range(epoch: float) -> float:
+    if not MIN_EPOCH <= epoch <= MAX_EPOCH:
+        raise ClockError("the clock must stay between year 1 and year 9999 (epoch -62135596800 .. 253402300799)")
+    return epoch
+
+
 class SimulatedClock:
     """Thread-safe clock in epoch seconds (float). Real mode follows `wall_time`; frozen mode holds a value."""
 
     def __init__(self, now: float | None = None, *, wall_time: Callable[[], float] = time.time) -> None:
         self._lock = threading.Lock()
         self._wall_time = wall_time
-        self._frozen_at: float | None = None if now is None else _finite(now, "now")
+        self._frozen_at: float | None = None if now is None else _in_range(_finite(now, "now"))
         self._listeners: list[ClockListener] = []
 
     # -- reading -------------------------------------------------------------------------------------
@@ -66,7 +76,7 @@ class SimulatedClock:
     # -- moving --------------------------------------------------------------------------------------
     def set(self, epoch: float) -> float:
         """Freeze the clock at `epoch` (seconds). Going backwards is allowed: a test may rewind."""
-        new = _finite(epoch, "now")
+        new = _in_range(_finite(epoch, "now"))
         with self._lock:
             old = self._wall_time() if self._frozen_at is None else self._frozen_at
             self._frozen_at = new
@@ -80,7 +90,7 @@ class SimulatedClock:
             raise ClockError("advance_s must be >= 0 (use set to go back in time)")
         with self._lock:
             old = self._wall_time() if self._frozen_at is None else self._frozen_at
-            new = old + step
+            new = _in_range(old + step)
             self._frozen_at = new
         self._notify(old, new)
         return new

@@ -95,3 +95,15 @@ def test_concurrent_advances_are_not_lost():
     for t in threads:
         t.join()
     assert clock.now() == 4000.0
+
+
+@pytest.mark.parametrize("epoch", [1e308, -1e20, 253_402_300_800])
+def test_clock_stays_within_representable_times(epoch):
+    clock = SimulatedClock(now=0)
+    with pytest.raises(ClockError, match="between year 1 and year 9999"):
+        clock.set(epoch)
+    with pytest.raises(ClockError):
+        clock.advance(1e308)
+    assert clock.now() == 0.0
+    clock.set(253_402_300_799)
+    assert clock.snapshot()["iso"] == "9999-12-31T23:59:59Z"

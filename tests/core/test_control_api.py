@@ -170,7 +170,7 @@ def test_journal_uses_simulated_time(client):
     assert client.get("/_harness/requests").get_json()["requests"][0]["at"] == 1000
 
 
-@pytest.mark.parametrize("body", [{}, {"now": "soon"}, {"advance_s": -1}, {"advance_s": "1"}, {"now": 1, "advance_s": 1},
+@pytest.mark.parametrize("body", [{}, {"now": "soon"}, {"now": 1e308}, {"advance_s": 1e308}, {"now": "0000-01-01"}, {"advance_s": -1}, {"advance_s": "1"}, {"now": 1, "advance_s": 1},
                                   {"mode": "fast"}, {"tick": 1}, [1], None])
 def test_bad_clock_requests_get_400(client, body):
     r = client.post("/_harness/clock", json=body) if body is not None else client.post("/_harness/clock")

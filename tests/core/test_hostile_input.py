@@ -80,3 +80,35 @@ def test_firing_follows_times_nth_every(times, nth, every, n):
         count += ok
         expected.append(ok)
     assert fired == expected
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=20,
+)
+control_keys = st.sampled_from(["id", "match", "times", "nth", "every", "probability", "seed", "ingest", "stage",
+                                "action", "type", "status", "body", "delay_ms", "now", "advance_s", "mode",
+                                "journal.capacity", "limits", "limits.max_items", "answer.mode", "path", "method"])
+control_bodies = json_values | st.dictionaries(control_keys, json_values, max_size=5) | st.lists(
+    st.dictionaries(control_keys, json_values, max_size=5), max_size=3)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    route=st.sampled_from([("post", "/_harness/faults"), ("post", "/_harness/clock"), ("put", "/_harness/config"),
+                           ("post", "/_harness/reset")]),
+    body=control_bodies,
+)
+def test_control_api_never_500s(route, body):
+    """DESIGN.md §6: bad input gets a clear error, never a crash (any JSON to any control endpoint)."""
+    import stand_in_fake
+
+    client = stand_in_fake.create_app().test_client()
+    method, path = route
+    r = getattr(client, method)(path, json=body)
+    assert r.status_code < 500, (path, body, r.data)
+    if r.status_code >= 400:
+        assert isinstance(r.get_json()["error"], str)
+    # and the fake still works afterwards
+    assert client.get("/_harness/health").status_code == 200
