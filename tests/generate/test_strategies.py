@@ -85,14 +85,14 @@ def _edge_kinds(event) -> set[str]:
 
 def test_adversarial_events_hold_each_kind_of_edge_value():
     """Unicode, empty and very long strings, nulls where nullable, boundary numbers, nested properties."""
-    seen = _collect(adversarial_events(), _edge_kinds, 300)
-    seen |= _collect(adversarial_events("users.behaviors.CustomEvent"), _edge_kinds, 100)
+    seen = _collect(adversarial_events(), _edge_kinds, 150)
+    seen |= _collect(adversarial_events("users.behaviors.CustomEvent"), _edge_kinds, 50)
     assert seen >= {"null", "empty", "long", "unicode", "boundary", "nested", "placeholder_external_id"}
     assert LONG_STRING >= 100_000
 
 
 def test_nested_and_array_property_objects():
-    kinds = _collect(property_objects(), lambda o: {type(v).__name__ for v in o.values()}, 200)
+    kinds = _collect(property_objects(), lambda o: {type(v).__name__ for v in o.values()}, 60)
     assert {"dict", "list"} <= kinds
 
 
