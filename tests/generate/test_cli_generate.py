@@ -151,6 +151,11 @@ def test_bad_options_one_clear_line_nonzero_exit(capsysbinary, argv, message):
     assert len(lines) == 1 and message in lines[0] and lines[0].startswith("harness generate: error:")
 
 
+def test_future_anchor_is_warned_about(capsysbinary):
+    code, out, err = run(capsysbinary, "-n", "5", "--anchor", "2999-01-01T00:00:00Z")
+    assert code == 0 and "warning: --anchor is in the future" in err and json.loads(out)
+
+
 def test_avro_target_that_is_a_file(tmp_path, capsysbinary):
     target = tmp_path / "file"
     target.write_text("x")

@@ -15,6 +15,7 @@ import argparse
 import fnmatch
 import re
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NoReturn
@@ -243,6 +244,9 @@ def handler(args: argparse.Namespace) -> int:
         if not Path(output).parent.is_dir():
             raise CliError(f"-o {output}: directory {Path(output).parent} does not exist")
 
+    if stream_config.anchor > time.time() + 3600 and not args.quiet:
+        print("harness generate: warning: --anchor is in the future; Mixpanel rejects events dated more than "
+              "1 h ahead (mixpanel-ingestion.md §5.4 V6)", file=sys.stderr)
     try:
         world = build_world(seed, world_config)
         factory = RecordFactory()
