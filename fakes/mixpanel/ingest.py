@@ -3,6 +3,7 @@ per-request rule tables (§5.4) and the rate-limit gate (§11)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -69,14 +70,25 @@ def decode_request(req: IngestRequest, cfg: Mapping[str, Any], *, limit: int, ac
     return DecodedRequest(raw, params, data, deviations)
 
 
-PAYLOAD_PREVIEW = 10
+PAYLOAD_PREVIEW = 10  # records
+PAYLOAD_PREVIEW_CHARS = 16384  # the journal keeps 1000 entries: a few huge records must not pin megabytes
 
 
 def payload_preview(decoded: DecodedRequest) -> list[Any]:
-    """The first decoded records, for the request journal (capped)."""
-    records = decoded.data.records or []
-    return [r if not isinstance(r, NotJson) else {"not_json": r.line[:200].decode("utf-8", "replace")}
-            for r in records[:PAYLOAD_PREVIEW]]
+    """The first decoded records for the request journal, capped in count and size (§14 "capped"); a
+    record that would pass the size cap is shown as a truncated JSON text."""
+    out: list[Any] = []
+    budget = PAYLOAD_PREVIEW_CHARS
+    for record in (decoded.data.records or [])[:PAYLOAD_PREVIEW]:
+        if isinstance(record, NotJson):
+            record = {"not_json": record.line[:200].decode("utf-8", "replace")}
+        text = json.dumps(record, separators=(",", ":"))
+        if len(text) > budget:
+            out.append({"truncated_json": text[: max(budget, 200)]})
+            break
+        budget -= len(text)
+        out.append(record)
+    return out
 
 
 def event_rules(state: "MixpanelState", project: Project | None, *, strict: bool, endpoint: str, now_ms: int,

@@ -312,3 +312,11 @@ def test_2_1_port_map_and_us_forwarding(api, client, state):
     state.update_config({"projects": [{"project_id": 1, "token": TOKEN, "secret": SECRET, "region": "eu",
                                        "us_forwarding": True}]})
     assert api.import_([event(n=1)]).status_code == 200
+
+
+def test_14_journal_payload_is_capped(api, client):
+    """§14: the decoded payload in the journal is capped (count and size)."""
+    api.import_([event(n=i, blob="x" * 5000) for i in range(12)])
+    entry = client.get("/_harness/requests?limit=1").get_json()["requests"][0]
+    assert 1 <= len(entry["payload"]) <= 10
+    assert len(json.dumps(entry["payload"])) < 20000
