@@ -86,18 +86,25 @@ def map_ndjson_chunk(chunk: bytes, first_line: int, type_hint: str | None, confi
     return outcome
 
 
-# Worker-process state: the config is inherited (fork) or sent once (spawn), never per task.
+# Worker-process state, set once per worker: the config, and with `fork` the whole input (inherited
+# copy-on-write, so a task is just a byte range instead of megabytes sent through a pipe).
 _worker_config: MappingConfig | None = None
+_worker_data: bytes | None = None
 
 
-def _init_worker(config: MappingConfig) -> None:
-    global _worker_config
+def _init_worker(config: MappingConfig, data: bytes | None) -> None:
+    global _worker_config, _worker_data
     _worker_config = config
+    if data is not None:
+        _worker_data = data
 
 
-def _map_task(task: tuple[bytes, int, str | None]) -> ChunkOutcome:
+def _map_task(task: tuple[Any, int, str | None]) -> ChunkOutcome:
     chunk, first_line, type_hint = task
     assert _worker_config is not None
+    if type(chunk) is tuple:  # (start, end) into the inherited input
+        assert _worker_data is not None
+        chunk = _worker_data[chunk[0]:chunk[1]]
     return map_ndjson_chunk(chunk, first_line, type_hint, _worker_config)
 
 
@@ -111,12 +118,18 @@ def auto_jobs(size_bytes: int) -> int:
 def map_ndjson(data: bytes, type_hint: str | None, config: MappingConfig, jobs: int = 1,
                chunk_bytes: int = CHUNK_BYTES) -> Iterator[ChunkOutcome]:
     """Chunk outcomes of NDJSON `data`, in input order, mapped by `jobs` processes (1 = this process)."""
-    tasks = ((data[start:end], line, type_hint) for start, end, line in ndjson_chunks(data, chunk_bytes))
+    ranges = ndjson_chunks(data, chunk_bytes)
     if jobs <= 1:
-        for chunk, line, hint in tasks:
-            yield map_ndjson_chunk(chunk, line, hint, config)
+        for start, end, line in ranges:
+            yield map_ndjson_chunk(data[start:end], line, type_hint, config)
         return
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with context.Pool(jobs, initializer=_init_worker, initargs=(config,)) as pool:
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if fork else "spawn")
+    if fork:  # workers inherit `data`; initargs are not pickled under fork
+        tasks: Iterable[tuple[Any, int, str | None]] = (((s, e), line, type_hint) for s, e, line in ranges)
+        initargs: tuple[Any, ...] = (config, data)
+    else:
+        tasks = ((data[s:e], line, type_hint) for s, e, line in ranges)
+        initargs = (config, None)
+    with context.Pool(jobs, initializer=_init_worker, initargs=initargs) as pool:
         yield from pool.imap(_map_task, tasks, chunksize=1)
