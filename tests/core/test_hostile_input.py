@@ -112,3 +112,30 @@ def test_control_api_never_500s(route, body):
         assert isinstance(r.get_json()["error"], str)
     # and the fake still works afterwards
     assert client.get("/_harness/health").status_code == 200
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    path=st.sampled_from(["ingest", "ingest/"]) | st.text(alphabet=st.characters(blacklist_categories=("Cs",),
+                                                                                blacklist_characters="?#"), max_size=30),
+    query=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40),
+    header=st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=255), max_size=40),
+    body=st.binary(max_size=200),
+    encoding=st.sampled_from([None, "gzip", "br", "identity", " GZIP "]),
+)
+def test_journalling_never_500s_on_odd_requests(path, query, header, body, encoding):
+    """The core's journal and masking cope with any path, query, header value and body bytes."""
+    import stand_in_fake
+
+    app = stand_in_fake.create_app()
+    client = app.test_client()
+    headers = {"X-Odd": header, "Authorization": header}
+    if encoding:
+        headers["Content-Encoding"] = encoding
+    from urllib.parse import quote
+
+    url = "/" + path if path.startswith("ingest") else "/p/" + quote(path)
+    r = client.post(url, query_string=query, data=body, headers=headers)
+    assert r.status_code != 500 or b"deliberate" in r.data
+    entries = client.get("/_harness/requests").get_json()["requests"]
+    assert len(entries) == 1 and entries[0]["body_bytes"] == len(body)
