@@ -3,8 +3,10 @@
 Builds inputs from the public samples with fresh ids, external ids and times, in a temporary directory:
 a Custom HTTP NDJSON stream, a storage-JSON NDJSON stream (Avro-JSON unions, `event_type` added per line)
 and Avro files (one per type, written with the catalog's derived schemas). Each mixes every exported type.
-Then runs `python -m harness map FILES -o OUT` and reports wall-clock events per second (process start,
-reading, mapping and writing included). Run: python bench/bench_map_cli.py [--events N]
+Then runs `python -m harness map FILES -o OUT --jobs J` and reports wall-clock events per second (process
+start, reading, mapping and writing included) and events per CPU-second (user + system time of the process
+and its workers; robust on a shared machine). Custom HTTP NDJSON is measured with one process and with
+`--jobs auto` (worker processes). Run: python bench/bench_map_cli.py [--events N] [--rounds R]
 """
 
 from __future__ import annotations
@@ -91,12 +93,12 @@ def build_inputs(samples: Path, n: int, folder: Path, seed: int = 7) -> dict[str
     return inputs
 
 
-def run_map(files: list[Path], out: Path) -> tuple[float, float, str]:
-    """Wall-clock and CPU seconds (user + system of the child) of one `harness map` process."""
+def run_map(files: list[Path], out: Path, jobs: str = "auto") -> tuple[float, float, str]:
+    """Wall-clock and CPU seconds (user + system of the child and its workers) of one `harness map` run."""
     env = dict(os.environ, CI="1")  # no progress drawing
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "harness", "map", *map(str, files), "-o", str(out)],
+    proc = subprocess.run([sys.executable, "-m", "harness", "map", *map(str, files), "-o", str(out), "--jobs", jobs],
                           capture_output=True, text=True, env=env, check=False)
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -115,13 +117,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-map-") as tmp:
         folder = Path(tmp)
         inputs = build_inputs(args.samples, args.events, folder)
-        for label, files in inputs.items():
-            runs = [run_map(files, folder / "out.ndjson") for _ in range(args.rounds)]
+        cases = [(label, files, "1") for label, files in inputs.items()]
+        cases.insert(1, ("custom-http NDJSON", inputs["custom-http NDJSON"], "auto"))
+        for label, files, jobs in cases:
+            runs = [run_map(files, folder / "out.ndjson", jobs) for _ in range(args.rounds)]
             best = min(r[0] for r in runs)
             best_cpu = min(r[1] for r in runs)
             line = next(x for x in runs[0][2].splitlines() if x.startswith("records:"))
             total = int(line.split(":")[1])
-            print(f"{label}: {total:,} events; wall {best:.2f} s -> {total / best:,.0f} events/s; "
+            print(f"{label} (--jobs {jobs}): {total:,} events; wall {best:.2f} s -> {total / best:,.0f} events/s; "
                   f"CPU {best_cpu:.2f} s -> {total / best_cpu:,.0f} events per CPU-second "
                   f"(whole process incl. start-up, best of {args.rounds})")
 
