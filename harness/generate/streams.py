@@ -845,6 +845,18 @@ class _Stream:
                     **({} if reply_to else {k: None for k in ("campaign_id", "campaign_name", "message_variation_id",
                         "message_variation_name", "canvas_id", "canvas_name", "canvas_variation_id",
                         "canvas_variation_name", "canvas_step_id", "canvas_step_name", "send_id")})})
+                if channel == CHANNEL_SMS:
+                    self.auto_reply(user_ctx, fields, t + 2)
+
+    def auto_reply(self, ctx: dict[str, Any], inbound: dict[str, Any], t: int) -> None:
+        """The keyword auto-reply: an SMS Send whose `category` is set (only auto-replies have one, §9)."""
+        reply = {**ctx, **{k: None for k in MESSAGE_KEYS if k != "_conversions"}, "dispatch_id": self.draw.hex24(),
+                 "to_phone_number": ctx.get("phone_number"), "from_phone_number": inbound["inbound_phone_number"],
+                 "subscription_group_id": inbound["subscription_group_id"], "is_sms_fallback": False,
+                 "category": "opt-in" if inbound["action"] == "Subscribed" else "opt-out", "message_extras": None}
+        self.emit(T_SMS + "Send", t, reply)
+        if self.rnd.random() < 0.95:
+            self.emit(T_SMS + "Delivery", t + self.rnd.randrange(1, 20), reply)
 
     def story_subscription(self, t: int) -> None:
         user_index = self.rnd.randrange(len(self.world.users))

@@ -306,3 +306,14 @@ def test_uninstall_at_most_once_per_user_and_app(world):
                                                        rates={"uninstall": 1.0})))
     keys = [(e["user_id"], e["app_id"]) for e in flat]
     assert len(keys) == len(set(keys)) == 100
+
+
+def test_sms_category_only_on_keyword_auto_replies(world):
+    """§9 SMS: `Send.category` is set only for auto-replies (opt-in / opt-out / help / custom)."""
+    flat = flatten(generate_events(world, StreamConfig(events=3000, rates={"inbound_keyword": 1.0, "reply": 1.0},
+                                                       types=("users.messages.sms.Send", "users.messages.sms.InboundReceive"))))
+    sends = [e for e in flat if e["event_type"] == "users.messages.sms.Send"]
+    replies = [e for e in sends if e.get("category")]
+    assert replies and {e["category"] for e in replies} <= {"opt-in", "opt-out"}
+    assert all(e.get("campaign_id") is None and e.get("canvas_id") is None for e in replies)
+    assert any(not e.get("category") for e in sends)
