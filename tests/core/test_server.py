@@ -200,3 +200,21 @@ def _try(fn):
 def test_server_and_in_process_share_state(server, state, app):
     requests.post(server.url("/ingest"), json={"a": 1}, headers=AUTH)
     assert app.test_client().get("/_harness/items").get_json() == {"items": [{"a": 1}]}
+
+
+@pytest.mark.parametrize("garbage", [b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 40 + b"\r\n\r\n",
+                                     b"GET / HTTP/9.9\r\n\r\n", b"POST /ingest HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
+                                     b"NOT HTTP AT ALL\r\n\r\n"])
+def test_garbage_on_the_wire_never_stops_the_server(server, garbage):
+    sock = connect(server.port)
+    sock.sendall(garbage)
+    try:
+        reply = sock.recv(4096)
+    except ConnectionResetError:
+        reply = b""
+    sock.close()
+    assert reply == b"" or reply.startswith(b"HTTP/1.")
+    if reply:
+        head = reply.split(b"\r\n\r\n", 1)[0]
+        assert b"Content-Length:" in head
+    assert requests.get(server.url("/_harness/health"), timeout=5).status_code == 200
