@@ -242,6 +242,41 @@ def may_hold_invalid_utf8(data: bytes) -> bool:
     return False
 
 
+# Nesting beyond this is refused wherever it could be stored (profiles) or journalled: Python's own
+# recursion (JSON encoder, masking) would fail on it. Far above any real payload.
+MAX_SAFE_DEPTH = 64
+
+
+def deeper_than(value: Any, limit: int) -> bool:
+    """True when `value` nests containers more than `limit` levels deep (iterative: safe at any depth)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def shallow_copy(value: Any, depth: int = 8) -> Any:
+    """A copy for display with containers below `depth` levels replaced by a marker (for the journal)."""
+    if isinstance(value, dict):
+        if depth <= 0:
+            return "…(nested deeper)"
+        return {k: shallow_copy(v, depth - 1) for k, v in value.items()}
+    if isinstance(value, list):
+        if depth <= 0:
+            return "…(nested deeper)"
+        return [shallow_copy(v, depth - 1) for v in value]
+    return value
+
+
 # --- R3/R4/R5 dialects --------------------------------------------------------------------------
 
 DIALECT_FORM = "form"

@@ -199,6 +199,7 @@ GROUP_ID_MISSING = "$group_id, missing or empty"
 OPERATION_MISSING = "operation, missing or empty"
 TOO_MANY_OPERATIONS = "only one operation per update is allowed"
 UPDATE_TOO_LARGE = "update exceeds 1MB of uncompressed JSON"
+UPDATE_TOO_DEEP = "update values are nested too deep"
 PROFILE_TOO_MANY_PROPERTIES = "profile would exceed 2000 properties"
 
 

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping
 
-from .decoding import DecodedData, NotJson, Params, RawBody, decode_records, is_form_body, merge_params, \
+from .decoding import DecodedData, NotJson, shallow_copy, Params, RawBody, decode_records, is_form_body, merge_params, \
     normalise_media_type, parse_form, read_bytes
 from .errors import RateLimitExceeded
 from .projects import Project
@@ -82,6 +82,7 @@ def payload_preview(decoded: DecodedRequest) -> list[Any]:
     for record in (decoded.data.records or [])[:PAYLOAD_PREVIEW]:
         if isinstance(record, NotJson):
             record = {"not_json": record.line[:200].decode("utf-8", "replace")}
+        record = shallow_copy(record)
         text = json.dumps(record, separators=(",", ":"))
         if len(text) > budget:
             out.append({"truncated_json": text[: max(budget, 200)]})

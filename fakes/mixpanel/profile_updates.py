@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from . import answers
 from .answers import Answer
-from .decoding import flag_on
+from .decoding import MAX_SAFE_DEPTH, deeper_than, flag_on
 from .errors import (DATA_MISSING_OR_EMPTY, GROUP_ID_MISSING, GROUP_KEY_MISSING, OPERATION_MISSING,
                      PROFILE_DISTINCT_ID_MISSING, PROFILE_TOKEN_MISSING, PROFILE_TOO_MANY_PROPERTIES,
-                     TOO_MANY_OPERATIONS, TOKEN_UNKNOWN, UPDATE_TOO_LARGE, BatchTooLarge, PayloadTooLarge,
+                     TOO_MANY_OPERATIONS, TOKEN_UNKNOWN, UPDATE_TOO_DEEP, UPDATE_TOO_LARGE, BatchTooLarge, PayloadTooLarge,
                      invalid_operation, operation_not_allowed)
 from .ingest import IngestRequest, payload_preview, decode_request
 from .profiles import OPERATIONS, ProfileStore, ProfileUpdate, operation_value_ok
@@ -80,6 +80,8 @@ def _validate(kind: UpdateKind, state: "MixpanelState", update: Any, now_ms: int
             return operation_not_allowed(op), None, None
         if not operation_value_ok(op, value):
             return invalid_operation(op), None, None
+    if any(deeper_than(value, MAX_SAFE_DEPTH) for _, value in operations):
+        return UPDATE_TOO_DEEP, None, None
     if check_size and len(json.dumps(update, ensure_ascii=False)) > cfg["import.max_event_bytes"]:
         return UPDATE_TOO_LARGE, None, None
     project = state.registry.by_token.get(token)

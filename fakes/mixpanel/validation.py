@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .decoding import NotJson
+from .decoding import MAX_SAFE_DEPTH, NotJson, deeper_than
 from .storage import Row
 
 # §5.4 V5: 1971-01-01T00:00:00Z.
@@ -281,7 +281,7 @@ class EventRules:
                 problem = walk(props, record, changes)
                 if problem is not None:
                     problem.insert_id = report_id
-                    if not skip_v12:
+                    if not skip_v12 or deeper_than(props, MAX_SAFE_DEPTH):  # never store absurd nesting
                         return problem
 
             # --- §5.11 normalisation ---

@@ -274,3 +274,17 @@ def test_8_groups_batch_limit_configurable(api, state):
     """§8 `groups.max_batch_records`."""
     state.update_config({"groups.max_batch_records": 1})
     assert api.post("/groups", jbody([gupd("$set", {"a": 1}), gupd("$set", {"b": 1})])).data == b"0"
+
+
+@pytest.mark.parametrize("depth", [70, 900, 1200])
+def test_3_r9_absurd_nesting_never_stored_or_crashing(api, client, state, depth):
+    """§3 R9 / DESIGN.md §6: valid JSON nested absurdly deep is refused (engage: invalid update; import
+    with V12 skipped: still refused), and the journal and control API keep answering."""
+    deep = "[" * depth + "]" * depth
+    resp = api.post("/engage", f'[{{"$token":"{TOKEN}","$distinct_id":"d","$set":{{"a":{deep}}}}}]'.encode())
+    assert (resp.status_code, resp.data) == (200, b"0")
+    state.update_config({"import.nonstrict_skip": ["V7", "V8", "V9", "V12"]})
+    ev = f'[{{"event":"e","properties":{{"time":{NOW - 60},"distinct_id":"x","a":{deep}}}}}]'.encode()
+    assert api.import_(ev, strict=False).data == b"0"
+    assert client.get("/_harness/requests").status_code == 200
+    assert client.get("/_harness/events?view=raw").get_json()["count"] == 0
