@@ -20,7 +20,7 @@ name in `fakes.registry` (so `HARNESS_FAKE_MODULES` additions get `<name>_fake` 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -45,6 +45,7 @@ class FakeHandle:
     """Server mode: the HTTPS URL (certificate from the session's harness test CA)."""
     ca_pem: str | None = None
     """Server mode: the CA file to trust for `https_base_url` (`verify=handle.ca_pem`)."""
+    extra_servers: list[FakeServer] = field(default_factory=list)
 
     @property
     def client(self) -> Any:
@@ -68,6 +69,21 @@ class FakeHandle:
 
     def reset(self, *, seed: int | str | None = None) -> None:
         self.state.reset(seed=seed)
+
+    def serve(self) -> str:
+        """Also serve this fake (same state) on a loopback port; returns its base URL. Stopped with the test.
+
+        This is how one test mixes modes: in-process calls and real HTTP land in the same state."""
+        if self.base_url is None:
+            server = FakeServer(self.app, port=0, name=self.name).start()
+            self.extra_servers.append(server)
+            self.base_url = server.base_url
+        return self.base_url
+
+    def close(self) -> None:
+        for server in self.extra_servers:
+            server.stop()
+        self.extra_servers.clear()
 
 
 def _load(name: str) -> FakeDescriptor:
@@ -93,19 +109,22 @@ def harness_clock() -> SimulatedClock:
 @pytest.fixture
 def harness_fake_factory(harness_responses: responses.RequestsMock, harness_clock: SimulatedClock):
     """`make(name, config=None, seed=0)`: a fresh fake routed in-process for this test."""
-    routes: list[InProcessRoute] = []
+    handles: list[FakeHandle] = []
 
     def make(name: str, config: Mapping[str, Any] | None = None, seed: int | str = 0) -> FakeHandle:
         fake = _load(name)
         state = fake.new_state(config, clock=harness_clock, seed=seed)
         app = fake.create_app(state=state)
         route = InProcessRoute(app, fake.host_patterns, mock=harness_responses).start()
-        routes.append(route)
-        return FakeHandle(name, state, app, route=route)
+        handle = FakeHandle(name, state, app, route=route)
+        handles.append(handle)
+        return handle
 
     yield make
-    for route in routes:
-        route.stop()
+    for handle in handles:
+        handle.close()
+        if handle.route is not None:
+            handle.route.stop()
 
 
 @pytest.fixture(scope="session")

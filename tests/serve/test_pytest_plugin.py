@@ -90,6 +90,13 @@ def test_in_process_and_server_fixtures(tmp_path):
             assert standin_fake.state.items == [{"in": 1}]
             assert standin_server.state.items == [{"srv": 1}]
 
+        def test_one_state_both_modes(standin_fake):
+            url = standin_fake.serve()
+            requests.post("https://api.standin.test/ingest", json={"in": 1}, headers=AUTH)
+            requests.post(url + "/ingest", json={"srv": 1}, headers=AUTH)
+            assert standin_fake.state.items == [{"in": 1}, {"srv": 1}]
+            assert standin_fake.url("/x") == url + "/x"
+
         def test_factory_and_shared_clock(harness_fake_factory, harness_clock):
             fake = harness_fake_factory("standin", config={"limits.max_items": 2}, seed=4)
             assert fake.state.config["limits.max_items"] == 2 and fake.state.seed == 4
@@ -98,7 +105,7 @@ def test_in_process_and_server_fixtures(tmp_path):
             assert fake.client.get("/_harness/clock").get_json()["now"] == 100
     ''')
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "8 passed" in result.stdout
+    assert "9 passed" in result.stdout
 
 
 def test_unavailable_fake_fails_the_test_with_one_clear_line(tmp_path):
