@@ -80,3 +80,15 @@ def test_braze_user_store_shape_design_4(world):
 def test_bad_world_config_is_a_clear_error(bad):
     with pytest.raises(ValueError):
         build_world(1, bad)
+
+
+def test_fake_braze_takes_the_world_user_store(world):
+    """DESIGN.md §3/§4: the world seeds the fake Braze through POST /_harness/users."""
+    from fakes.braze.app import create_app
+
+    answer = create_app().test_client().post("/_harness/users", json={"users": world.braze_user_store()})
+    assert answer.status_code == 201
+    users = answer.get_json()["users"]
+    assert len(users) == len(world.users)
+    assert sorted(u["external_id"] for u in users if u["external_id"]) == sorted(
+        u.external_user_id for u in world.users if u.external_user_id)
