@@ -192,7 +192,8 @@ def _body(plan_args: dict[str, Any], config: MappingConfig, where: dict[str, tup
     empty_is_missing = config.empty_external_id_is_missing
 
     def read(field: str) -> str:
-        getter, key = where.get(field, ("get", field))
+        # `record.get(...)` in place (not a local bound method): CPython specialises the method call.
+        getter, key = where.get(field, ("record.get", field))
         if field in unions:
             return f"(v if type(v := {getter}({key!r})) is not dict else unwrap_union(v))"
         return f"{getter}({key!r})"
@@ -258,21 +259,21 @@ def _sources(plan_args: dict[str, Any], config: MappingConfig, event_type: Event
         "        warnings = warnings + unknown_field_warnings(record, KNOWN)",
         "    return new_result(MappingResult, ({'event': name, 'properties': props}, None, TYPE_ID, warnings))",
     ]
-    flat = ["def run_flat(record, size):", "    get = record.get"] + _body(plan_args, config, {}) + tail
+    flat = ["def run_flat(record, size):"] + _body(plan_args, config, {}) + tail
     unions = frozenset(f.name for f in event_type.fields if f.nullable or f.type == "array<string>")
-    storage = ["def run_storage(record, size):", "    get = record.get"] + _body(plan_args, config, {}, unions) + tail
+    storage = ["def run_storage(record, size):"] + _body(plan_args, config, {}, unions) + tail
     where: dict[str, tuple[str, str]] = {}
     user_keys: set[str] = set()
     property_keys: set[str] = set()
     for f in event_type.fields:
         path = f.custom_http_path
         if len(path) == 1:
-            where[f.name] = ("get", path[0])
+            where[f.name] = ("record.get", path[0])
         elif path[0] == "user":
-            where[f.name] = ("uget", path[1])
+            where[f.name] = ("user.get", path[1])
             user_keys.add(path[1])
         else:
-            where[f.name] = ("pget", path[1])
+            where[f.name] = ("properties.get", path[1])
             property_keys.add(path[1])
     http = [
         "def run_http(record, size):",
@@ -281,9 +282,6 @@ def _sources(plan_args: dict[str, Any], config: MappingConfig, event_type: Event
         "    if (type(properties) is not dict or not HTTP_TOP.issuperset(record) or not HTTP_USER.issuperset(user)",
         "            or not HTTP_PROPERTIES.issuperset(properties)):",
         "        return PLAN.runner('flat')(normalise_custom_http(record), size)",
-        "    get = record.get",
-        "    uget = user.get",
-        "    pget = properties.get",
     ] + _body(plan_args, config, where) + [
         "    return new_result(MappingResult, ({'event': name, 'properties': props}, None, TYPE_ID, warnings))"
     ]
