@@ -34,7 +34,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "map",
         help="map Currents events (Custom HTTP JSON, NDJSON, storage JSON, Avro) to Mixpanel events (NDJSON)",
         description="Map Braze Currents records to the Mixpanel events the reference mapping produces "
-                    "(currents-to-mixpanel.md). Counts go to stderr.",
+                    "(currents-to-mixpanel.md). Input formats are detected per file: Custom HTTP JSON (one event, "
+                    "an array, or {\"events\": [...]}), NDJSON, storage JSON, Avro. Output: one Mixpanel event "
+                    "per line. Counts go to stderr. Exit status 0; 1 if some NDJSON lines were malformed; "
+                    "2 for a missing or unreadable file or a bad option.",
     )
     parser.add_argument("files", nargs="*", metavar="FILE", help="input files; none or '-' reads stdin")
     parser.add_argument("--profile", choices=PROFILES, default="current",
