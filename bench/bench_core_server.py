@@ -50,7 +50,7 @@ else:
     if kind == "core+fault":
         app.extensions["harness_state"].faults.install(
             {"match": {"path": "/never"}, "action": {"type": "status", "status": 500}})
-server = FakeServer(app, port=0, name="bench").start()
+server = FakeServer(app, port=0, name="bench", threads=int(sys.argv[3])).start()
 print(server.port, flush=True)
 stop = threading.Event()
 signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -118,7 +118,7 @@ def pipelined(port: int, body: bytes, seconds: float, depth: int) -> int:
 
 
 def measure(kind: str, body: bytes, args: argparse.Namespace) -> str:
-    proc = subprocess.Popen([sys.executable, "-c", SERVER_SCRIPT, kind, str(REPO)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", SERVER_SCRIPT, kind, str(REPO), str(args.threads)], stdout=subprocess.PIPE, text=True)
     try:
         port = int(proc.stdout.readline())
         keep_alive(port, body, 0.3, args.connections)  # warm-up
@@ -141,10 +141,11 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=50, help="events per request body")
     parser.add_argument("--pipeline", type=int, default=20)
     parser.add_argument("--apps", default="plain,flask,core,core+fault")
+    parser.add_argument("--threads", type=int, default=8, help="server worker threads (FakeServer default 8)")
     args = parser.parse_args()
     body = make_body(args.batch)
     print(f"body {len(body)} bytes ({args.batch} events); {args.connections} keep-alive connections; "
-          f"pipeline depth {args.pipeline}; {args.seconds:g} s each; load average {os.getloadavg()[0]:.1f}")
+          f"pipeline depth {args.pipeline}; {args.threads} server threads; {args.seconds:g} s each; load average {os.getloadavg()[0]:.1f}")
     for kind in args.apps.split(","):
         print(measure(kind.strip(), body, args), flush=True)
 

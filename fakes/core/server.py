@@ -159,6 +159,14 @@ class TransportFaultMiddleware:
                 raise _DropConnection("fin")  # server stopping
 
 
+def _quiet_waitress_queue_warnings() -> None:
+    # waitress warns "Task queue depth is N" whenever a request waits for a worker thread: normal under
+    # load (pipelining, benchmarks), and noise on a user's terminal. Left alone if the user set a level.
+    queue_logger = logging.getLogger("waitress.queue")
+    if queue_logger.level == logging.NOTSET:
+        queue_logger.setLevel(logging.ERROR)
+
+
 class FakeServer:
     """One app on one loopback port. `start()` returns once the port is bound; `stop()` joins cleanly."""
 
@@ -214,6 +222,7 @@ class FakeServer:
     def start(self) -> FakeServer:
         if self._server is not None:
             return self
+        _quiet_waitress_queue_warnings()
         self._stopping.clear()
         self._cancel.clear()
         self._map = {}

@@ -218,3 +218,10 @@ def test_garbage_on_the_wire_never_stops_the_server(server, garbage):
         head = reply.split(b"\r\n\r\n", 1)[0]
         assert b"Content-Length:" in head
     assert requests.get(server.url("/_harness/health"), timeout=5).status_code == 200
+
+
+def test_waitress_queue_depth_warnings_are_silenced(server):
+    """'Task queue depth is N' is normal under pipelining; it must not spam a user's terminal."""
+    import logging
+
+    assert logging.getLogger("waitress.queue").getEffectiveLevel() >= logging.ERROR
