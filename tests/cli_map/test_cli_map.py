@@ -174,3 +174,13 @@ def custom_http_dir(samples_dir):
 def test_map_full_disk_one_line(samples_dir, capsys):
     code, _, err = run(["map", "-q", str(samples_dir / "avro" / "users.behaviors.Purchase.avro"), "-o", "/dev/full"], capsys)
     assert code == 2 and "cannot write /dev/full" in err and err.count("\n") == 1
+
+
+def test_map_without_input_on_a_terminal(capsys, monkeypatch):
+    class Terminal(io.TextIOWrapper):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal(io.BytesIO(b"")))
+    code = main(["map"])
+    assert code == 2 and "no input" in capsys.readouterr().err

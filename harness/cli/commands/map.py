@@ -116,6 +116,8 @@ def _open_output(path: str | None) -> BinaryIO:
 def _readers(files: list[str]) -> list[CurrentsReader]:
     """Read every input up front, so a missing file stops the run before anything is written."""
     readers = []
+    if not files and sys.stdin is not None and sys.stdin.isatty():
+        raise CliError("no input: give FILE arguments or pipe Currents events into stdin ('-' reads a terminal)")
     for name in files or ["-"]:
         try:
             if name == "-":
