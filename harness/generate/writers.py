@@ -31,6 +31,7 @@ FORMATS: tuple[str, ...] = ("custom-http", "storage-json", "avro", "mixpanel")
 DIRECTORY_FORMATS = frozenset({"avro"})
 
 Records = Iterable[tuple[str, dict[str, Any]]]
+_BATCH = 2048  # events per write: fewer, larger writes
 
 
 @dataclass(slots=True)
@@ -50,9 +51,17 @@ def write_custom_http(records: Records, out: BinaryIO, factory: RecordFactory, *
     summary = WriteSummary()
     to_http = factory.to_custom_http
     if ndjson:
+        dumps = orjson.dumps
+        batch: list[bytes] = []
         for type_id, record in records:
-            out.write(_dumps(to_http(type_id, record)) + b"\n")
-            summary.written += 1
+            batch.append(dumps(to_http(type_id, record)))
+            if len(batch) == _BATCH:
+                out.write(b"\n".join(batch) + b"\n")
+                summary.written += len(batch)
+                batch.clear()
+        if batch:
+            out.write(b"\n".join(batch) + b"\n")
+            summary.written += len(batch)
         return summary
     out.write(b"[")
     for type_id, record in records:
