@@ -6,7 +6,7 @@ and Avro files (one per type, written with the catalog's derived schemas). Each 
 Then runs `python -m harness map FILES -o OUT --jobs J` and reports wall-clock events per second (process
 start, reading, mapping and writing included) and events per CPU-second (user + system time of the process
 and its workers; robust on a shared machine). Custom HTTP NDJSON is measured with one process and with
-`--jobs auto` (worker processes). Run: python bench/bench_map_cli.py [--events N] [--rounds R]
+`--jobs 2` (two worker processes). Run: python bench/bench_map_cli.py [--events N] [--rounds R]
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def main() -> None:
         folder = Path(tmp)
         inputs = build_inputs(args.samples, args.events, folder)
         cases = [(label, files, "1") for label, files in inputs.items()]
-        cases.insert(1, ("custom-http NDJSON", inputs["custom-http NDJSON"], "auto"))
+        cases.insert(1, ("custom-http NDJSON", inputs["custom-http NDJSON"], "2"))
         for label, files, jobs in cases:
             runs = [run_map(files, folder / "out.ndjson", jobs) for _ in range(args.rounds)]
             best = min(r[0] for r in runs)

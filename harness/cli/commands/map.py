@@ -47,8 +47,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
                         help="another mapping setting of spec §11, e.g. null_policy=emit_null (repeatable)")
     parser.add_argument("--report-json", metavar="FILE", help="also write the counts as JSON to FILE")
-    parser.add_argument("-j", "--jobs", type=_jobs, default=None, metavar="N",
-                        help="worker processes for large NDJSON input (default: automatic; 1 = none)")
+    parser.add_argument("-j", "--jobs", type=_jobs, default=1, metavar="N",
+                        help="worker processes for NDJSON input ('auto': by input size and CPUs); default 1 "
+                             "(one process: on a busy machine workers cost more than they save)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print no counts")
     parser.set_defaults(func=handler)
 
