@@ -18,7 +18,6 @@ type. Nothing here lists a type's fields.
 from __future__ import annotations
 
 import json
-import random
 from typing import Any
 
 from hypothesis import strategies as st
@@ -216,7 +215,3 @@ def event_streams(draw: st.DrawFn, max_events: int = 400, max_users: int = 25,
     events = list(generate_events(world, stream_config, seed=seed, report=report))
     return world, report, events
 
-
-def random_for(seed: int) -> random.Random:
-    """A `random.Random` as the strategies use it (for reproducing a failing example by hand)."""
-    return random.Random(seed)
