@@ -23,6 +23,7 @@ from fakes.core import transport
 from fakes.core.control import CONTROL_PREFIX, control_blueprint
 from fakes.core.errors import ControlError
 from fakes.core.faults import FaultDecision
+from fakes.core.masking import SecretMasker
 from fakes.core.state import FakeState
 
 STATE_EXTENSION = "harness_state"
@@ -120,26 +121,29 @@ def _begin_request() -> None:
         "remote_addr": req.remote_addr,
         "body_bytes": len(body),
     }
-    entry.update(_body_view(body, headers.get("Content-Encoding"), masker.mask_text, state.config["journal.max_body_chars"]))
+    entry.update(_body_view(body, headers.get("Content-Encoding"), masker, state.config["journal.max_body_chars"]))
     ctx.harness_entry = entry
     ctx.harness_annotations = {}
 
 
-def _body_view(body: bytes, encoding: str | None, mask: Callable[[str], str | None], max_chars: int) -> dict[str, Any]:
+def _body_view(body: bytes, encoding: str | None, masker: SecretMasker, max_chars: int) -> dict[str, Any]:
     if not body:
         return {"body": ""}
     if encoding and encoding.strip().lower() not in ("identity", ""):
         return {"body": None, "body_note": f"{encoding.strip()}-encoded, not shown"}
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        text = body.decode("utf-8", errors="replace")
-    view: dict[str, Any] = {}
-    if len(text) > max_chars:
-        text = text[:max_chars]
-        view["body_truncated"] = True
-    view["body"] = mask(text)
-    return view
+    text, truncated = journal_text(body, masker, max_chars)
+    return {"body_truncated": True, "body": text} if truncated else {"body": text}
+
+
+def journal_text(data: bytes, masker: SecretMasker, max_chars: int) -> tuple[str, bool]:
+    """`(masked text, truncated)` of a body as the journal keeps it: at most `max_chars` characters.
+
+    Only the bytes that can reach the journal are decoded and masked: a UTF-8 character takes at most
+    four bytes, so the `window` characters `mask_capped` reads lie in the first `4 * window + 4` bytes
+    (a character the byte cut splits decodes past them). Undecodable bytes show as U+FFFD."""
+    limit = 4 * masker.window_chars(max_chars) + 4
+    text = (data if len(data) <= limit else data[:limit]).decode("utf-8", errors="replace")
+    return masker.mask_capped(text, max_chars)
 
 
 def annotate(**fields: Any) -> None:
@@ -163,7 +167,9 @@ def _finish_request(response: Response) -> Response:
     masker = state.masker
     annotations = getattr(ctx, "harness_annotations", None)
     if annotations:
-        entry.update(masker.mask_value(annotations))
+        values, max_depth = masker.current_values(), state.config["journal.max_depth"]
+        # each annotated field counts its own depth: payload=[...] shows journal.max_depth levels
+        entry.update({k: masker.mask_value(v, k, values, max_depth=max_depth) for k, v in annotations.items()})
     fault = transport.transport_fault(request.environ)
     dropped = fault is not None and fault.type in ("drop_before_response", "hang")
     entry["status"] = None if dropped else response.status_code
@@ -174,12 +180,10 @@ def _finish_request(response: Response) -> Response:
     if dropped:
         entry["response_body"] = None  # nothing was sent
     elif not response.is_streamed:
-        text = response.get_data().decode("utf-8", errors="replace")
-        max_chars = state.config["journal.max_body_chars"]
-        if len(text) > max_chars:
-            text = text[:max_chars]
+        text, truncated = journal_text(response.get_data(), masker, state.config["journal.max_body_chars"])
+        if truncated:
             entry["response_truncated"] = True
-        entry["response_body"] = masker.mask_text(text)
+        entry["response_body"] = text
     entry["duration_ms"] = round((time.perf_counter() - getattr(ctx, "harness_started", time.perf_counter())) * 1000, 3)
     state.journal.append(entry)
     return response

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from fakes.core.nesting import MAX_CONTROL_DEPTH, deeper_than
+
 
 class ConfigError(ValueError):
     """An unknown key or an invalid value; the message names the key."""
@@ -172,6 +174,10 @@ class FakeConfig:
     def update(self, values: Mapping[str, Any]) -> list[str]:
         """Validate every value first, then apply them all; returns the changed keys (sorted)."""
         flat = self.flatten(values)
+        for key, value in flat.items():
+            # deepcopy and == below recurse: absurd nesting would crash them (and no setting needs it)
+            if deeper_than(value, MAX_CONTROL_DEPTH):
+                raise ConfigError(f"{key}: nested too deeply (at most {MAX_CONTROL_DEPTH} levels)")
         checked = {k: self._settings[k].check(v) for k, v in flat.items()}
         with self._lock:
             changed = sorted(k for k, v in checked.items() if self._values[k] != v)

@@ -65,4 +65,6 @@ def config_from_env(fake: str, environ: Mapping[str, str]) -> dict[str, Any]:
             out[key] = json.loads(raw)
         except ValueError:
             out[key] = raw
+        except RecursionError:
+            raise ConfigSourceError(f"{name}: the value is nested too deeply") from None
     return out

@@ -23,6 +23,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from fakes.core.nesting import MAX_CONTROL_DEPTH, deeper_than
+
 CORE_MATCH_FIELDS = ("path", "method", "host", "user_agent")
 """Attributes the core supplies for every request; a fake adds its own (project_id, region, cohort_id...)."""
 
@@ -322,6 +324,8 @@ class FaultSet:
                 raise FaultRuleError(f"{where}.status: must be an integer between 100 and 599")
             fields["status"] = status
         if "body" in raw:
+            if deeper_than(raw["body"], MAX_CONTROL_DEPTH):  # would crash json.dumps when the fault answers
+                raise FaultRuleError(f"{where}.body: nested too deeply (at most {MAX_CONTROL_DEPTH} levels)")
             fields["body"] = raw["body"]
             fields["has_body"] = True
         if raw.get("content_type") is not None:

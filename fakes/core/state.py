@@ -18,13 +18,15 @@ from fakes.core.clock import SimulatedClock
 from fakes.core.config import FakeConfig, Setting
 from fakes.core.faults import FaultSet
 from fakes.core.journal import RequestJournal
-from fakes.core.masking import DEFAULT_SECRET_HEADERS, SecretMasker
+from fakes.core.masking import DEFAULT_MAX_DEPTH, DEFAULT_SECRET_HEADERS, SecretMasker
 
 CORE_SETTINGS: tuple[Setting, ...] = (
     Setting("journal.capacity", 1000, int, minimum=1, maximum=1_000_000,
             doc="entries kept by GET /_harness/requests; the oldest fall out"),
     Setting("journal.max_body_chars", 65536, int, minimum=0,
             doc="request and response bodies longer than this are truncated in the journal"),
+    Setting("journal.max_depth", DEFAULT_MAX_DEPTH, int, minimum=1, maximum=256,
+            doc="annotated payloads show containers this many levels deep; deeper ones become a marker"),
     Setting("faults.max_delay_ms", 120_000, int, minimum=0, maximum=3_600_000,
             doc="largest delay_ms a fault rule may ask for"),
     Setting("faults.max_hang_ms", 30_000, int, minimum=0, maximum=3_600_000,
@@ -133,7 +135,10 @@ class FakeState:
                 "config": self.config.as_dict(),
                 "data": data,
             }
-        json.dumps(snap)  # fail here, not half-way through writing a file
+        try:
+            json.dumps(snap)  # fail here, not half-way through writing a file
+        except RecursionError:
+            raise ValueError(f"{self.service}: the data is nested too deeply to save") from None
         return snap
 
     def restore(self, snap: Mapping[str, Any]) -> None:

@@ -1,5 +1,7 @@
 """Secret masking (DESIGN.md §6 'Secrets never leak'; mixpanel-ingestion.md §14: Basic credentials masked)."""
 
+import base64
+
 from fakes.core.masking import MASK, SecretMasker
 
 
@@ -77,3 +79,75 @@ def test_short_secrets_are_not_hunted_in_base64():
 
     assert base64_cores("abc") == set()
     assert all(len(core) >= 8 for core in base64_cores("harness-token"))
+
+
+# -- follow-up: masking cost (only the journalled window is decoded and masked) --------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+SECRETS = ["harness-secret", "tok", "p@ss word/+", "ab"]
+_pieces = st.one_of(
+    st.text(alphabet="abc xyz{}\":,=&é", max_size=12),
+    st.sampled_from(SECRETS),
+    st.sampled_from(SECRETS).map(lambda s: base64.b64encode(("x" + s).encode()).decode()),
+    st.text(alphabet="abc\\\"", max_size=8).map(lambda v: '{"api_secret": "' + v + '"'),
+    st.text(alphabet="abc&", max_size=8).map(lambda v: "&token=" + v),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(pieces=st.lists(_pieces, max_size=30), max_chars=st.integers(0, 200))
+def test_capped_masking_shows_a_prefix_of_the_fully_masked_text(pieces, max_chars):
+    """DESIGN.md §6 'secrets never leak': masking only the window the journal keeps shows nothing the
+    fully masked text would hide, wherever the cap cuts (through a secret, a base64 run, a JSON string)."""
+    m = SecretMasker(secret_values=lambda: SECRETS, secret_fields=("api_secret", "token"))
+    text = "".join(pieces)
+    shown, truncated = m.mask_capped(text, max_chars)
+    full = m.mask_text(text) or ""
+    assert truncated == (len(text) > max_chars)
+    assert len(shown) <= max_chars
+    assert full.startswith(shown), (text, max_chars, shown, full)
+
+
+def test_secret_cut_by_the_journal_cap_is_not_shown_in_part(client):
+    """The journal caps bodies at journal.max_body_chars; a secret or secret field straddling the cap
+    must not show its first characters (masking the cut text alone used to leave them)."""
+    from stand_in_fake import AUTH_HEADERS
+
+    client.put("/_harness/config", json={"journal.max_body_chars": 20})
+    client.post("/ingest", data="a" * 12 + "standin-token" + "b" * 300, headers=AUTH_HEADERS)
+    client.post("/ingest", data='{"api_secret": "k3y-from-prod-' + "z" * 300 + '"}', headers=AUTH_HEADERS)
+    cut_token, cut_field = client.get("/_harness/requests").get_json()["requests"]
+    assert cut_token["body_truncated"] and "stand" not in cut_token["body"] and cut_token["body"].startswith("a" * 12)
+    assert cut_field["body_truncated"] and "k3y" not in cut_field["body"]
+    assert cut_field["body"].startswith('{"api_secret": "***')
+
+
+def test_response_body_cut_by_the_cap_is_masked_too(client):
+    client.put("/_harness/config", json={"journal.max_body_chars": 9})
+    client.get("/_harness/requests")  # control routes are not journalled; use a 404 echo instead
+    client.post("/ingest?x=1", data="{}", headers={"Authorization": "Bearer standin-token"})
+    entry = client.get("/_harness/requests").get_json()["requests"][-1]
+    assert entry["response_body"] == '{"stored"' and entry["response_truncated"] is True
+
+
+def test_journal_decodes_only_the_bytes_it_can_show():
+    """Follow-up: the body view decoded the whole body (MBs) to keep 64 KiB; now only a window is read."""
+    from fakes.core.app import journal_text
+
+    class Recording(bytes):
+        asked: list = []
+
+        def __getitem__(self, key):
+            Recording.asked.append(key)
+            return bytes.__getitem__(self, key)
+
+    m = SecretMasker(secret_values=lambda: ["harness-secret"])
+    big = Recording(("é" * 10 + "harness-secret").encode() * 100_000)  # 2.6 MB
+    text, truncated = journal_text(big, m, 50)
+    assert truncated and len(text) <= 50 and "harness" not in text and text.startswith("é" * 10 + "***")
+    (window,) = Recording.asked
+    assert window.stop <= 4 * m.window_chars(50) + 4 < 2000
+    # a multi-byte character cut by the byte window never shows up as U+FFFD
+    assert journal_text(("é" * 10_000).encode(), m, 5000) == ("é" * 5000, True)
+    assert journal_text(b"ok\xff", m, 10) == ("ok\ufffd", False)
