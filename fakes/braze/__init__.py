@@ -6,7 +6,7 @@ Wire (``routes``, ``control``, ``app``) is kept apart from the model (``model``,
 """
 
 from .app import create_app, new_state
-from .clusters import HOST_PATTERNS
+from .clusters import CLUSTERS, HOST_PATTERNS
 from .model import CohortImportModel
 from .segments import SegmentEvaluator
 from .state import BrazeState
@@ -14,5 +14,9 @@ from .users import BrazeUserStore
 
 SERVICE = "braze"
 
-__all__ = ["HOST_PATTERNS", "SERVICE", "BrazeState", "BrazeUserStore", "CohortImportModel", "SegmentEvaluator",
-           "create_app", "new_state"]
+# HOST_PATTERNS are globs, which a certificate cannot carry: the HTTPS test certificate names every
+# concrete REST host of the cluster table instead (fakes/core/README.md §1).
+TLS_HOSTNAMES: tuple[str, ...] = tuple(c.host for c in CLUSTERS)
+
+__all__ = ["HOST_PATTERNS", "SERVICE", "TLS_HOSTNAMES", "BrazeState", "BrazeUserStore", "CohortImportModel",
+           "SegmentEvaluator", "create_app", "new_state"]
