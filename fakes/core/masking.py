@@ -109,10 +109,10 @@ class SecretMasker:
     def _compile_field_patterns(fields: frozenset[str]) -> list[tuple[str, re.Pattern[str]]]:
         # One pattern per field and shape, each starting with a literal, so the regex engine can jump between
         # candidates instead of trying every position (10x faster on large bodies than one alternation, which
-        # stops at every quote of a JSON body). Each is paired with its literal: `in` (a fast substring search)
-        # skips the pattern when the literal is absent, the common case. Field names are matched as written
-        # (JSON keys and parameter names are case-sensitive upstream). A JSON string that text cut short
-        # leaves unterminated is masked to the end (`\Z`): a cut must never expose a secret's first part.
+        # stops at every quote of a JSON body). Each is paired with the literal it starts with, which
+        # `_sub_at_literal` finds by substring search before running the regex. Field names are matched as
+        # written (JSON keys and parameter names are case-sensitive upstream). A JSON string that text cut
+        # short leaves unterminated is masked to the end (`\Z`): a cut must never expose a secret's first part.
         patterns = []
         for name in sorted(fields, key=len, reverse=True):
             # The literal leaves out the closing quote: substring search skips ahead on the needle's last
