@@ -105,8 +105,10 @@ def test_capped_masking_shows_a_prefix_of_the_fully_masked_text(pieces, max_char
     shown, truncated = m.mask_capped(text, max_chars)
     full = m.mask_text(text) or ""
     assert truncated == (len(text) > max_chars)
-    assert len(shown) <= max_chars
-    assert full.startswith(shown), (text, max_chars, shown, full)
+    if truncated:
+        assert len(shown) <= max_chars and full.startswith(shown), (text, max_chars, shown, full)
+    else:  # the cap counts the text as sent; masking may lengthen it ("token=a" -> "token=***")
+        assert shown == full
 
 
 def test_secret_cut_by_the_journal_cap_is_not_shown_in_part(client):
