@@ -181,6 +181,17 @@ def test_corrupt_state_file_is_a_clear_error(tmp_path):
     assert "cannot restore standin state from" in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_absurdly_nested_state_file_is_a_clear_error(tmp_path):
+    """DESIGN.md §6: a hostile --state-dir file (JSON nested past the parser's recursion limit) is one line."""
+    (tmp_path / "standin.json").write_text("[" * 100_000 + "]" * 100_000)
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness", "serve", "--fakes", "standin", "--standin-port", "0", "--state-dir", str(tmp_path)],
+        cwd=REPO, env=_env(), capture_output=True, text=True, timeout=30,
+    )
+    assert proc.returncode != 0
+    assert "nested too deeply" in proc.stderr and "Traceback" not in proc.stderr
+
+
 def test_tls_serves_https_with_the_printed_ca(tmp_path):
     """mixpanel-ingestion.md §2.3: server mode listens on HTTP and HTTPS (harness test CA)."""
     serve = Serve("--fakes", "standin", "--standin-port", "0", "--tls", "--tls-dir", str(tmp_path))

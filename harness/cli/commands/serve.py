@@ -244,6 +244,8 @@ def _restore(name: str, state: Any, path: Path) -> bool:
     try:
         snapshot = json.loads(path.read_text(encoding="utf-8"))
         state.restore(snapshot)
+    except RecursionError:  # a hostile or corrupt file: nested too deeply to be a state snapshot
+        raise CliError(f"cannot restore {name} state from {path}: JSON nested too deeply") from None
     except (OSError, ValueError, KeyError, TypeError, NotImplementedError) as exc:
         raise CliError(f"cannot restore {name} state from {path}: {exc}") from None
     return True
