@@ -54,6 +54,9 @@ class MappingConfig:
     _plans: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
     # type id -> compiled flat runner: the hot path of `map_currents_event` (one dict lookup).
     _flat_runners: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
+    # The same for storage-JSON records (unions maybe still wrapped) and Custom HTTP events.
+    _storage_runners: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
+    _http_runners: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         for name, choices in _CHOICES.items():
@@ -82,6 +85,8 @@ class MappingConfig:
             object.__setattr__(self, name, value)
         object.__setattr__(self, "_plans", {})
         object.__setattr__(self, "_flat_runners", {})
+        object.__setattr__(self, "_storage_runners", {})
+        object.__setattr__(self, "_http_runners", {})
 
     def with_(self, **changes: Any) -> MappingConfig:
         """A copy with some settings changed (validated)."""

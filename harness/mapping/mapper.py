@@ -36,14 +36,16 @@ def map_currents_event(
     """
     if type(record) is not dict:
         return MappingResult(None, REASON_INVALID_RECORD, None, NO_WARNINGS)
-    if type_id is None and not storage_json:  # hot path: a flat record of an already compiled type
+    if type_id is None:  # hot path: a record of an already compiled type, read where its own shape says
         try:
-            run = config._flat_runners[record["event_type"]]
-        except (KeyError, TypeError):
+            if type(record.get("user")) is dict:
+                run = config._http_runners[record[TYPE_KEY]]
+            else:
+                run = (config._storage_runners if storage_json else config._flat_runners)[record[TYPE_KEY]]
+        except (KeyError, TypeError):  # not compiled yet, no type, or an unhashable one
             pass
         else:
-            if type(record.get("user")) is not dict:
-                return run(record, size)
+            return run(record, size)
     custom_http = type(record.get("user")) is dict
     if type_id is None:
         type_id = record.get(TYPE_KEY)
@@ -55,8 +57,9 @@ def map_currents_event(
         if plan is None:
             return MappingResult(None, REASON_UNKNOWN_TYPE, type_id, NO_WARNINGS)
     runners = plan.runners
+    own = record.get(TYPE_KEY) == type_id
     if custom_http:
-        if record.get(TYPE_KEY) != type_id:  # a caller-supplied type differs: map the flattened event
+        if not own:  # a caller-supplied type differs: map the flattened event
             record = normalise_custom_http(record)
             kind = "flat"
         else:
@@ -64,9 +67,18 @@ def map_currents_event(
     else:
         kind = "storage" if storage_json else "flat"
     run = runners.get(kind) or plan.runner(kind)
-    if kind == "flat" and record.get(TYPE_KEY) == type_id:
-        config._flat_runners[type_id] = run
+    if own and type(record.get(TYPE_KEY)) is str:  # cache for the hot path above (by the record's own type)
+        cache_runner(config, kind, type_id, run)
     return run(record, size)
+
+
+def cache_runner(config: MappingConfig, kind: str, type_id: str, run: Any) -> None:
+    if kind == "http":
+        config._http_runners[type_id] = run
+    elif kind == "storage":
+        config._storage_runners[type_id] = run
+    else:
+        config._flat_runners[type_id] = run
 
 
 def map_currents_events(records: Iterable[Any], config: MappingConfig = DEFAULT_CONFIG,
