@@ -18,34 +18,20 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from harness.catalog import PROFILES, load_catalog
 from harness.cli.errors import CliError
 from harness.cli.terminal import progress_enabled
-from harness.generate.records import RecordFactory
-from harness.generate.streams import (
-    CANVAS_DISPATCH_MODES,
-    DEFAULT_ANCHOR,
-    DEFAULT_MIX,
-    DEFAULT_RATES,
-    DEFAULT_SPAN_S,
-    GenerationError,
-    StreamConfig,
-    StreamReport,
-    generate_records,
-)
-from harness.generate.world import WorldConfig, build_world
-from harness.generate.writers import (
-    FORMATS,
-    WriteSummary,
-    is_directory_target,
-    write_avro_dir,
-    write_custom_http,
-    write_mixpanel,
-    write_storage_json,
-    write_storage_json_dir,
-)
+
+if TYPE_CHECKING:
+    from harness.generate.records import RecordFactory
+    from harness.generate.streams import StreamConfig, StreamReport
+    from harness.generate.world import WorldConfig
+    from harness.generate.writers import WriteSummary
+
+# The generator (and Faker under it) is imported when the command runs or its help is shown, not when the
+# `harness` parser is built: every other command starts without paying for it.
 
 DEFAULT_EVENTS = 100
 _PROGRESS_MIN_EVENTS = 50_000
@@ -70,8 +56,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("-n", "--events", default=str(DEFAULT_EVENTS), metavar="N",
                         help=f"number of events (default {DEFAULT_EVENTS})")
     parser.add_argument("--seed", default="0", metavar="N", help="seed of the world and the stream (default 0)")
-    parser.add_argument("--format", default="custom-http", metavar="FORMAT",
-                        help=f"output format: {', '.join(FORMATS)} (default custom-http)")
+    formats = parser.add_argument("--format", default="custom-http", metavar="FORMAT",
+                                  help="output format (default custom-http)")
     parser.add_argument("-o", "--output", metavar="PATH",
                         help="output file (default stdout); a directory for avro and per-type storage-json")
     parser.add_argument("--ndjson", action="store_true", help="custom-http: one event per line instead of a JSON array")
@@ -82,15 +68,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--span", metavar="DURATION", help="time span before the anchor, e.g. 3600, 12h, 7d (default 7d)")
     parser.add_argument("--rate", dest="rates", action="append", default=[], metavar="NAME=P",
                         help="an edge-case rate, e.g. push_open_before_send=0.01, duplicate=0.05 (repeatable)")
-    parser.add_argument("--mix", action="append", default=[], metavar="KIND=W",
-                        help=f"weight of a story kind ({', '.join(DEFAULT_MIX)}), repeatable")
-    parser.add_argument("--canvas-dispatch-mode", default="default", metavar="MODE",
-                        help=f"Canvas step dispatch ids (§8 D4): {', '.join(CANVAS_DISPATCH_MODES)}")
+    mix = parser.add_argument("--mix", action="append", default=[], metavar="KIND=W",
+                              help="weight of a story kind, repeatable")
+    modes = parser.add_argument("--canvas-dispatch-mode", default="default", metavar="MODE",
+                                help="Canvas step dispatch ids (§8 D4)")
     parser.add_argument("--profile", default="current", metavar="PROFILE",
                         help=f"mixpanel format: mapping profile ({', '.join(PROFILES)})")
     parser.add_argument("--token", default=None, help="mixpanel format: project token (default harness-token)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
     parser.set_defaults(func=handler)
+    format_help = parser.format_help
+
+    def format_help_with_choices() -> str:
+        """The help texts that list the generator's own choices are completed when help is shown."""
+        from harness.generate.streams import CANVAS_DISPATCH_MODES, DEFAULT_MIX
+        from harness.generate.writers import FORMATS
+
+        formats.help = f"output format: {', '.join(FORMATS)} (default custom-http)"
+        mix.help = f"weight of a story kind ({', '.join(DEFAULT_MIX)}), repeatable"
+        modes.help = f"Canvas step dispatch ids (§8 D4): {', '.join(CANVAS_DISPATCH_MODES)}"
+        return format_help()
+
+    parser.format_help = format_help_with_choices  # type: ignore[method-assign]
 
 
 def _one_line_error(message: str) -> NoReturn:
@@ -185,6 +184,16 @@ def resolve_types(patterns: list[str], *, needs_storage: bool) -> tuple[str, ...
 
 
 def _config(args: argparse.Namespace, fmt: str) -> tuple[int, WorldConfig, StreamConfig]:
+    from harness.generate.streams import (
+        CANVAS_DISPATCH_MODES,
+        DEFAULT_ANCHOR,
+        DEFAULT_MIX,
+        DEFAULT_RATES,
+        DEFAULT_SPAN_S,
+        StreamConfig,
+    )
+    from harness.generate.world import WorldConfig
+
     events = _int("-n", args.events)
     seed = _int("--seed", args.seed)
     users = _int("--users", args.users, 1) if args.users is not None else min(2000, max(200, events // 500))
@@ -226,6 +235,11 @@ def _progress(total: int) -> Any:
 
 
 def handler(args: argparse.Namespace) -> int:
+    from harness.generate.records import RecordFactory
+    from harness.generate.streams import GenerationError, StreamReport, generate_records
+    from harness.generate.world import build_world
+    from harness.generate.writers import FORMATS, is_directory_target
+
     fmt = args.format
     if fmt not in FORMATS:
         raise CliError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
@@ -274,6 +288,8 @@ def handler(args: argparse.Namespace) -> int:
 
 def _write(fmt: str, records: Any, output: str | None, factory: RecordFactory, seed: int,
            args: argparse.Namespace, mapping_config: Any) -> WriteSummary:
+    from harness.generate.writers import is_directory_target, write_avro_dir, write_storage_json_dir
+
     if fmt == "avro":
         return write_avro_dir(records, Path(output), factory, seed=seed)
     if fmt == "storage-json" and output and is_directory_target(output):
@@ -289,6 +305,8 @@ def _write(fmt: str, records: Any, output: str | None, factory: RecordFactory, s
 
 
 def _write_stream(fmt: str, records: Any, out: Any, factory: RecordFactory, ndjson: bool, mapping_config: Any) -> WriteSummary:
+    from harness.generate.writers import write_custom_http, write_mixpanel, write_storage_json
+
     if fmt == "custom-http":
         return write_custom_http(records, out, factory, ndjson=ndjson)
     if fmt == "storage-json":
