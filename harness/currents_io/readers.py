@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import fastavro
 import orjson
 
 from harness.catalog import load_catalog, type_id_from_avro_name
@@ -92,6 +91,8 @@ class CurrentsReader:
 
     def _open_avro(self) -> Any:
         """Read the Avro header now, so a broken file fails before any record is produced."""
+        import fastavro  # only for Avro input: it is slow to import
+
         try:
             return fastavro.reader(io.BytesIO(self.data))
         except Exception as exc:  # fastavro raises many types for a broken header

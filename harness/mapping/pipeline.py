@@ -9,7 +9,6 @@ Avro) are mapped record by record in this process (`map_records`).
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -204,6 +203,8 @@ def map_ndjson(data: bytes, type_hint: str | None, config: MappingConfig, jobs: 
         for start, end, line in ranges:
             yield map_ndjson_chunk(data[start:end], line, type_hint, config)
         return
+    import multiprocessing  # only when workers are wanted: it is slow to import
+
     fork = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if fork else "spawn")
     if fork:  # workers inherit `data`; initargs are not pickled under fork
