@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import random
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from typing import Any
 from harness.catalog import Catalog
 from harness.generate.providers import uuid4_from_bits
 from harness.generate.records import RecordFactory
-from harness.generate.sources import Draw, pools_for
+from harness.generate.sources import Draw, StreamRandom, pools_for
 from harness.generate.world import (
     CHANNEL_BANNER,
     CHANNEL_CONTENT_CARD,
@@ -312,7 +311,7 @@ class _Stream:
         self.catalog = catalog
         self.factory = factory
         self.report = report
-        self.rnd = random.Random(seed * 2_654_435_761 + 97)
+        self.rnd = StreamRandom(seed * 2_654_435_761 + 97)
         self.draw = Draw(self.rnd, pools_for(seed), world)
         self.rates = {**DEFAULT_RATES, **{k: float(v) for k, v in config.rates.items()}}
         self.duplicate_rate = self.rates["duplicate"]
