@@ -191,15 +191,21 @@ def _body(plan_args: dict[str, Any], config: MappingConfig, where: dict[str, tup
     required = set(plan_args["required"])
     empty_is_missing = config.empty_external_id_is_missing
 
-    def read(field: str) -> str:
-        # `record.get(...)` in place (not a local bound method): CPython specialises the method call.
+    def load(field: str, target: str = "v") -> list[str]:
+        """Lines setting `target` to the field's value. `record.get(...)` in place (not a local bound method):
+        CPython specialises the method call. A union wrapper is unwrapped inline (as `unwrap_union` does),
+        sparing a function call per wrapped field."""
         getter, key = where.get(field, ("record.get", field))
+        lines = [f"    {target} = {getter}({key!r})"]
         if field in unions:
-            return f"(v if type(v := {getter}({key!r})) is not dict else unwrap_union(v))"
-        return f"{getter}({key!r})"
+            lines += [
+                f"    if type({target}) is dict and len({target}) == 1:",
+                f"        [{target}] = {target}.values()",
+                f"        if type({target}) is list: {target} = [unwrap_union(x) if type(x) is dict else x for x in {target}]",
+            ]
+        return lines
 
-    code = [
-        f"    distinct_id = {read('external_user_id')}",
+    code = load("external_user_id", "distinct_id") + [
         "    if distinct_id is None" + (" or distinct_id == ''" if empty_is_missing else "") + ":",
         "        return MappingResult(None, NO_EXTERNAL_USER_ID, TYPE_ID, NO_WARNINGS)",
         "    if size is None:",
@@ -214,13 +220,13 @@ def _body(plan_args: dict[str, Any], config: MappingConfig, where: dict[str, tup
         else "    props = {'distinct_id': distinct_id}",
     ]
     if insert_id:
-        code += [f"    v = {read('id')}", "    if v is not None: props['$insert_id'] = v",
+        code += load("id") + ["    if v is not None: props['$insert_id'] = v",
                  f"    else: warnings = warnings + ({WARNING_MISSING_REQUIRED + '$insert_id'!r},)"]
-    code += [f"    v = {read('time')}", "    if v is not None: props['time'] = v",
+    code += load("time") + ["    if v is not None: props['time'] = v",
              f"    else: warnings = warnings + ({WARNING_MISSING_REQUIRED + 'time'!r},)",
              "    props['token'] = TOKEN"]
     for source, key in plan_args["pairs"]:
-        code.append(f"    v = {read(source)}")
+        code += load(source)
         if emit_null:
             code.append(f"    props[{key!r}] = v")
             if (source, key) in required:
@@ -230,7 +236,8 @@ def _body(plan_args: dict[str, Any], config: MappingConfig, where: dict[str, tup
             if (source, key) in required:
                 code.append(f"    else: warnings = warnings + ({WARNING_MISSING_REQUIRED + key!r},)")
     if plan_args["expansion_prefix"] is not None:
-        code.append(f"    if not expand_properties({read('properties')}, EXPANSION_PREFIX, props, NESTED_MODE):")
+        code += load("properties")
+        code.append("    if not expand_properties(v, EXPANSION_PREFIX, props, NESTED_MODE):")
         if config.strict_properties:
             code.append("        return MappingResult(None, BAD_PROPERTIES_JSON, TYPE_ID, NO_WARNINGS)")
         else:
@@ -239,8 +246,7 @@ def _body(plan_args: dict[str, Any], config: MappingConfig, where: dict[str, tup
     if name_field is None:
         code.append("    name = EVENT_NAME")
     else:
-        code += [
-            f"    raw_name = {read(name_field)}",
+        code += load(name_field, "raw_name") + [
             "    if type(raw_name) is str: name = NAME_PREFIX + raw_name",
             "    elif raw_name is None:",
             "        name = NAME_PREFIX",
