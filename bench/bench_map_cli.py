@@ -16,6 +16,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -111,7 +112,7 @@ def run_map(files: list[Path], out: Path, jobs: str = "auto") -> tuple[float, fl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=200_000)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--samples", type=Path, default=Path(os.environ.get("HARNESS_SAMPLES_DIR", DEFAULT_SAMPLES)))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-map-") as tmp:
@@ -121,14 +122,14 @@ def main() -> None:
         cases.insert(1, ("custom-http NDJSON", inputs["custom-http NDJSON"], "2"))
         for label, files, jobs in cases:
             runs = [run_map(files, folder / "out.ndjson", jobs) for _ in range(args.rounds)]
-            best = min(r[0] for r in runs)
-            best_cpu = min(r[1] for r in runs)
+            walls = [r[0] for r in runs]
+            cpus = [r[1] for r in runs]
             line = next(x for x in runs[0][2].splitlines() if x.startswith("records:"))
             total = int(line.split(":")[1])
-            print(f"{label} (--jobs {jobs}): {total:,} events; wall {best:.2f} s -> {total / best:,.0f} events/s; "
-                  f"CPU {best_cpu:.2f} s -> {total / best_cpu:,.0f} events per CPU-second "
-                  f"(whole process incl. start-up, best of {args.rounds})")
-
+            print(f"{label} (--jobs {jobs}): {total:,} events; wall best {min(walls):.2f} s -> "
+                  f"{total / min(walls):,.0f} events/s, median {total / statistics.median(walls):,.0f}; "
+                  f"CPU best {min(cpus):.2f} s -> {total / min(cpus):,.0f} events per CPU-second, median "
+                  f"{total / statistics.median(cpus):,.0f} (whole process incl. start-up, {args.rounds} rounds)")
 
 if __name__ == "__main__":
     main()
