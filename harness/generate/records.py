@@ -46,6 +46,7 @@ class TypePlan:
     storage: tuple[tuple[str, str | None, bool], ...]
     has_storage_schema: bool
     # Precompiled per-type readers (C-level itemgetters: no per-field Python dispatch on the hot path).
+    template: dict[str, None]  # every field, in fill order
     required_names: tuple[str, ...]
     get_required: Callable[[dict[str, Any]], tuple[Any, ...]]
     user_out: tuple[str, ...]
@@ -89,7 +90,7 @@ def compile_plan(event_type: EventType) -> TypePlan:
     return TypePlan(event_type.type_id, fields, names, frozenset(names), {n: i for i, n in enumerate(names)},
                     {name: source for name, _, source in fields}, required, tuple(user_keys), tuple(property_keys), frozenset(decoded),
                     storage, event_type.has_storage_schema,
-                    required_names, _getter(required_names),
+                    dict.fromkeys(names), required_names, _getter(required_names),
                     tuple(key for _, key in user_keys), _getter(tuple(name for name, _ in user_keys)),
                     tuple(key for _, key in property_keys), _getter(tuple(name for name, _ in property_keys)))
 
@@ -139,14 +140,15 @@ class RecordFactory:
         names = plan.names
         # One C-level pass reads every field (absent ones as _MISSING) instead of a Python loop per field.
         values = list(map(merged.get, names, repeat(_MISSING)))
+        # Filling a copy of a template with every key in place skips the dict's growth and resizes.
+        record = plan.template.copy()
+        record.update(zip(names, values))
         if _MISSING in values:
-            record = dict(compress(zip(names, values), map(is_not, values, repeat(_MISSING))))
-            # Sources run in plan order (deterministic), after the story's values they may read.
+            # Sources run in plan order (deterministic). A source reads only fields filled before it (the
+            # story's values and `_FILLED_FIRST`, which come first in plan order), never a pending one.
             sources = plan.sources
             for name in compress(names, map(is_, values, repeat(_MISSING))):
                 record[name] = sources[name](draw, record)
-        else:
-            record = dict(zip(names, values))
         if None in plan.get_required(record):
             for name, source in plan.required:
                 if record[name] is None:
