@@ -428,6 +428,17 @@ def test_5_9_nonstrict_verbose_bodies(api):
                          b'"num_records_imported":0,"status":0}')
 
 
+def test_5_9_nonstrict_nothing_vs_none_valid_whatever_the_record_order(api):
+    """§5.9 (2024 style): "data, missing or empty" only when no record is a non-empty object, wherever
+    the non-empty one sits in the batch; identity events (V13) of a simplified project are non-empty."""
+    v = {"verbose": "1"}
+    nothing = b'{"error":"data, missing or empty","status":0}'
+    assert api.import_(b'[{}, [], 5, "x", null, {}]', strict=False, query=v).data == nothing
+    for batch in (b'[{}, [], 5, {"x": 1}]', b'[{"x": 1}, {}, 5]',
+                  json.dumps([{}, event("$identify", n=1)]).encode()):
+        resp = api.import_(batch, strict=False, query=v)
+        assert resp.get_json() == {"code": 200, "error": FAILED, "num_records_imported": 0, "status": 0}, batch
+
 def test_5_9_nonstrict_plain_one_byte(api):
     """§5.9: without verbose, exactly `1` or `0`, text/plain, no newline."""
     resp = api.import_([event()], strict=False)
