@@ -105,13 +105,6 @@ def _getter(names: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...
     return itemgetter(*names)
 
 
-def _without_nulls(keys: tuple[str, ...], values: tuple[Any, ...]) -> dict[str, Any]:
-    """`{key: value}` in key order, null values left out; all in C (zip, compress, map over `is_not`)."""
-    if None in values:
-        return dict(compress(zip(keys, values), map(is_not, values, repeat(None))))
-    return dict(zip(keys, values))
-
-
 class RecordFactory:
     """Builds flat records for any catalog type and converts them to the output shapes."""
 
@@ -158,9 +151,12 @@ class RecordFactory:
     def to_custom_http(self, type_id: str, record: dict[str, Any]) -> dict[str, Any]:
         """The Custom HTTP event (§1): `event_type`, `id`, `time`, `user{}`, `properties{}`; nulls omitted."""
         plan = self._plans.get(type_id) or self.plan(type_id)
+        user = plan.get_user(record)
+        props = plan.get_properties(record)
+        # {key: value} without the nulls, all in C: zip, then compress by `value is not None`.
         return {"event_type": type_id, "id": record["id"], "time": record["time"],
-                "user": _without_nulls(plan.user_out, plan.get_user(record)),
-                "properties": _without_nulls(plan.property_out, plan.get_properties(record))}
+                "user": dict(compress(zip(plan.user_out, user), map(is_not, user, repeat(None)))),
+                "properties": dict(compress(zip(plan.property_out, props), map(is_not, props, repeat(None))))}
 
     def to_avro_record(self, type_id: str, record: dict[str, Any]) -> dict[str, Any]:
         """The storage record as fastavro writes it with `avro_schema(type_id)` (json-strings encoded)."""

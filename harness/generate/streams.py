@@ -17,7 +17,7 @@ of the eventual Send (D9); an SMS fallback shares `send_id` and `dispatch_id` wi
 
 from __future__ import annotations
 
-import heapq
+from heapq import heappop as _heappop, heappush as _heappush
 import itertools
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -426,7 +426,7 @@ class _Stream:
             return None
         skewed = time_value is not None
         if not skewed:
-            skew = ctx.get("_skew", 0)
+            skew = ctx.get("_skew")
             if skew and type_id in SDK_LOGGED_TYPES:
                 time_value, skewed = t + skew, True
             else:
@@ -434,18 +434,19 @@ class _Stream:
         if time_value > self.anchor:
             time_value = self.anchor
         ident_at = ctx.get("_ident_at")
-        envelope = {"id": uuid4_from_bits(self._bits(128)), "time": time_value,
-                    "external_user_id": ctx["_ext"] if ident_at is not None and t >= ident_at else None}
-        record = self._build(self.draw, type_id, ctx, envelope, over)
+        event_id = uuid4_from_bits(self._bits(128))
+        record = self._build(self.draw, type_id, ctx, {
+            "id": event_id, "time": time_value,
+            "external_user_id": ctx["_ext"] if ident_at is not None and t >= ident_at else None}, over)
         if skewed:
             self.report.skewed_ids.add(record["id"])
-        heapq.heappush(self.heap, (t, self.seq, type_id, record))
+        _heappush(self.heap, (t, self.seq, type_id, record))
         self.seq += 1
         if self.duplicate_rate and self.rnd.random() < self.duplicate_rate:
             redelivered = t + self.rnd.randrange(1, 3600)
             if redelivered <= self.anchor:
                 self.report.duplicate_ids.add(record["id"])
-                heapq.heappush(self.heap, (redelivered, self.seq, type_id, dict(record)))
+                _heappush(self.heap, (redelivered, self.seq, type_id, dict(record)))
                 self.seq += 1
         return record
 
@@ -488,7 +489,7 @@ class _Stream:
                 if not heap:
                     raise GenerationError(f"stream ended after {produced} of {target} events")
             while heap and heap[0][0] < limit and produced < target:
-                _, _, type_id, record = heapq.heappop(heap)
+                _, _, type_id, record = _heappop(heap)
                 produced += 1
                 report.by_type[type_id] += 1
                 if progress is not None and produced % 10_000 == 0:
