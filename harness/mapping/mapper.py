@@ -38,14 +38,19 @@ def map_currents_event(
         return MappingResult(None, REASON_INVALID_RECORD, None, NO_WARNINGS)
     if type_id is None:  # hot path: a record of an already compiled type, read where its own shape says
         try:
-            if type(record.get("user")) is dict:
-                run = config._http_runners[record[TYPE_KEY]]
-            else:
-                run = (config._storage_runners if storage_json else config._flat_runners)[record[TYPE_KEY]]
+            run = (config._storage_runners if storage_json else config._flat_runners)[record[TYPE_KEY]]
         except (KeyError, TypeError):  # not compiled yet, no type, or an unhashable one
             pass
         else:
-            return run(record, size)
+            if type(record.get("user")) is not dict:
+                return run(record, size)
+        if type(record.get("user")) is dict:  # a Custom HTTP event
+            try:
+                run = config._http_runners[record[TYPE_KEY]]
+            except (KeyError, TypeError):
+                pass
+            else:
+                return run(record, size)
     custom_http = type(record.get("user")) is dict
     if type_id is None:
         type_id = record.get(TYPE_KEY)
