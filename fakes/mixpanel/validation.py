@@ -2,7 +2,8 @@
 
 One pass per event over precomputed tables: `EventRules` is built once per request from the settings
 and the project; `EventRules.check(record)` returns a storage `Row` or a `Rejection` naming the first
-failing rule in the §5.4 order.
+failing rule in the §5.4 order. On /import, `check` first tries a fast path that only accepts the common
+valid event needing no normalisation; everything else goes to the full rule evaluation (`check.full_check`).
 """
 
 from __future__ import annotations
