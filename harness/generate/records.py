@@ -11,10 +11,7 @@ Field lists are never written here: every plan is compiled from `harness.catalog
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import compress, repeat
-from operator import is_, is_not, itemgetter
 from typing import Any
 
 from harness.catalog import SHAPE_CUSTOM_HTTP, Catalog, EventType, load_catalog
@@ -45,14 +42,6 @@ class TypePlan:
     # Storage layout: (field name, avro branch or None when the field is required, is json-string).
     storage: tuple[tuple[str, str | None, bool], ...]
     has_storage_schema: bool
-    # Precompiled per-type readers (C-level itemgetters: no per-field Python dispatch on the hot path).
-    template: dict[str, None]  # every field, in fill order
-    required_names: tuple[str, ...]
-    get_required: Callable[[dict[str, Any]], tuple[Any, ...]]
-    user_out: tuple[str, ...]
-    get_user: Callable[[dict[str, Any]], tuple[Any, ...]]
-    property_out: tuple[str, ...]
-    get_properties: Callable[[dict[str, Any]], tuple[Any, ...]]
 
 
 def _avro_branch(avro_type: Any) -> str | None:
@@ -86,23 +75,9 @@ def compile_plan(event_type: EventType) -> TypePlan:
     )
     names = tuple(name for name, _, _ in fields)
     required = tuple((name, source) for name, nullable, source in fields if not nullable)
-    required_names = tuple(name for name, _ in required)
     return TypePlan(event_type.type_id, fields, names, frozenset(names), {n: i for i, n in enumerate(names)},
                     {name: source for name, _, source in fields}, required, tuple(user_keys), tuple(property_keys), frozenset(decoded),
-                    storage, event_type.has_storage_schema,
-                    dict.fromkeys(names), required_names, _getter(required_names),
-                    tuple(key for _, key in user_keys), _getter(tuple(name for name, _ in user_keys)),
-                    tuple(key for _, key in property_keys), _getter(tuple(name for name, _ in property_keys)))
-
-
-def _getter(names: tuple[str, ...]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
-    """`record -> tuple of record[name]` for any number of names (itemgetter of one name gives a bare value)."""
-    if not names:
-        return lambda record: ()
-    if len(names) == 1:
-        name = names[0]
-        return lambda record: (record[name],)
-    return itemgetter(*names)
+                    storage, event_type.has_storage_schema)
 
 
 class RecordFactory:
@@ -131,32 +106,24 @@ class RecordFactory:
         plan = self._plans.get(type_id) or self.plan(type_id)
         merged = {**ctx, **over, **more} if more else {**ctx, **over}
         names = plan.names
-        # One C-level pass reads every field (absent ones as _MISSING) instead of a Python loop per field.
-        values = list(map(merged.get, names, repeat(_MISSING)))
-        # Filling a copy of a template with every key in place skips the dict's growth and resizes.
-        record = plan.template.copy()
-        record.update(zip(names, values))
-        if _MISSING in values:
-            # Sources run in plan order (deterministic). A source reads only fields filled before it (the
-            # story's values and `_FILLED_FIRST`, which come first in plan order), never a pending one.
+        record = {name: merged[name] for name in names if name in merged}
+        if len(record) != len(names):
+            # Sources run in plan order (deterministic), after the story's values they may read.
             sources = plan.sources
-            for name in compress(names, map(is_, values, repeat(_MISSING))):
-                record[name] = sources[name](draw, record)
-        if None in plan.get_required(record):
-            for name, source in plan.required:
-                if record[name] is None:
-                    record[name] = source(draw, record)
+            for name in names:
+                if name not in record:
+                    record[name] = sources[name](draw, record)
+        for name, source in plan.required:
+            if record[name] is None:
+                record[name] = source(draw, record)
         return record
 
     def to_custom_http(self, type_id: str, record: dict[str, Any]) -> dict[str, Any]:
         """The Custom HTTP event (§1): `event_type`, `id`, `time`, `user{}`, `properties{}`; nulls omitted."""
         plan = self._plans.get(type_id) or self.plan(type_id)
-        user = plan.get_user(record)
-        props = plan.get_properties(record)
-        # {key: value} without the nulls, all in C: zip, then compress by `value is not None`.
-        return {"event_type": type_id, "id": record["id"], "time": record["time"],
-                "user": dict(compress(zip(plan.user_out, user), map(is_not, user, repeat(None)))),
-                "properties": dict(compress(zip(plan.property_out, props), map(is_not, props, repeat(None))))}
+        user = {key: value for name, key in plan.user_keys if (value := record[name]) is not None}
+        properties = {key: value for name, key in plan.property_keys if (value := record[name]) is not None}
+        return {"event_type": type_id, "id": record["id"], "time": record["time"], "user": user, "properties": properties}
 
     def to_avro_record(self, type_id: str, record: dict[str, Any]) -> dict[str, Any]:
         """The storage record as fastavro writes it with `avro_schema(type_id)` (json-strings encoded)."""
