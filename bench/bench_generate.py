@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from harness.generate.records import RecordFactory  # noqa: E402
-from harness.generate.streams import StreamConfig, StreamReport, generate_events, generate_records  # noqa: E402
-from harness.generate.world import WorldConfig, build_world  # noqa: E402
-from harness.generate.writers import write_custom_http  # noqa: E402
+from harness.generate.records import RecordFactory
+from harness.generate.streams import StreamConfig, StreamReport, generate_events, generate_records
+from harness.generate.world import WorldConfig, build_world
+from harness.generate.writers import write_custom_http
 
 
 def timed(label: str, n: int, fn, runs: dict[str, list[tuple[float, float]]]) -> None:

@@ -54,7 +54,7 @@ def bare_endpoint() -> Response:
     return Response(b'{"n":%d}' % len(records), 200, content_type="application/json")
 
 
-def _client(port: int, path: str, bodies: list[bytes], headers: dict[str, str], out: "mp.Queue") -> None:
+def _client(port: int, path: str, bodies: list[bytes], headers: dict[str, str], out: mp.Queue) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     conn.connect()
     failures = []

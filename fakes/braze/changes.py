@@ -13,6 +13,7 @@ from .config import BrazeConfig
 from .users import BrazeUserStore
 from .validation import ChangeMembership
 
+
 def resolve_entries(request: ChangeMembership, users: BrazeUserStore, now: float, case_sensitive: bool,
                     counts: dict[str, int]) -> dict[str, list[bool]]:
     """Per resolved profile, its entries' ``should_remove`` in processing order; unresolved entries are

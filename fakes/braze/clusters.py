@@ -5,9 +5,8 @@ The table is data: adding an instance is one row, no code change.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
-
 
 
 @dataclass(frozen=True)

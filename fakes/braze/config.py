@@ -7,8 +7,9 @@ once per request so one request never sees two configurations.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Mapping
+from typing import Any
 
 from fakes.core.config import ConfigError, FakeConfig, Setting
 
@@ -102,11 +103,11 @@ class BrazeConfig:
     segments_lag_s: float
 
     @classmethod
-    def from_values(cls, values: Mapping[str, Any]) -> "BrazeConfig":
+    def from_values(cls, values: Mapping[str, Any]) -> BrazeConfig:
         return cls(**{attr: values[setting.key] for attr, setting in _TABLE})
 
     @classmethod
-    def defaults(cls, **overrides: Any) -> "BrazeConfig":
+    def defaults(cls, **overrides: Any) -> BrazeConfig:
         """Snapshot of the defaults with dotted-key overrides (``defaults(**{"keys.format": "hex"})``)."""
         return cls.from_values(new_fake_config(overrides).as_dict())
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
-from typing import Hashable, Iterator
 
 from .errors import ResourceLocked
 

@@ -8,9 +8,10 @@ of §5 and §9 are methods with the same names. All state is guarded by one re-e
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Optional
+from typing import Any
 
 from fakes.core.config import FakeConfig
 
@@ -72,7 +73,7 @@ class RequestContext:
 
 
 # Step 5 hook: returns an outcome to answer instead (a fault), or None to go on.
-BeforeValidation = Callable[[RequestContext], Optional[ImportOutcome]]
+BeforeValidation = Callable[[RequestContext], ImportOutcome | None]
 
 
 class CohortImportModel:

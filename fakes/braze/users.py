@@ -6,10 +6,11 @@ deleted or merged away notify a ``ProfileListener`` so cohort membership can clo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import functools
 import threading
-from typing import Callable, Iterable, Protocol
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from .errors import ControlError
 
@@ -228,7 +229,7 @@ class BrazeUserStore:
             return self._live(self._folded_lookup("alias", (alias_name.casefold(), alias_label.casefold())))
         return self._live(self._by_alias.get((alias_name, alias_label)))
 
-    def resolver(self, now: float, case_sensitive: bool = True) -> "ProfileResolver":
+    def resolver(self, now: float, case_sensitive: bool = True) -> ProfileResolver:
         """Fast lookups at one instant for one request; the caller holds the store's lock meanwhile."""
         return ProfileResolver(self, now, case_sensitive)
 

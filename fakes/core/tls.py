@@ -129,7 +129,7 @@ class TlsFrontDoor:
         while not self._stopping.is_set():
             try:
                 conn, _addr = self._listener.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return  # listener closed: stopping

@@ -12,8 +12,9 @@ import binascii
 import io
 import json
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Iterable
+from typing import Any, BinaryIO
 from urllib.parse import parse_qsl
 
 import orjson

@@ -10,9 +10,17 @@ from . import answers
 from .answers import Answer
 from .auth import ImportAuthenticator, parse_authorization
 from .decoding import flag_on
-from .errors import (IDENTITY_EVENTS_NOT_ALLOWED, RULES, ApiError, BatchTooLarge, DataMissingOrEmpty,
-                     InvalidCredentials, PayloadTooLarge, UnsupportedContentEncoding)
-from .ingest import IngestRequest, payload_preview, count_toward_limit, decode_request, event_rules, rate_limited
+from .errors import (
+    IDENTITY_EVENTS_NOT_ALLOWED,
+    RULES,
+    ApiError,
+    BatchTooLarge,
+    DataMissingOrEmpty,
+    InvalidCredentials,
+    PayloadTooLarge,
+    UnsupportedContentEncoding,
+)
+from .ingest import IngestRequest, count_toward_limit, decode_request, event_rules, payload_preview, rate_limited
 from .storage import RequestMeta, Row
 from .validation import IDENTITY_EVENTS, Rejection
 
@@ -20,12 +28,12 @@ if TYPE_CHECKING:
     from .state import MixpanelState
 
 
-def _error(state: "MixpanelState", error: ApiError, **notes: object) -> Answer:
+def _error(state: MixpanelState, error: ApiError, **notes: object) -> Answer:
     retry = state.cfg["ratelimit.retry_after_s"] if error.http_status == 429 else None
     return answers.api_error(error, retry_after_s=retry, **notes)
 
 
-def handle_import(state: "MixpanelState", req: IngestRequest) -> Answer:
+def handle_import(state: MixpanelState, req: IngestRequest) -> Answer:
     cfg = state.cfg
     limit = cfg["import.max_body_bytes"]
     decoded = decode_request(req, cfg, limit=limit, accept_gzip=True)

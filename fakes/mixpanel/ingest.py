@@ -4,11 +4,23 @@ per-request rule tables (§5.4) and the rate-limit gate (§11)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
-from .decoding import DecodedData, NotJson, shallow_copy, Params, RawBody, decode_records, is_form_body, merge_params, \
-    normalise_media_type, parse_form, read_bytes
+from .decoding import (
+    DecodedData,
+    NotJson,
+    Params,
+    RawBody,
+    decode_records,
+    is_form_body,
+    merge_params,
+    normalise_media_type,
+    parse_form,
+    read_bytes,
+    shallow_copy,
+)
 from .errors import RateLimitExceeded
 from .projects import Project
 from .validation import EventRules
@@ -92,7 +104,7 @@ def payload_preview(decoded: DecodedRequest) -> list[Any]:
     return out
 
 
-def event_rules(state: "MixpanelState", project: Project | None, *, strict: bool, endpoint: str, now_ms: int,
+def event_rules(state: MixpanelState, project: Project | None, *, strict: bool, endpoint: str, now_ms: int,
                 maybe_bad_utf8: bool, body_bytes: int, request_ip: str | None, host: str) -> EventRules:
     """The §5.4 tables for one request. Strict `/track` uses the `/import` rules plus the 5-day rule."""
     cfg = state.cfg
@@ -140,7 +152,7 @@ def event_rules(state: "MixpanelState", project: Project | None, *, strict: bool
     )
 
 
-def rate_limited(state: "MixpanelState", endpoint: str, project_ids: list[int], now_ms: int, *, n_bytes: int,
+def rate_limited(state: MixpanelState, endpoint: str, project_ids: list[int], now_ms: int, *, n_bytes: int,
                  n_events: int) -> RateLimitExceeded | None:
     """§11: refused when accepting the request would take a project's window past either budget."""
     cfg = state.cfg
@@ -155,7 +167,7 @@ def rate_limited(state: "MixpanelState", endpoint: str, project_ids: list[int], 
     return None
 
 
-def count_toward_limit(state: "MixpanelState", endpoint: str, project_ids: list[int], now_ms: int, *,
+def count_toward_limit(state: MixpanelState, endpoint: str, project_ids: list[int], now_ms: int, *,
                        n_bytes: int, n_events: int, invalid: bool) -> None:
     cfg = state.cfg
     if endpoint not in cfg["ratelimit.endpoints"] or (invalid and not cfg["ratelimit.count_invalid"]):

@@ -10,8 +10,13 @@ from . import answers
 from .answers import Answer
 from .auth import ImportAuthenticator, parse_authorization
 from .decoding import read_body
-from .errors import (LOOKUP_VALIDATION_FAILED, InvalidCredentials, LookupTableNotFound, PayloadTooLarge,
-                     RateLimitExceeded)
+from .errors import (
+    LOOKUP_VALIDATION_FAILED,
+    InvalidCredentials,
+    LookupTableNotFound,
+    PayloadTooLarge,
+    RateLimitExceeded,
+)
 from .ingest import IngestRequest
 from .lookup_tables import MAX_BODY_BYTES, validate_csv
 
@@ -19,7 +24,7 @@ if TYPE_CHECKING:
     from .state import MixpanelState
 
 
-def handle_lookup_tables(state: "MixpanelState", req: IngestRequest, table_id: str | None) -> Answer:
+def handle_lookup_tables(state: MixpanelState, req: IngestRequest, table_id: str | None) -> Answer:
     cfg = state.cfg
     raw = read_body(io.BytesIO(req.body), req.header("content-encoding"), MAX_BODY_BYTES, decode_gzip=True)
     authenticator = ImportAuthenticator(state.registry, observed=cfg["auth.error_detail"] == "observed")

@@ -9,11 +9,24 @@ from typing import TYPE_CHECKING, Any
 from . import answers
 from .answers import Answer
 from .decoding import MAX_SAFE_DEPTH, deeper_than, flag_on
-from .errors import (DATA_MISSING_OR_EMPTY, GROUP_ID_MISSING, GROUP_KEY_MISSING, OPERATION_MISSING,
-                     PROFILE_DISTINCT_ID_MISSING, PROFILE_TOKEN_MISSING, PROFILE_TOO_MANY_PROPERTIES,
-                     TOO_MANY_OPERATIONS, TOKEN_UNKNOWN, UPDATE_TOO_DEEP, UPDATE_TOO_LARGE, BatchTooLarge, PayloadTooLarge,
-                     invalid_operation, operation_not_allowed)
-from .ingest import IngestRequest, payload_preview, decode_request
+from .errors import (
+    DATA_MISSING_OR_EMPTY,
+    GROUP_ID_MISSING,
+    GROUP_KEY_MISSING,
+    OPERATION_MISSING,
+    PROFILE_DISTINCT_ID_MISSING,
+    PROFILE_TOKEN_MISSING,
+    PROFILE_TOO_MANY_PROPERTIES,
+    TOKEN_UNKNOWN,
+    TOO_MANY_OPERATIONS,
+    UPDATE_TOO_DEEP,
+    UPDATE_TOO_LARGE,
+    BatchTooLarge,
+    PayloadTooLarge,
+    invalid_operation,
+    operation_not_allowed,
+)
+from .ingest import IngestRequest, decode_request, payload_preview
 from .profiles import OPERATIONS, ProfileStore, ProfileUpdate, operation_value_ok
 from .validation import stringify_id, to_ms
 
@@ -34,7 +47,7 @@ class UpdateKind:
         self.endpoint = endpoint
         self.groups = endpoint == "groups"
 
-    def store(self, state: "MixpanelState") -> ProfileStore:
+    def store(self, state: MixpanelState) -> ProfileStore:
         return state.group_profiles if self.groups else state.profiles
 
     def identity(self, update: dict[str, Any]) -> tuple[str | None, Any]:
@@ -58,7 +71,7 @@ class UpdateKind:
         return (op == "$add" and not cfg["groups.allow_add"]) or (op == "$append" and not cfg["groups.allow_append"])
 
 
-def _validate(kind: UpdateKind, state: "MixpanelState", update: Any, now_ms: int, region: str,
+def _validate(kind: UpdateKind, state: MixpanelState, update: Any, now_ms: int, region: str,
               check_size: bool) -> tuple[str | None, ProfileUpdate | None, str | None]:
     """(error, update to apply, quarantine reason)."""
     cfg = state.cfg
@@ -108,7 +121,7 @@ def _validate(kind: UpdateKind, state: "MixpanelState", update: Any, now_ms: int
     return None, ProfileUpdate(key, operations, time_ms, ignore_time, metadata, geo), quarantine
 
 
-def handle_profile_updates(state: "MixpanelState", req: IngestRequest) -> Answer:
+def handle_profile_updates(state: MixpanelState, req: IngestRequest) -> Answer:
     kind = UpdateKind(req.endpoint)
     cfg = state.cfg
     limit = cfg["import.max_body_bytes"]

@@ -4,8 +4,9 @@ thread-safe store keyed on (project, id). Plain Python."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Any, Hashable
+from typing import Any
 
 # §7.2, in the order they are recognised inside one update object.
 OPERATIONS = ("$set", "$set_once", "$add", "$append", "$union", "$remove", "$unset", "$delete")

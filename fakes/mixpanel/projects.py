@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .errors import ConfigError
 
@@ -126,11 +127,11 @@ class ProjectRegistry:
                 self.accounts.setdefault(sa.username, []).append((project, sa))
 
     @classmethod
-    def default(cls) -> "ProjectRegistry":
+    def default(cls) -> ProjectRegistry:
         return cls((DEFAULT_PROJECT,))
 
     @classmethod
-    def from_config(cls, entries: Iterable[Mapping[str, Any]] | Any) -> "ProjectRegistry":
+    def from_config(cls, entries: Iterable[Mapping[str, Any]] | Any) -> ProjectRegistry:
         if not isinstance(entries, list) or not entries:
             raise ConfigError("projects must be a non-empty list of project objects")
         return cls(tuple(project_from_config(e) for e in entries))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 PATH_PREFIXES = ("us", "eu", "in")
 HOST_PATTERNS = ("api.mixpanel.com", "api-eu.mixpanel.com", "api-in.mixpanel.com")

@@ -15,8 +15,8 @@ from .answers import Answer, dumps
 from .errors import RateLimitExceeded
 from .importing import handle_import
 from .ingest import IngestRequest
-from .profile_updates import handle_profile_updates
 from .lookup_tables import LookupTableStore
+from .profile_updates import handle_profile_updates
 from .profiles import ProfileStore
 from .projects import ProjectRegistry
 from .ratelimit import RateLimiter

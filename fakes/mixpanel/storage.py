@@ -5,8 +5,9 @@ copy wins, and a quarantine for unknown-token and wrong-region rows. Thread-safe
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,20 @@ from typing import TYPE_CHECKING, Any
 
 from . import answers
 from .answers import Answer
-from .decoding import flag_on
-from .decoding import NotJson
-from .errors import (DATA_MISSING_OR_EMPTY, DISTINCT_ID_MISSING, EVENT_MISSING, RULES, TOKEN_MISSING,
-                     TOKEN_UNKNOWN, ApiError, BatchTooLarge, DataMissingOrEmpty, PayloadTooLarge)
-from .ingest import IngestRequest, payload_preview, count_toward_limit, decode_request, event_rules, rate_limited
+from .decoding import NotJson, flag_on
+from .errors import (
+    DATA_MISSING_OR_EMPTY,
+    DISTINCT_ID_MISSING,
+    EVENT_MISSING,
+    RULES,
+    TOKEN_MISSING,
+    TOKEN_UNKNOWN,
+    ApiError,
+    BatchTooLarge,
+    DataMissingOrEmpty,
+    PayloadTooLarge,
+)
+from .ingest import IngestRequest, count_toward_limit, decode_request, event_rules, payload_preview, rate_limited
 from .projects import Project
 from .storage import RequestMeta, Row
 from .validation import IDENTITY_EVENTS, EventRules, Rejection
@@ -25,7 +34,7 @@ _OBJECT_FIELDS = {DATA_MISSING_OR_EMPTY: "", EVENT_MISSING: "event", TOKEN_MISSI
                   DISTINCT_ID_MISSING: "properties.distinct_id"}
 
 
-def _object_error(record: Any, state: "MixpanelState") -> tuple[str | None, Project | None, str | None]:
+def _object_error(record: Any, state: MixpanelState) -> tuple[str | None, Project | None, str | None]:
     """(error, project, quarantine reason) for one object: `event` and `properties.token` non-empty."""
     if isinstance(record, NotJson):
         return DATA_MISSING_OR_EMPTY, None, None
@@ -50,7 +59,7 @@ def _object_error(record: Any, state: "MixpanelState") -> tuple[str | None, Proj
     return None, project, None
 
 
-def handle_track(state: "MixpanelState", req: IngestRequest) -> Answer:
+def handle_track(state: MixpanelState, req: IngestRequest) -> Answer:
     cfg = state.cfg
     limit = cfg["import.max_body_bytes"]
     decoded = decode_request(req, cfg, limit=limit, accept_gzip=True)

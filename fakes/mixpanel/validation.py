@@ -12,8 +12,9 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .decoding import MAX_SAFE_DEPTH, NotJson, deeper_than
 from .storage import Row
@@ -132,7 +133,7 @@ class EventRules:
         self.check = self._build_check()
 
     # ------------------------------------------------------------------------------------------
-    def _build_check(self) -> Callable[[Any], "Row | Rejection"]:
+    def _build_check(self) -> Callable[[Any], Row | Rejection]:
         """The per-event function, with every table bound as a closure local (one pass per event)."""
         strict = self.strict
         import_mode = self.mode == "import"

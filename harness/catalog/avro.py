@@ -8,7 +8,7 @@ schema order, required fields bare, nullable ones as `["null", T]` with `"defaul
 from __future__ import annotations
 
 import copy
-from functools import lru_cache
+from functools import cache
 
 from harness.catalog.loader import load_catalog
 from harness.catalog.model import EventType
@@ -23,7 +23,7 @@ def type_id_from_avro_name(full_name: str) -> str:
     return full_name
 
 
-@lru_cache(maxsize=None)
+@cache
 def _schema(type_id: str) -> dict:
     event_type: EventType = load_catalog()[type_id]
     if not event_type.has_storage_schema:

@@ -9,7 +9,7 @@ The flat form: every Braze field at the top level under its own name, plus `even
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from harness.catalog import load_catalog
@@ -54,7 +54,7 @@ def _unwrap(value: Any) -> Any:
     return value
 
 
-@lru_cache(maxsize=None)
+@cache
 def _union_fields(type_id: str) -> frozenset[str] | None:
     event_type = load_catalog().get(type_id)
     if event_type is None:

@@ -14,7 +14,7 @@ from typing import Any
 from harness.catalog import Catalog, load_catalog
 from harness.currents_io.normalise import normalise_custom_http
 from harness.generate.providers import SAMPLE_SHARED_ID, is_placeholder_id
-from harness.generate.streams import DISPATCH_LIFECYCLES, DispatchRecord, T_CARD, T_EMAIL, T_IAM, T_RCS, T_SMS
+from harness.generate.streams import DISPATCH_LIFECYCLES, T_CARD, T_EMAIL, T_IAM, T_RCS, T_SMS, DispatchRecord
 from harness.generate.world import DELIVERY_SCHEDULED, World
 
 Flat = dict[str, Any]

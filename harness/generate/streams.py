@@ -17,11 +17,12 @@ of the eventual Send (D9); an SMS fallback shares `send_id` and `dispatch_id` wi
 
 from __future__ import annotations
 
-from heapq import heappop as _heappop, heappush as _heappush
 import itertools
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from heapq import heappop as _heappop
+from heapq import heappush as _heappush
 from typing import Any
 
 from harness.catalog import Catalog

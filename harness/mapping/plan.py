@@ -73,7 +73,7 @@ class MappingPlan:
         run = self.runners.get(kind)
         if run is None:
             source = self.sources[kind]
-            exec(compile(source, f"<mapping plan {self.type_id} {kind}>", "exec"), self.namespace)  # noqa: S102
+            exec(compile(source, f"<mapping plan {self.type_id} {kind}>", "exec"), self.namespace)
             run = self.runners[kind] = self.namespace["run_" + kind]
         return run
 

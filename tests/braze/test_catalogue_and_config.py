@@ -6,7 +6,7 @@ import pytest
 
 from fakes.braze import errors
 from fakes.braze.clusters import CLUSTERS, resolve_cluster
-from fakes.braze.config import BrazeConfig, ConfigError, SETTINGS, new_fake_config
+from fakes.braze.config import SETTINGS, BrazeConfig, ConfigError, new_fake_config
 
 EXPECTED = {
     "InvalidCohortId": (400, "cohort_id must be a valid string"),

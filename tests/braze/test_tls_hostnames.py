@@ -23,7 +23,7 @@ def _https(server, host: str) -> http.client.HTTPSConnection:
 
 
 def test_tls_hostnames_are_the_concrete_rest_hosts_of_the_cluster_table():
-    assert TLS_HOSTNAMES == tuple(c.host for c in CLUSTERS)
+    assert tuple(c.host for c in CLUSTERS) == TLS_HOSTNAMES
     assert "rest.iad-01.braze.com" in TLS_HOSTNAMES and "rest.fra-02.braze.eu" in TLS_HOSTNAMES
     assert not any("*" in h for h in TLS_HOSTNAMES) and all("*" in p for p in HOST_PATTERNS)
 

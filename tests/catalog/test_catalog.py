@@ -40,7 +40,7 @@ def test_load_catalog_is_cached():
 def test_catalog_holds_97_types_section_5(spec_catalogue):
     """§5: one row per Currents type found in the samples (97), in the spec's order."""
     assert len(CATALOG) == 97
-    assert TYPE_IDS == list(spec_catalogue)
+    assert list(spec_catalogue) == TYPE_IDS
 
 
 def test_catalog_types_are_the_sample_types_section_1(samples_dir):

@@ -16,7 +16,6 @@ import stand_in_fake  # noqa: E402
 from fakes.core import FakeServer  # noqa: E402
 
 
-
 @pytest.fixture
 def state():
     return stand_in_fake.new_state()

@@ -4,9 +4,9 @@ import threading
 
 import pytest
 import requests
-from stand_in_fake import AUTH_HEADERS as AUTH
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from stand_in_fake import AUTH_HEADERS as AUTH
 
 from fakes.core.faults import FaultSet
 

@@ -7,8 +7,8 @@ import time
 import pytest
 import requests
 import stand_in_fake
-from stand_in_fake import AUTH_HEADERS as AUTH
 from raw_http_client import connect, read_response, request_bytes
+from stand_in_fake import AUTH_HEADERS as AUTH
 
 from fakes.core import FakeServer, PortInUseError
 
@@ -192,7 +192,7 @@ def test_stop_is_clean_and_idempotent_even_with_a_hang_in_flight(app, state):
 def _try(fn):
     try:
         fn()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return exc
     return None
 

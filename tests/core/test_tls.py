@@ -8,8 +8,8 @@ import ssl
 import pytest
 import requests
 import stand_in_fake
-from stand_in_fake import AUTH_HEADERS as AUTH
 from raw_http_client import read_response, request_bytes
+from stand_in_fake import AUTH_HEADERS as AUTH
 
 from fakes.core import FakeServer
 from fakes.core.tls import issue_test_certificates, server_context
@@ -47,9 +47,8 @@ def test_certificate_names_and_alpn(tls_server, tls_files):
         with socket.create_connection(("127.0.0.1", port)) as raw:
             with client_context(tls_files).wrap_socket(raw, server_hostname=name) as tls:
                 assert tls.selected_alpn_protocol() == "http/1.1"
-    with socket.create_connection(("127.0.0.1", port)) as raw:
-        with pytest.raises(ssl.SSLCertVerificationError):
-            client_context(tls_files).wrap_socket(raw, server_hostname="other.example")
+    with socket.create_connection(("127.0.0.1", port)) as raw, pytest.raises(ssl.SSLCertVerificationError):
+        client_context(tls_files).wrap_socket(raw, server_hostname="other.example")
 
 
 def test_unknown_ca_is_refused(tls_server):

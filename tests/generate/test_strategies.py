@@ -6,15 +6,15 @@ from hypothesis import HealthCheck, given, settings
 
 from harness.catalog import load_catalog
 from harness.generate.providers import is_placeholder_id
-from harness.generate.world import World
 from harness.generate.streams import DEFAULT_ANCHOR
+from harness.generate.world import World
 from harness.strategies import (
     FLOAT32_MAX,
     FLOAT32_TINY,
     INT32,
     INT64,
-    MIN_TIME,
     LONG_STRING,
+    MIN_TIME,
     adversarial_events,
     currents_events,
     external_user_ids,

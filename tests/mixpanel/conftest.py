@@ -9,9 +9,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # `mpkit` helpers (pytest runs in importlib mode)
 
-from fakes.core import SimulatedClock  # noqa: E402
-from fakes.mixpanel import create_app, new_state  # noqa: E402
-from mpkit import NOW, Api  # noqa: E402
+from mpkit import NOW, Api
+
+from fakes.core import SimulatedClock
+from fakes.mixpanel import create_app, new_state
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import base64
 import json
 
 import pytest
-
 from mpkit import SA_SECRET, SA_USER, SECRET, TOKEN, basic, event
 
 INVALID = b'{"code":401,"error":"Invalid credentials","status":"Unauthorized"}'

@@ -9,13 +9,21 @@ import json
 import zlib
 
 import pytest
+from mpkit import SECRET_AUTH, TOKEN, event, gz, jbody
 
 from fakes.mixpanel import decoding
 from fakes.mixpanel.auth import parse_authorization
-from fakes.mixpanel.decoding import (JsonRejected, NotJson, decode_base64, decode_records, flag_on, loads,
-                                     merge_params, normalise_media_type, read_body)
-
-from mpkit import SECRET_AUTH, TOKEN, event, gz, jbody
+from fakes.mixpanel.decoding import (
+    JsonRejected,
+    NotJson,
+    decode_base64,
+    decode_records,
+    flag_on,
+    loads,
+    merge_params,
+    normalise_media_type,
+    read_body,
+)
 
 
 def test_r1_query_and_form_merged_query_wins_on_conflict():

@@ -7,10 +7,9 @@ import json
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from mpkit import SECRET_AUTH
 
 from fakes.mixpanel import create_app, new_state
-
-from mpkit import SECRET_AUTH
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),

@@ -14,10 +14,9 @@ import zlib
 
 import pytest
 import requests
+from mpkit import NOW, SECRET_AUTH, TOKEN, event
 
 from fakes.core import FakeServer
-
-from mpkit import NOW, SECRET_AUTH, TOKEN, event
 
 STRICT = {"strict": "1"}
 

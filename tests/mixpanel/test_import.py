@@ -7,7 +7,6 @@ import json
 import re
 
 import pytest
-
 from mpkit import DROP, NOW, SA_AUTH, event
 
 FAILED = "some data points in the request failed validation"

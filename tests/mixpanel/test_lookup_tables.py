@@ -5,10 +5,9 @@ from __future__ import annotations
 import gzip
 
 import pytest
+from mpkit import SA_AUTH, SECRET_AUTH, basic
 
 from fakes.mixpanel.lookup_tables import infer_type
-
-from mpkit import SA_AUTH, SECRET_AUTH, basic
 
 TABLE = "4f1c2a9e-0000-4000-8000-000000000001"
 

@@ -7,11 +7,10 @@ from __future__ import annotations
 import pytest
 import requests
 from mixpanel import BufferedConsumer, Consumer, Mixpanel, MixpanelException, ServiceAccountCredentials
+from mpkit import NOW, SA_SECRET, SA_USER, SECRET, TOKEN
 
 from fakes.core import FakeServer, InProcessRoute
 from fakes.mixpanel import HOST_PATTERNS
-
-from mpkit import NOW, SA_SECRET, SA_USER, SECRET, TOKEN
 
 OLD = NOW - 30 * 86400
 

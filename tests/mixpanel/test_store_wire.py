@@ -7,11 +7,10 @@ import json
 import threading
 
 import pytest
+from mpkit import NOW, SECRET, SECRET_AUTH, TOKEN, event, jbody
 
 from fakes.mixpanel.ratelimit import RateLimiter
 from fakes.mixpanel.regions import resolve_region
-
-from mpkit import NOW, SECRET, SECRET_AUTH, TOKEN, event, jbody
 
 RATE_429 = (b'{"code":429,"error":"Project exceeded rate limits. Please retry the request with exponential '
             b'backoff.","status":"Too Many Requests"}')
@@ -110,8 +109,9 @@ def test_10_reset_clears_data_keeps_config(api, client, state):
 
 def test_10_concurrent_overlapping_imports_dedup_exact(app):
     """§10: many threads importing overlapping batches → the dedup view is exact."""
-    from fakes.core import FakeServer
     import requests
+
+    from fakes.core import FakeServer
 
     n_threads, per_batch, batches = 8, 200, 6
     with FakeServer(app, name="mixpanel", threads=8) as srv:

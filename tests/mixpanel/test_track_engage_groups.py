@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from mpkit import NOW, TOKEN, jbody
 
 V = {"verbose": "1"}

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fakes.mixpanel.errors import RULES
+from fakes.mixpanel.settings import DEFAULTS
 from fakes.mixpanel.storage import Row
 from fakes.mixpanel.validation import MIN_TIME_MS, EventRules, Rejection, placeholder_ids
-from fakes.mixpanel.settings import DEFAULTS
 
 NOW_MS = 1_780_000_000_123
 BAD_IDS = placeholder_ids(DEFAULTS["import.bad_ids"], True)

@@ -16,7 +16,6 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, BinaryIO
 
-
 from harness.catalog import PROFILES
 from harness.cli.errors import CliError
 from harness.cli.terminal import progress_enabled
@@ -109,7 +108,7 @@ def _open_output(path: str | None) -> BinaryIO:
     if path is None or path == "-":
         return sys.stdout.buffer
     try:
-        return open(path, "wb")  # noqa: SIM115 - closed by the handler
+        return open(path, "wb")
     except OSError as exc:
         raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
 
