@@ -12,8 +12,7 @@ import yaml
 
 from harness.catalog import PROFILES, load_catalog
 from harness.cli.errors import CliError
-
-DEFAULT_SCENARIOS_DIR = Path(__file__).resolve().parents[3] / "scenarios"
+from harness.scenarios.library import bundled_scenarios_dir
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,8 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     events.add_argument("--json", action="store_true", help="JSON array instead of a table")
     events.set_defaults(func=list_events)
     scenarios = what.add_parser("scenarios", help="scenario files (*.yaml) with their description")
-    scenarios.add_argument("--dir", type=Path, default=DEFAULT_SCENARIOS_DIR,
-                           help=f"scenario folder (default: the bundled {DEFAULT_SCENARIOS_DIR.name}/)")
+    scenarios.add_argument("--dir", type=Path, default=None,
+                           help="scenario folder (default: the bundled scenarios/ shipped with the harness)")
     scenarios.add_argument("--json", action="store_true", help="JSON array instead of a table")
     scenarios.set_defaults(func=list_scenarios)
 
@@ -85,7 +84,7 @@ def _description(path: Path) -> str:
 
 
 def list_scenarios(args: argparse.Namespace) -> int:
-    folder: Path = args.dir
+    folder: Path = args.dir if args.dir is not None else bundled_scenarios_dir()
     if folder.exists() and not folder.is_dir():
         raise CliError(f"{folder}: not a directory")
     files = sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()) if folder.is_dir() else []
