@@ -21,7 +21,7 @@ def authenticate(body: Mapping[str, Any], slug: str, cluster: Cluster, cfg: Braz
     """The workspace the request writes to and the partner key it used; raises the first failing check."""
     partner_key = body.get("partner_api_key")
     partner = partners.partner_of_key(partner_key) if isinstance(partner_key, str) else None
-    if partner is None:  # A1: a registered partner key
+    if partner is None or not isinstance(partner_key, str):  # A1: a registered partner key
         raise InvalidPartnerApiKey()
     if cluster.partner_key_region(cfg.other_clusters_key_region) not in partner.regions_of(partner_key):
         raise InvalidPartnerApiKey()  # A2: the key's region serves this cluster
@@ -30,7 +30,8 @@ def authenticate(body: Mapping[str, Any], slug: str, cluster: Cluster, cfg: Braz
     secret = body.get("client_secret")
     key = keys.get(secret) if isinstance(secret, str) else None
     workspace = workspaces.get(key.workspace) if key is not None else None
-    if key is None or not key.active or workspace is None:  # A4: an existing, active Data Import Key ...
+    # A4: an existing, active Data Import Key ...
+    if key is None or not key.active or workspace is None or not isinstance(secret, str):
         raise InvalidClientSecret()
     if cfg.enforce_workspace_cluster and workspace.cluster != cluster:  # ... of a workspace on this cluster
         raise InvalidClientSecret()

@@ -7,6 +7,7 @@ braze-cohort-sync.md §4.6 (declare / rename, upsert by workspace + partner + co
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .membership import CohortMembership
 
@@ -49,7 +50,8 @@ class PartnerCohort:
                 current = name
         return current
 
-    def declare(self, name: str, created_at: str, created_at_epoch: float, at: float, overwrite_created_at: bool) -> str:
+    def declare(self, name: str, created_at: str, created_at_epoch: float, at: float,
+                overwrite_created_at: bool) -> str:
         """Upsert (§4.6). Returns what happened: ``created``, ``renamed``, ``unchanged`` or ``declared_held``."""
         if self.declared_at is None:
             # A cohort that already has history was held (§4.9): it becomes declared with its members.
@@ -70,7 +72,7 @@ class PartnerCohort:
             self.counters[key] = self.counters.get(key, 0) + value
 
     def to_json(self, t: float, with_history: bool = False) -> dict:
-        data = {
+        data: dict[str, Any] = {
             "cohort_id": self.cohort_id,
             "partner": self.partner,
             "name": self.name_at(t) if self.declared_by(t) else None,

@@ -7,7 +7,7 @@ Every route is a thin call into ``CohortImportModel``; bad input is a ``ControlE
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Response, request
 
@@ -16,11 +16,13 @@ from fakes.core.control import CONTROL_PREFIX, json_body, ok
 
 from .errors import ControlError
 from .model import CohortImportModel
+from .state import BrazeState
 from .validation import parse_iso8601
 
 
 def _model() -> CohortImportModel:
-    return current_state().model
+    # The Braze app is only ever built over a BrazeState (app.create_app).
+    return cast(BrazeState, current_state()).model
 
 
 def parse_at(value: Any, what: str = "at") -> float | None:
@@ -102,7 +104,9 @@ def _generate_key(ws: str | None) -> Response:
         raise ControlError("key must be a non-empty string")
     with model.lock:
         secret = model.generate_key(body.get("workspace", ws), body.get("partner"), secret=secret)
-        return ok(model.keys.get(secret).to_json(mask=False), 201)
+        key = model.keys.get(secret)
+        assert key is not None  # generate_key has just added it, under the same lock
+        return ok(key.to_json(mask=False), 201)
 
 
 def _invalidate_key(secret: str) -> Response:

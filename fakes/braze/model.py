@@ -52,7 +52,7 @@ class ImportOutcome:
     effect: str | None = None  # /cohorts: created, renamed, unchanged, declared_held
 
     def journal_fields(self) -> dict[str, Any]:
-        fields = {"cluster": self.cluster, "partner": self.partner, "workspace": self.workspace,
+        fields: dict[str, Any] = {"cluster": self.cluster, "partner": self.partner, "workspace": self.workspace,
                   "endpoint": self.endpoint, "cohort_id": self.cohort_id, "error": self.error}
         if self.counters is not None:
             fields["counters"] = dict(self.counters)
@@ -107,11 +107,11 @@ class CohortImportModel:
             self.generate_key(cfg.default_workspace, cfg.partner_slug, secret=cfg.data_import_key)
 
     # --- control operations (§5, §9) ----------------------------------------------------------------
-    def register_partner(self, slug: str, keys: dict[str, str]) -> Partner:
+    def register_partner(self, slug: object, keys: object) -> Partner:
         with self.lock:
             return self.partners.register(slug, keys)
 
-    def create_workspace(self, workspace_id: str, cluster: str = "US-01") -> Workspace:
+    def create_workspace(self, workspace_id: object, cluster: object = "US-01") -> Workspace:
         with self.lock:
             if not isinstance(workspace_id, str) or not workspace_id:
                 raise ControlError("workspace id must be a non-empty string")
@@ -154,7 +154,7 @@ class CohortImportModel:
         with self.lock:
             return self.keys.invalidate(secret, self.clock.now())
 
-    def set_partner_enabled(self, workspace_id: str | None, partner: str, enabled: bool) -> None:
+    def set_partner_enabled(self, workspace_id: str | None, partner: str, enabled: object) -> None:
         with self.lock:
             if not isinstance(enabled, bool):
                 raise ControlError("enabled must be true or false")
@@ -304,9 +304,6 @@ class _RateLimitedWith(RateLimited):
 
 def member_json(profile, cohort: PartnerCohort, t: float) -> dict:
     return {
-        "braze_id": profile.braze_id,
-        "external_id": profile.external_id if profile.identified_by(t) else None,
-        "device_ids": sorted(profile.device_ids),
-        "aliases": [{"alias_name": n, "alias_label": l} for n, l in sorted(profile.aliases)],
+        **profile.member_json(t),
         "intervals": [i.to_json() for i in cohort.membership.intervals(profile.braze_id)],
     }

@@ -29,7 +29,8 @@ class PartnerRegistry:
     def __init__(self) -> None:
         self._by_slug: dict[str, Partner] = {}
 
-    def register(self, slug: str, keys: dict[str, str]) -> Partner:
+    def register(self, slug: object, keys: object) -> Partner:
+        """Register a partner from control-API JSON (validated here, so any JSON value is accepted)."""
         if not isinstance(slug, str) or not _SLUG.match(slug):
             raise ControlError(f"partner slug must be a non-empty string of letters, digits, '_', '-', '.': {slug!r}")
         if not isinstance(keys, dict) or not keys:

@@ -68,6 +68,8 @@ def _dump_workspace(workspace) -> dict[str, Any]:
 
 def _load_workspace(model, data: dict[str, Any]) -> None:
     cluster = cluster_by_instance(data["cluster"])
+    if cluster is None:
+        raise ValueError(f"workspace {data.get('id')!r}: unknown Braze instance {data['cluster']!r}")
     workspace = model.create_workspace(data["id"], cluster.instance)
     workspace.enabled.update(data["enabled"])
     users = workspace.users

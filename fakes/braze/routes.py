@@ -7,7 +7,7 @@ Only the two documented endpoints exist on the Braze surface; everything else un
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import HTTPException
@@ -17,7 +17,7 @@ from fakes.core.app import annotate, current_state, fire_faults
 from .clusters import resolve_cluster
 from .errors import BrazeError, MethodNotAllowed, NotFound, PayloadTooLarge
 from .model import CHANGE_MEMBERSHIP, DECLARE, ImportOutcome, RequestContext
-from .state import STAGE_BEFORE_AUTH, STAGE_BEFORE_VALIDATION
+from .state import STAGE_BEFORE_AUTH, STAGE_BEFORE_VALIDATION, BrazeState
 
 
 def braze_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
@@ -37,8 +37,9 @@ def http_error_response(exc: HTTPException) -> Response | None:
         return error_response(NotFound())
     if exc.code == 405:
         response = error_response(MethodNotAllowed())
-        if getattr(exc, "valid_methods", None):
-            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        allowed = getattr(exc, "valid_methods", None)  # set by werkzeug's MethodNotAllowed
+        if allowed:
+            response.headers["Allow"] = ", ".join(allowed)
         return response
     return None
 
@@ -75,7 +76,7 @@ def cohort_import_blueprint() -> Blueprint:
 
 
 def _handle(endpoint: str, slug: str) -> Response:
-    model = current_state().model
+    model = cast(BrazeState, current_state()).model
     cfg = model.settings()
     cluster_header = request.headers.get(cfg.cluster_header)
     cluster = resolve_cluster(request.host, cluster_header, cfg.default_cluster)

@@ -244,12 +244,8 @@ class SegmentEvaluator:
         rows = []
         for braze_id in members:
             profile = users.get(braze_id)
-            rows.append({
-                "braze_id": braze_id,
-                "external_id": profile.external_id if profile.identified_by(t) else None,
-                "device_ids": sorted(profile.device_ids),
-                "aliases": [{"alias_name": n, "alias_label": l} for n, l in sorted(profile.aliases)],
-            })
+            assert profile is not None  # members come from the universe: stored profiles, deleted ones too
+            rows.append(profile.member_json(t))
         return {"count": len(rows), "members": rows, "at": t}
 
     def options(self, partner: str, t: float) -> list[dict]:

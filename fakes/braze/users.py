@@ -10,7 +10,7 @@ import functools
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from .errors import ControlError
 
@@ -34,11 +34,23 @@ class Profile:
     def identified_by(self, t: float) -> bool:
         return self.identified_at is not None and self.identified_at <= t
 
+    def aliases_json(self) -> list[dict[str, str]]:
+        return [{"alias_name": name, "alias_label": label} for name, label in sorted(self.aliases)]
+
+    def member_json(self, t: float) -> dict[str, Any]:
+        """The profile as a cohort or segment member at time t (its external id only once identified)."""
+        return {
+            "braze_id": self.braze_id,
+            "external_id": self.external_id if self.identified_by(t) else None,
+            "device_ids": sorted(self.device_ids),
+            "aliases": self.aliases_json(),
+        }
+
     def to_json(self) -> dict:
         return {
             "braze_id": self.braze_id,
             "external_id": self.external_id,
-            "aliases": [{"alias_name": n, "alias_label": l} for n, l in sorted(self.aliases)],
+            "aliases": self.aliases_json(),
             "device_ids": sorted(self.device_ids),
             "attributes": dict(self.attributes),
             "created_at": self.created_at,
@@ -234,7 +246,8 @@ class BrazeUserStore:
         return ProfileResolver(self, now, case_sensitive)
 
     def _folded_index(self) -> dict:
-        self._folded_lookup("external", "")
+        self._folded_lookup("external", "")  # builds the folded index when it is stale
+        assert self._folded is not None
         return self._folded[1]
 
     def _folded_lookup(self, kind: str, key) -> str | None:
@@ -276,7 +289,7 @@ class BrazeUserStore:
         elif device is not None:
             found = self.by_device(device)
         else:
-            found = self.by_alias(*_alias(*alias))
+            found = self.by_alias(*_alias(*_alias_pair(alias)))
         if found is None:
             raise ControlError("no profile matches that selector", status=404)
         return found
@@ -360,6 +373,7 @@ class ProfileResolver:
         self._profiles = store._profiles
         self._now = now
         self._case_sensitive = case_sensitive
+        self._indexes: dict[str, dict[Any, str]]
         if case_sensitive:
             self._indexes = {"external": store._by_external, "device": store._by_device, "alias": store._by_alias}
         else:

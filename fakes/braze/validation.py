@@ -65,7 +65,7 @@ def parse_declare(body: dict[str, Any]) -> DeclareCohort:
         raise InvalidName()
     created_at = body.get("created_at")
     epoch = parse_iso8601(created_at) if isinstance(created_at, str) else None
-    if epoch is None:
+    if epoch is None or not isinstance(created_at, str):
         raise InvalidCreatedAt()
     return DeclareCohort(cohort_id, name, created_at, epoch)
 

@@ -53,7 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         # Output piped into `head` and the like: not an error worth a traceback.
         try:
-            sys.stdout = open(os.devnull, "w")
+            # Left open on purpose: it stands in for stdout until the process exits.
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
         except OSError:
             pass
         return 0

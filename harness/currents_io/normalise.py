@@ -17,7 +17,8 @@ from harness.catalog import load_catalog
 TYPE_KEY = "event_type"
 
 # Branch names fastavro's JSON encoder and Avro's JSON encoding use for union values.
-AVRO_UNION_BRANCHES = frozenset({"string", "int", "long", "float", "double", "boolean", "bytes", "array", "map", "null"})
+AVRO_UNION_BRANCHES = frozenset({"string", "int", "long", "float", "double", "boolean", "bytes", "array", "map",
+                                 "null"})
 _PROPERTY_OBJECTS = ("custom_properties", "purchase_properties")
 
 
@@ -76,8 +77,7 @@ def unwrap_storage_json(record: dict[str, Any], type_id: str | None = None) -> d
     for key, value in record.items():
         if key in union_fields:
             if type(value) is dict and len(value) == 1:
-                for value in value.values():  # noqa: B007 - the one branch value
-                    pass
+                (value,) = value.values()  # the one branch's value
             if type(value) is list:
                 value = [_unwrap(v) for v in value]
         out[key] = value
@@ -98,8 +98,8 @@ def normalise_storage_record(record: dict[str, Any], type_id: str | None) -> dic
 
 def normalise_record(record: Any, type_id: str | None = None) -> Any:
     """Any shape -> flat form. Custom HTTP is recognised by its `user` object; anything else is treated as a
-    storage/flat record whose type is its own `event_type`, else `type_id` (a hint, e.g. from a file name). Non-objects are returned unchanged
-    (the mapping reports them as invalid)."""
+    storage/flat record whose type is its own `event_type`, else `type_id` (a hint, e.g. from a file name).
+    Non-objects are returned unchanged (the mapping reports them as invalid)."""
     if type(record) is not dict:
         return record
     if is_custom_http_event(record):

@@ -41,8 +41,8 @@ def _display_name(name: str | None) -> str:
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     return "\n".join(lines)
 
 
@@ -65,8 +65,8 @@ def list_events(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(entries, ensure_ascii=False, indent=2))
         return 0
-    rows = [[e["type"], e["group"], "yes" if e["exported"] else f"no ({e['status']})", _display_name(e["mixpanel_event"])]
-            for e in entries]
+    rows = [[e["type"], e["group"], "yes" if e["exported"] else f"no ({e['status']})",
+             _display_name(e["mixpanel_event"])] for e in entries]
     print(_table(["TYPE", "GROUP", "EXPORTED", "MIXPANEL EVENT"], rows))
     exported = sum(e["exported"] for e in entries)
     print(f"{len(entries)} types, {exported} exported under profile {args.profile}", file=sys.stderr)
@@ -87,7 +87,8 @@ def list_scenarios(args: argparse.Namespace) -> int:
     folder: Path = args.dir if args.dir is not None else bundled_scenarios_dir()
     if folder.exists() and not folder.is_dir():
         raise CliError(f"{folder}: not a directory")
-    files = sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()) if folder.is_dir() else []
+    files = sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()) \
+        if folder.is_dir() else []
     entries = [{"name": str(p.relative_to(folder)), "description": _description(p)} for p in files]
     if args.json:
         print(json.dumps(entries, ensure_ascii=False, indent=2))
