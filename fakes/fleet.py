@@ -14,11 +14,11 @@ fake's `POST /_harness/clock` moves every fake's time. Resetting a fake (`fleet[
 
     from fakes.fleet import FakeFleet
 
-    with FakeFleet(mode="both") as fleet:                     # mixpanel and braze, one clock
-        requests.post("https://api.mixpanel.com/import", ...)  # in-process
-        requests.post(fleet["braze"].url("/users/track"), ...) # loopback, same braze state
-        fleet.clock.advance(3600)                               # both fakes see the hour pass
-        fleet["mixpanel"].requests()                            # its journal
+    with FakeFleet(mode="both") as fleet:                           # mixpanel and braze, one clock
+        requests.post("https://api.mixpanel.com/import", ...)      # in-process
+        requests.post(fleet["braze"].url("/_harness/users"), ...)  # loopback, same braze state
+        fleet.clock.advance(3600)                                   # both fakes see the hour pass
+        fleet["mixpanel"].requests()                                # its journal
 
 Seam for a scheduler (runs due deliveries, retries and sync ticks as simulated time passes):
 `fleet.on_clock_moved(listener)` hears every set/advance of the fleet's clock and is detached at `close()`.

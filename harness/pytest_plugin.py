@@ -15,8 +15,8 @@ Registered through the `pytest11` entry point, so any project with the harness i
 
 Server handles also listen on HTTPS: `handle.https_base_url`, trusted through `verify=handle.ca_pem`.
 
-Both kinds are `fakes.fleet.FakeFleet`s: one per test for the in-process fakes (its clock is `harness_clock`,
-its mock `harness_responses`), one per session for the servers. Before each test a server fixture gives its
+Both kinds are `fakes.fleet.FakeFleet`s: one per test for the in-process fakes (on `harness_clock`, through
+`harness_responses`), one per session for the servers. Before each test a server fixture gives its
 fake a fresh start: configuration back to defaults, data, journal and faults cleared, and the session
 clock back to real time (resetting a fake alone never moves the shared clock).
 
@@ -49,22 +49,24 @@ def _add(fleet: FakeFleet, name: str, config: Mapping[str, Any] | None = None, s
 
 
 @pytest.fixture
-def _harness_fleet() -> Iterator[FakeFleet]:
-    """The test's in-process fleet: every fake of the test, one clock, one `responses` mock."""
-    with FakeFleet((), mode="in-process") as fleet:
-        yield fleet
-
-
-@pytest.fixture
-def harness_responses(_harness_fleet: FakeFleet) -> responses.RequestsMock:
+def harness_responses() -> Iterator[responses.RequestsMock]:
     """The `responses` mock all in-process fakes of a test share; loopback URLs pass through."""
-    return _harness_fleet.mock
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
 
 
 @pytest.fixture
-def harness_clock(_harness_fleet: FakeFleet) -> SimulatedClock:
+def harness_clock() -> SimulatedClock:
     """The one clock of every in-process fake of the test."""
-    return _harness_fleet.clock
+    return SimulatedClock()
+
+
+@pytest.fixture
+def _harness_fleet(harness_responses: responses.RequestsMock, harness_clock: SimulatedClock) -> Iterator[FakeFleet]:
+    """The test's in-process fleet: every fake of the test, on `harness_clock`, through `harness_responses`
+    (so a project that overrides either fixture gets its own clock or mock used)."""
+    with FakeFleet((), mode="in-process", clock=harness_clock, mock=harness_responses) as fleet:
+        yield fleet
 
 
 @pytest.fixture
