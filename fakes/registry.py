@@ -4,7 +4,10 @@ A fake package `fakes/<name>/__init__.py` exposes (see fakes/core/README.md):
 
 - `create_app(state=None, config=None) -> flask.Flask` (a new state from `config` when `state` is None),
 - `new_state(config=None, *, clock=None, seed=0) -> FakeState`,
-- `HOST_PATTERNS`: the real host names (globs) routed to it in-process.
+- `HOST_PATTERNS`: the real host names (globs) routed to it in-process,
+- optionally `TLS_HOSTNAMES`: exact host names for the HTTPS test certificate (default: `HOST_PATTERNS`).
+
+`fakes.fleet.FakeFleet` runs a set of them; this module only finds and loads them.
 
 `HARNESS_FAKE_MODULES="name=package,..."` adds or replaces entries (used by tests to plug in stand-ins).
 """
@@ -16,7 +19,13 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the registry is read when the CLI builds its parser: no Flask import for that
+    from flask import Flask
+
+    from fakes.core.clock import SimulatedClock
+    from fakes.core.state import FakeState
 
 FAKE_MODULES: Mapping[str, str] = {
     "mixpanel": "fakes.mixpanel",
@@ -56,11 +65,20 @@ class FakeDescriptor:
     def host_patterns(self) -> tuple[str, ...]:
         return tuple(self.module.HOST_PATTERNS)
 
-    def new_state(self, config: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
-        return self.module.new_state(config, **kwargs)
+    @property
+    def tls_hostnames(self) -> tuple[str, ...]:
+        """Host names the HTTPS test certificate covers for this fake."""
+        return tuple(getattr(self.module, "TLS_HOSTNAMES", self.module.HOST_PATTERNS))
 
-    def create_app(self, state: Any = None, config: Mapping[str, Any] | None = None) -> Any:
-        return self.module.create_app(state=state, config=config)
+    def new_state(
+        self, config: Mapping[str, Any] | None = None, *, clock: SimulatedClock | None = None, seed: int | str = 0
+    ) -> FakeState:
+        state: FakeState = self.module.new_state(config, clock=clock, seed=seed)
+        return state
+
+    def create_app(self, state: FakeState | None = None, config: Mapping[str, Any] | None = None) -> Flask:
+        app: Flask = self.module.create_app(state=state, config=config)
+        return app
 
 
 def load_fake(name: str) -> FakeDescriptor:
@@ -86,7 +104,8 @@ def load_fake(name: str) -> FakeDescriptor:
 
 def available_fakes(names: Sequence[str] | None = None) -> tuple[list[FakeDescriptor], dict[str, str]]:
     """Load the named fakes (all by default): (loaded, {name: why not} for those that failed)."""
-    loaded, failed = [], {}
+    loaded: list[FakeDescriptor] = []
+    failed: dict[str, str] = {}
     for name in names if names is not None else fake_names():
         try:
             loaded.append(load_fake(name))

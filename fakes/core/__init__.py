@@ -4,10 +4,11 @@
 See fakes/core/README.md for how a fake plugs in.
 """
 
-from fakes.core.app import FaultFired, annotate, create_fake_app, current_state, fire_faults, render_fault
+from fakes.core.app import FaultFired, create_fake_app, fire_faults, render_fault
 from fakes.core.clients import FakeClient, InProcessClient, LoopbackClient
 from fakes.core.clock import ClockError, SimulatedClock
 from fakes.core.config import ConfigError, FakeConfig, Setting
+from fakes.core.context import annotate, current_state
 from fakes.core.control import CONTROL_PREFIX, json_body, ok
 from fakes.core.errors import ControlError
 from fakes.core.faults import FaultDecision, FaultRuleError, FaultSet

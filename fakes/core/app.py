@@ -16,17 +16,30 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, g, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from fakes.core import transport
+from fakes.core.context import STATE_EXTENSION, annotate, bind_state, current_state
 from fakes.core.control import CONTROL_PREFIX, control_blueprint
 from fakes.core.errors import ControlError
 from fakes.core.faults import FaultDecision
 from fakes.core.masking import SecretMasker
 from fakes.core.state import FakeState
 
-STATE_EXTENSION = "harness_state"
+__all__ = [  # annotate, current_state and STATE_EXTENSION live in fakes.core.context; re-exported here
+    "STATE_EXTENSION",
+    "FaultFired",
+    "HttpErrorRenderer",
+    "annotate",
+    "create_fake_app",
+    "current_state",
+    "fire_faults",
+    "journal_text",
+    "render_fault",
+]
+
 log = logging.getLogger("fakes.core")
 
 HttpErrorRenderer = Callable[[HTTPException], "Response | tuple | None"]
@@ -41,10 +54,6 @@ class FaultFired(Exception):
         self.decision = decision
 
 
-def current_state() -> FakeState:
-    return current_app.extensions[STATE_EXTENSION]
-
-
 def create_fake_app(
     state: FakeState,
     blueprints: Iterable[Blueprint] = (),
@@ -53,9 +62,10 @@ def create_fake_app(
     http_error_response: HttpErrorRenderer | None = None,
 ) -> Flask:
     app = Flask(import_name or f"fakes.{state.service}")
-    app.extensions[STATE_EXTENSION] = state
+    bind_state(app, state)
     app.config["MAX_CONTENT_LENGTH"] = None  # limits are the fake's business (e.g. Mixpanel's 413 body)
-    app.json.sort_keys = False  # answers keep the key order the fake (or the spec) gives
+    if isinstance(app.json, DefaultJSONProvider):
+        app.json.sort_keys = False  # answers keep the key order the fake (or the spec) gives
     app.register_blueprint(control_blueprint())
     for bp in blueprints:
         app.register_blueprint(bp)
@@ -78,8 +88,9 @@ def create_fake_app(
             if rendered is not None:
                 return app.make_response(rendered)
         response = _json_response({"error": exc.name, "status": exc.code}, exc.code or 500)
-        if exc.code == 405 and getattr(exc, "valid_methods", None):
-            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        valid_methods = getattr(exc, "valid_methods", None)  # set on MethodNotAllowed
+        if exc.code == 405 and valid_methods:
+            response.headers["Allow"] = ", ".join(valid_methods)
         return response
 
     @app.errorhandler(Exception)
@@ -100,7 +111,9 @@ def create_fake_app(
 def _begin_request() -> None:
     # Read the whole body now: it is then read before every answer, whatever the handler does, and the
     # form/JSON parsers reuse the cached bytes. Handlers must use request.get_data(), not request.stream.
-    req = request._get_current_object()  # one proxy lookup instead of one per attribute (hot path)
+    # one proxy lookup instead of one per attribute (hot path); flask types `request` as the Request it
+    # stands for, but it is a werkzeug LocalProxy, which has _get_current_object
+    req = request._get_current_object()  # type: ignore[attr-defined]
     ctx = g._get_current_object()
     body = req.get_data(cache=True)
     ctx.harness_fault = None
@@ -144,13 +157,6 @@ def journal_text(data: bytes, masker: SecretMasker, max_chars: int) -> tuple[str
     limit = 4 * masker.window_chars(max_chars) + 4
     text = (data if len(data) <= limit else data[:limit]).decode("utf-8", errors="replace")
     return masker.mask_capped(text, max_chars)
-
-
-def annotate(**fields: Any) -> None:
-    """Add fake-specific fields to this request's journal entry (masked when stored)."""
-    annotations = g.get("harness_annotations")
-    if annotations is not None:
-        annotations.update(fields)
 
 
 def _finish_request(response: Response) -> Response:
@@ -219,7 +225,7 @@ def fire_faults(*, stage: str | None = None, **attrs: Any) -> FaultDecision | No
     state = current_state()
     if not state.faults.has_rules:
         return None  # the common case: no rules, nothing to count
-    req = request._get_current_object()
+    req = request._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy (see _begin_request)
     full = {
         "path": req.path,
         "method": req.method,

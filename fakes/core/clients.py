@@ -32,7 +32,9 @@ class FakeClient(Protocol):
     def post(self, url: str, json: Any = None, **kwargs: Any) -> Answer: ...
 
 
-def _prepare(method: str, url: str, json: Any, data: bytes | str | None, headers: Mapping[str, str] | None) -> requests.PreparedRequest:
+def _prepare(
+    method: str, url: str, json: Any, data: bytes | str | None, headers: Mapping[str, str] | None
+) -> requests.PreparedRequest:
     if json is not None and data is not None:
         raise ValueError("give json or data, not both")
     body = data

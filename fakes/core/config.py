@@ -8,6 +8,7 @@ are checked on every change: an unknown key or a wrong type is a `ConfigError` (
 
 from __future__ import annotations
 
+import builtins
 import copy
 import json
 import math
@@ -30,7 +31,7 @@ _TYPE_NAMES = {bool: "boolean", int: "integer", float: "number", str: "string", 
 class Setting:
     key: str
     default: Any
-    type: type | tuple[type, ...] | None = None
+    type: builtins.type | tuple[builtins.type, ...] | None = None
     """Expected type(s); inferred from `default` when None. `float` accepts integers too."""
     nullable: bool = False
     choices: tuple[Any, ...] | None = None
@@ -39,7 +40,7 @@ class Setting:
     validator: Callable[[Any], Any] | None = None
     """Called with the value; may return a normalised value or raise ValueError with a message."""
     doc: str = ""
-    types: tuple[type, ...] = field(init=False, repr=False, compare=False)
+    types: tuple[builtins.type, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         declared = self.type if self.type is not None else type(self.default)

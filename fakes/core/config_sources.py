@@ -44,7 +44,8 @@ def load_config_file(path: Path) -> dict[str, dict[str, Any]]:
 
             data = yaml.safe_load(text)
     except Exception as exc:  # yaml and json raise several types; all mean "not parseable"
-        raise ConfigSourceError(f"config file {path} is not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: "
+        kind = "JSON" if path.suffix.lower() == ".json" else "YAML"
+        raise ConfigSourceError(f"config file {path} is not valid {kind}: "
                                 f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
     if data is None:
         return {}

@@ -3,8 +3,9 @@
 | route | does |
 |---|---|
 | GET /_harness/health | `{"status": "ok", "service": name}` |
-| POST /_harness/reset | clears recorded data, journal, fault rules; clock back to real time; keeps config. Optional `{"seed": N}` |
-| GET /_harness/requests?limit=N | `{"count": n, "total": t, "requests": [...]}` newest last, masked; filters `path` (glob), `method`, `status`, `fault` (rule id), `after_id`; DELETE clears it |
+| POST /_harness/reset | clears recorded data, journal, fault rules; keeps config and the shared clock; `{"seed": N}` |
+| GET /_harness/requests?limit=N | `{"count", "total", "requests": [...]}` newest last, masked; filters `path` (glob), |
+| | (continued) `method`, `status`, `fault` (rule id), `after_id`; DELETE clears it |
 | GET/POST/DELETE /_harness/faults, DELETE /_harness/faults/<id> | list / install (one rule or a list) / clear |
 | GET/POST /_harness/clock | read; `{"now": epoch}` sets, `{"advance_s": N}` advances, `{"mode": "real"}` resumes |
 | GET/PUT /_harness/config | `{"config": {dotted key: value}}`; PUT takes dotted keys or nested objects |
@@ -20,20 +21,15 @@ import json
 import math
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from fakes.core.clock import ClockError
 from fakes.core.config import ConfigError
+from fakes.core.context import current_state
 from fakes.core.errors import ControlError
 from fakes.core.faults import FaultRuleError
 
 CONTROL_PREFIX = "/_harness"
-
-
-def _state():
-    from fakes.core.app import STATE_EXTENSION  # avoid an import cycle at module load
-
-    return current_app.extensions[STATE_EXTENSION]
 
 
 def json_body(*, required: bool = True, default: Any = None) -> Any:
@@ -64,7 +60,7 @@ def control_blueprint() -> Blueprint:
 
     @bp.get("/health")
     def health() -> Response:
-        return ok({"status": "ok", "service": _state().service})
+        return ok({"status": "ok", "service": current_state().service})
 
     @bp.post("/reset")
     def reset() -> Response:
@@ -77,13 +73,13 @@ def control_blueprint() -> Blueprint:
         seed = body.get("seed")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, str))):
             raise ControlError("seed must be an integer or a string")
-        state = _state()
+        state = current_state()
         state.reset(seed=seed)
         return ok({"status": "ok", "service": state.service, "seed": state.seed})
 
     @bp.get("/requests")
     def requests_journal() -> Response:
-        state = _state()
+        state = current_state()
         args = request.args
         limit = _non_negative_int(args.get("limit"), "limit")
         after_id = _non_negative_int(args.get("after_id"), "after_id")
@@ -105,16 +101,16 @@ def control_blueprint() -> Blueprint:
 
     @bp.delete("/requests")
     def clear_requests() -> Response:
-        _state().journal.clear()
+        current_state().journal.clear()
         return ok({"status": "ok"})
 
     @bp.get("/faults")
     def list_faults() -> Response:
-        return ok({"faults": _state().faults.rules()})
+        return ok({"faults": current_state().faults.rules()})
 
     @bp.post("/faults")
     def install_faults() -> Response:
-        state = _state()
+        state = current_state()
         try:
             rules = state.faults.install(json_body())
         except FaultRuleError as exc:
@@ -123,30 +119,32 @@ def control_blueprint() -> Blueprint:
 
     @bp.delete("/faults")
     def clear_faults() -> Response:
-        return ok({"status": "ok", "cleared": _state().faults.clear()})
+        return ok({"status": "ok", "cleared": current_state().faults.clear()})
 
     @bp.delete("/faults/<rule_id>")
     def remove_fault(rule_id: str) -> Response:
-        if not _state().faults.remove(rule_id):
+        if not current_state().faults.remove(rule_id):
             raise ControlError(f"no fault rule with id {rule_id!r}", 404)
         return ok({"status": "ok", "removed": rule_id})
 
     @bp.get("/clock")
     def get_clock() -> Response:
-        return ok(_state().clock.snapshot())
+        return ok(current_state().clock.snapshot())
 
     @bp.post("/clock")
     def move_clock() -> Response:
         body = json_body()
         if not isinstance(body, dict):
-            raise ControlError('the clock body must be a JSON object: {"now": epoch}, {"advance_s": N} or {"mode": "real"}')
+            raise ControlError(
+                'the clock body must be a JSON object: {"now": epoch}, {"advance_s": N} or {"mode": "real"}'
+            )
         unknown = sorted(set(body) - {"now", "advance_s", "mode"})
         if unknown:
             raise ControlError(f"unknown field(s) {', '.join(unknown)}; use now, advance_s or mode")
         given = [k for k in ("now", "advance_s", "mode") if k in body]
         if len(given) != 1:
             raise ControlError('give exactly one of "now", "advance_s" or "mode"')
-        clock = _state().clock
+        clock = current_state().clock
         try:
             if "now" in body:
                 clock.set(_epoch(body["now"]))
@@ -164,11 +162,11 @@ def control_blueprint() -> Blueprint:
 
     @bp.get("/config")
     def get_config() -> Response:
-        return ok({"config": _state().config.as_dict()})
+        return ok({"config": current_state().config.as_dict()})
 
     @bp.put("/config")
     def put_config() -> Response:
-        state = _state()
+        state = current_state()
         try:
             changed = state.update_config(json_body())
         except ConfigError as exc:
@@ -177,7 +175,7 @@ def control_blueprint() -> Blueprint:
 
     @bp.get("/config/schema")
     def config_schema() -> Response:
-        return ok({"settings": _state().config.describe()})
+        return ok({"settings": current_state().config.describe()})
 
     return bp
 

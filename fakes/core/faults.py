@@ -21,7 +21,7 @@ import random
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from fakes.core.nesting import MAX_CONTROL_DEPTH, deeper_than
 
@@ -52,7 +52,7 @@ class FaultRuleError(ValueError):
     """An invalid rule; the message names the offending field (the control API answers 400 with it)."""
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -239,7 +239,8 @@ class FaultSet:
             raise FaultRuleError(f"{where}: a rule must be a JSON object")
         unknown = sorted(set(item) - RULE_FIELDS)
         if unknown:
-            raise FaultRuleError(f"{where}: unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(RULE_FIELDS))}")
+            allowed = ", ".join(sorted(RULE_FIELDS))
+            raise FaultRuleError(f"{where}: unknown field(s) {', '.join(unknown)}; allowed: {allowed}")
         rule_id = item.get("id")
         if rule_id is None:
             rule_id = self._next_auto_id({r.id for r in self._rules})
@@ -375,7 +376,9 @@ class FaultSet:
         return FaultAction(**fields)
 
     # -- evaluating ----------------------------------------------------------------------------------
-    def check(self, attrs: Mapping[str, Any], *, stage: str | None = None, now: float | None = None) -> FaultDecision | None:
+    def check(
+        self, attrs: Mapping[str, Any], *, stage: str | None = None, now: float | None = None
+    ) -> FaultDecision | None:
         """Count this request against every matching rule of `stage`; return the first rule that fires."""
         stage = stage or self.stages[0]
         with self._lock:

@@ -142,7 +142,11 @@ class InProcessRoute:
             return self
         for method in METHODS:
             self._registered.append(
-                self.mock.add_callback(method, self.url_pattern, callback=self._callback, content_type=None)
+                # responses' stubs want a header mapping, but its CallbackResponse takes a list of pairs as
+                # well (and keeps repeated headers such as Set-Cookie, which a mapping would merge)
+                self.mock.add_callback(method, self.url_pattern,
+                                       callback=self._callback,  # type: ignore[arg-type]
+                                       content_type=None)
             )
         if self._passthru_loopback:
             existing = set(map(str, self.mock.passthru_prefixes))

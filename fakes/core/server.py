@@ -61,6 +61,8 @@ class _DropConnection(Exception):
 class _HarnessTask(WSGITask):
     """Adds the cancel event to the environ and turns `_DropConnection` into a real dropped connection."""
 
+    wrote_header: bool  # waitress's own flag (its classes are untyped)
+
     def get_environment(self) -> dict[str, Any]:
         environ = super().get_environment()
         server = self.channel.server
@@ -277,8 +279,12 @@ class FakeServer:
                 except OSError:
                     pass
             if exc.errno in (98, 48, 10048):  # EADDRINUSE on Linux, macOS, Windows
-                raise PortInUseError(f"{self.name}: port {self.requested_port} on {self.host} is already in use") from None
-            raise PortInUseError(f"{self.name}: cannot listen on {self.host}:{self.requested_port}: {exc.strerror or exc}") from None
+                raise PortInUseError(
+                    f"{self.name}: port {self.requested_port} on {self.host} is already in use"
+                ) from None
+            raise PortInUseError(
+                f"{self.name}: cannot listen on {self.host}:{self.requested_port}: {exc.strerror or exc}"
+            ) from None
         server.harness_cancel = self._cancel
         self._server = server
         self._thread = threading.Thread(target=self._loop, name=f"harness-{self.name}-server", daemon=True)

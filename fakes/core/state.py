@@ -95,9 +95,11 @@ class FakeState:
 
     # -- operations ----------------------------------------------------------------------------------
     def reset(self, *, seed: int | str | None = None) -> None:
-        """Clear recorded data, the journal and fault rules, and put the clock back in real time.
+        """Clear recorded data, the journal and fault rules.
 
-        Configuration is kept. A new `seed` replaces the run seed (fault probabilities restart from it).
+        Configuration is kept, and so is the clock: it may be shared with other fakes (a `FakeFleet`,
+        `harness serve`), so only its owner moves it (`POST /_harness/clock {"mode": "real"}`,
+        `FakeFleet.reset()`). A new `seed` replaces the run seed (fault probabilities restart from it).
         """
         with self.lock:
             if seed is not None:
@@ -105,7 +107,6 @@ class FakeState:
             self.journal.clear()
             self.faults.clear()
             self.faults.reseed(self.seed)
-            self.clock.reset()
             self.reset_data()
 
     def update_config(self, values: Mapping[str, Any]) -> list[str]:

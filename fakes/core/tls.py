@@ -57,9 +57,9 @@ def issue_test_certificates(directory: Path, hostnames: Iterable[str]) -> TlsFil
 def load_or_issue_certificates(directory: Path, hostnames: Iterable[str]) -> TlsFiles:
     """Reuse the CA and certificate already in `directory` (so clients keep trusting the same CA file across
     runs) when they cover `hostnames`; otherwise issue new ones."""
-    files = TlsFiles(directory / "harness-ca.pem", directory / "harness-server.pem", directory / "harness-server.key")
-    if all(p.is_file() for p in (files.ca_pem, files.cert_pem, files.key_pem)) and _covers(files.cert_pem, hostnames):
-        return files
+    ca, cert, key = directory / "harness-ca.pem", directory / "harness-server.pem", directory / "harness-server.key"
+    if all(p.is_file() for p in (ca, cert, key)) and _covers(cert, hostnames):
+        return TlsFiles(ca, cert, key)
     return issue_test_certificates(directory, hostnames)
 
 
@@ -69,7 +69,8 @@ def _covers(cert_pem: Path, hostnames: Iterable[str]) -> bool:
 
         cert = x509.load_pem_x509_certificate(cert_pem.read_bytes())
         sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        names = set(sans.get_values_for_type(x509.DNSName)) | {str(ip) for ip in sans.get_values_for_type(x509.IPAddress)}
+        addresses = {str(ip) for ip in sans.get_values_for_type(x509.IPAddress)}
+        names = set(sans.get_values_for_type(x509.DNSName)) | addresses
     except Exception:  # unreadable or foreign certificate: issue a new one
         return False
     wanted = {h for h in hostnames if h and "*" not in h} | set(ALWAYS_SANS)
@@ -134,7 +135,8 @@ class TlsFrontDoor:
             except OSError:
                 return  # listener closed: stopping
             conn.settimeout(None)
-            threading.Thread(target=self._serve, args=(conn,), daemon=True, name=f"harness-{self.name}-tls-conn").start()
+            name = f"harness-{self.name}-tls-conn"
+            threading.Thread(target=self._serve, args=(conn,), daemon=True, name=name).start()
 
     def _track(self, sock: socket.socket, add: bool) -> None:
         with self._lock:

@@ -14,8 +14,9 @@ def test_health(client):
     assert r.headers["Content-Type"] == "application/json"
 
 
-def test_reset_clears_data_journal_faults_and_clock_but_keeps_config(client, state):
-    """DESIGN.md §4: POST /_harness/reset clears recorded data and state, keeps configuration."""
+def test_reset_clears_data_journal_faults_but_keeps_config_and_clock(client, state):
+    """DESIGN.md §4: POST /_harness/reset clears recorded data and state, keeps configuration;
+    §7: resetting a fake never moves the shared clock."""
     client.put("/_harness/config", json={"limits.max_items": 3})
     client.post("/ingest", json={"a": 1}, headers=AUTH)
     client.post("/_harness/faults", json={"action": {"type": "status", "status": 500}, "match": {"path": "/x"}})
@@ -25,7 +26,8 @@ def test_reset_clears_data_journal_faults_and_clock_but_keeps_config(client, sta
     assert state.items == []
     assert client.get("/_harness/requests").get_json()["requests"] == []
     assert client.get("/_harness/faults").get_json() == {"faults": []}
-    assert client.get("/_harness/clock").get_json()["mode"] == "real"
+    clock = client.get("/_harness/clock").get_json()
+    assert (clock["now"], clock["mode"]) == (1000, "frozen")  # only POST /_harness/clock moves it
     assert client.get("/_harness/config").get_json()["config"]["limits.max_items"] == 3
     assert client.post("/_harness/reset").status_code == 200  # no body is fine
     assert client.post("/_harness/reset", json={"seed": [1]}).status_code == 400

@@ -14,6 +14,7 @@ def test_env_override_adds_a_fake(monkeypatch):
     assert fake_names() == ["mixpanel", "braze", "standin"]
     fake = load_fake("standin")
     assert fake.host_patterns == ("api.standin.test", "rest.*.standin.test")
+    assert fake.tls_hostnames == fake.host_patterns  # no TLS_HOSTNAMES of its own: the certificate takes these
     state = fake.new_state({"limits.max_items": 2}, seed=5)
     assert state.config["limits.max_items"] == 2 and state.seed == 5
     app = fake.create_app(state=state)

@@ -56,6 +56,23 @@ def test_both_servers_share_one_clock(mixpanel_server, braze_server):
     assert requests.get(braze_server.url("/_harness/clock"), timeout=5).json()["now"] == 1_700_000_000
 
 
+def test_resetting_one_server_fake_never_moves_the_shared_clock(mixpanel_server, braze_server):
+    """DESIGN.md §7: a reset clears the fake's data only; the session fleet's clock stays where it was."""
+    requests.post(mixpanel_server.url("/_harness/clock"), json={"now": 1_700_000_000}, timeout=5)
+    assert requests.post(braze_server.url("/_harness/reset"), timeout=5).status_code == 200
+    mixpanel_server.reset()
+    for handle in (mixpanel_server, braze_server):
+        assert requests.get(handle.url("/_harness/clock"), timeout=5).json()["now"] == 1_700_000_000
+
+
+def test_in_process_fakes_share_the_tests_clock(mixpanel_fake, braze_fake, harness_clock):
+    """DESIGN.md §7 One clock: every in-process fake of a test is on `harness_clock`; a reset leaves it."""
+    requests.post("https://rest.iad-01.braze.com/_harness/clock", json={"now": 1_700_000_000})
+    braze_fake.reset()
+    assert harness_clock.now() == 1_700_000_000 == mixpanel_fake.state.clock.now()
+    assert requests.get("https://api.mixpanel.com/_harness/clock").json()["now"] == 1_700_000_000
+
+
 def test_no_secret_in_the_mixpanel_journal_for_base64_and_basic_auth(mixpanel_fake):
     """DESIGN.md §6: secrets never leak into journals, whatever the dialect (base64 `data=`, Basic auth)."""
     import base64

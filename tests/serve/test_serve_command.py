@@ -107,6 +107,10 @@ def test_both_fakes_serve_mixpanel_then_braze():
     requests.post(first + "/_harness/clock", json={"now": 1_700_000_000}, timeout=5)
     for url in urls.values():
         assert requests.get(url + "/_harness/clock", timeout=5).json()["now"] == 1_700_000_000
+    # DESIGN.md §7: resetting one fake never moves the shared clock (so never the other fake's time)
+    assert requests.post(urls[names[-1]] + "/_harness/reset", timeout=5).status_code == 200
+    for url in urls.values():
+        assert requests.get(url + "/_harness/clock", timeout=5).json()["now"] == 1_700_000_000
     code, err = serve.stop()
     assert code == 0, err
     if missing:

@@ -3,8 +3,9 @@
 Prints one line per fake, `<name>: <base URL>`, in registry order (mixpanel, then braze), flushed at once so
 a script can read them. Port 0 picks a free port. With `--tls` each fake also listens on HTTPS (certificate
 from a harness test CA): then `<name>-https: <URL>` lines and `tls-ca: <path of the CA PEM to trust>`. A fake
-whose settings include `tls.cert`/`tls.key`/`tls.port` (mixpanel-ingestion.md §2.3) gets HTTPS from them. Both fakes share one simulated clock. With `--state-dir`,
-each fake's state (configuration, seed and, where the fake supports it, its data) is restored from
+whose settings include `tls.cert`/`tls.key`/`tls.port` (mixpanel-ingestion.md §2.3) gets HTTPS from them.
+The fakes run as one `fakes.fleet.FakeFleet`, so they share one simulated clock. With `--state-dir`, each
+fake's state (configuration, seed and, where the fake supports it, its data) is restored from
 `DIR/<name>.json` at start and saved there at shutdown.
 """
 
@@ -20,10 +21,16 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.cli.errors import CliError
 from harness.cli.terminal import progress_enabled
+
+if TYPE_CHECKING:  # imported when the command runs: building the CLI's parser stays light
+    import ssl
+
+    from fakes.core.state import FakeState
+    from fakes.fleet import FakeFleet, ServerTls
 
 DEFAULT_PORTS = {"mixpanel": 8081, "braze": 8082}
 
@@ -58,7 +65,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--fakes", default=None, metavar="NAME[,NAME]",
                         help=f"run only these fakes (default: all: {', '.join(names)})")
     parser.add_argument("--config", type=Path, default=None, metavar="FILE",
-                        help="YAML or JSON file with one section of settings per fake (see fakes/core/config_sources.py); "
+                        help="YAML or JSON file with one section of settings per fake "
+                             "(see fakes/core/config_sources.py); "
                              "HARNESS_<FAKE>__<KEY> variables override it")
     parser.add_argument("--seed", type=int, default=0, help="run seed (fault probabilities); default 0")
     parser.add_argument("--threads", type=int, default=8, help="worker threads per fake (default 8)")
@@ -78,8 +86,9 @@ def _port(text: str) -> int:
 
 
 def handler(args: argparse.Namespace) -> int:
-    from fakes.core import FakeServer, PortInUseError, SimulatedClock
-    from fakes.registry import FakeUnavailableError, fake_names, load_fake
+    from fakes.core import PortInUseError
+    from fakes.fleet import FakeFleet, ServerOptions
+    from fakes.registry import FakeUnavailableError, fake_names
 
     try:
         all_names = fake_names()
@@ -88,7 +97,8 @@ def handler(args: argparse.Namespace) -> int:
     names = all_names if args.fakes is None else [n.strip() for n in args.fakes.split(",") if n.strip()]
     unknown = [n for n in names if n not in all_names]
     if unknown or not names:
-        raise CliError(f"--fakes: unknown fake(s) {', '.join(unknown) or '(none given)'}; known: {', '.join(all_names)}")
+        given = ", ".join(unknown) or "(none given)"
+        raise CliError(f"--fakes: unknown fake(s) {given}; known: {', '.join(all_names)}")
     if args.threads < 1:
         raise CliError("--threads must be >= 1")
     state_dir: Path | None = args.state_dir
@@ -97,63 +107,31 @@ def handler(args: argparse.Namespace) -> int:
             state_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise CliError(f"--state-dir {state_dir}: {exc.strerror or exc}") from None
+    file_config = _file_config(args.config, all_names)
 
-    from fakes.core.config import ConfigError
-    from fakes.core.config_sources import ConfigSourceError, config_from_env, load_config_file
-
-    file_config: dict[str, dict[str, Any]] = {}
-    if args.config is not None:
-        try:
-            file_config = load_config_file(args.config)
-        except ConfigSourceError as exc:
-            raise CliError(str(exc)) from None
-        strays = sorted(set(file_config) - set(all_names))
-        if strays:
-            raise CliError(f"config file {args.config}: unknown fake section(s) {', '.join(strays)}; known: {', '.join(all_names)}")
-
-    clock = SimulatedClock()
-    fakes: list[tuple[str, Any, Any]] = []
+    fleet = FakeFleet((), mode="loopback", seed=args.seed)  # one clock for every fake
     for name in names:
         try:
-            descriptor = load_fake(name)
+            handle = fleet.add(name)
         except FakeUnavailableError as exc:
             raise CliError(str(exc)) from None
-        state = descriptor.new_state(None, clock=clock, seed=args.seed)
-        restored = state_dir is not None and _restore(name, state, state_dir / f"{name}.json")
-        configured = False
-        for source, values in ((f"config file {args.config}", file_config.get(name, {})),
-                               ("environment", config_from_env(name, os.environ))):
-            if not values:
-                continue
-            try:
-                state.update_config(values)
-            except ConfigError as exc:
-                raise CliError(f"{name}: {source}: {exc}") from None
-            configured = True
-        if configured and not restored:
-            state.reset()  # a fresh state built from the configuration (default worlds, credentials)
-        fakes.append((name, state, descriptor.create_app(state=state)))
+        _prepare(name, handle.state, state_dir, file_config.get(name, {}), args.config)
 
-    plans = _tls_plans(args, fakes, state_dir)
+    plans = _tls_plans(args, fleet, state_dir)
+    ports = {name: getattr(args, f"{name.replace('-', '_')}_port", 0) for name in names}
+    servers = ServerOptions(host=args.host, ports=ports, threads=args.threads, tls=plans.tls)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    servers = []
     try:
-        for name, state, app in fakes:
-            port = getattr(args, f"{name.replace('-', '_')}_port", 0)
-            context, https_port = plans.contexts.get(name, (None, 0))
-            server = FakeServer(app, host=args.host, port=port, threads=args.threads, name=name,
-                                tls_context=context, tls_port=https_port)
-            try:
-                server.start()
-            except PortInUseError as exc:
-                raise CliError(str(exc)) from None
-            servers.append(server)
-        for server in servers:
-            print(f"{server.name}: {server.base_url}", flush=True)
-        for server in servers:
-            if server.https_base_url is not None:
-                print(f"{server.name}-https: {server.https_base_url}", flush=True)
+        try:
+            fleet.start(servers=servers)
+        except PortInUseError as exc:
+            raise CliError(str(exc)) from None
+        for handle in fleet:
+            print(f"{handle.name}: {handle.base_url}", flush=True)
+        for handle in fleet:
+            if handle.https_base_url is not None:
+                print(f"{handle.name}-https: {handle.https_base_url}", flush=True)
         if plans.ca_pem is not None:
             print(f"tls-ca: {plans.ca_pem}", flush=True)
         if progress_enabled(sys.stderr):
@@ -161,38 +139,75 @@ def handler(args: argparse.Namespace) -> int:
         while not stop.wait(0.5):
             pass
     finally:
-        for server in servers:
-            server.stop()
+        fleet.close()
         for sig, handler_before in previous.items():
             signal.signal(sig, handler_before)
         if plans.temporary_dir is not None:
             shutil.rmtree(plans.temporary_dir, ignore_errors=True)
     if state_dir is not None:
-        for name, state, _app in fakes:
-            _save(name, state, state_dir / f"{name}.json")
+        for handle in fleet:
+            _save(handle.name, handle.state, state_dir / f"{handle.name}.json")
     return 0
+
+
+def _file_config(path: Path | None, known: list[str]) -> dict[str, dict[str, Any]]:
+    """The --config file's sections (one per fake); an unknown section is an error."""
+    from fakes.core.config_sources import ConfigSourceError, load_config_file
+
+    if path is None:
+        return {}
+    try:
+        file_config = load_config_file(path)
+    except ConfigSourceError as exc:
+        raise CliError(str(exc)) from None
+    strays = sorted(set(file_config) - set(known))
+    if strays:
+        raise CliError(f"config file {path}: unknown fake section(s) {', '.join(strays)}; known: {', '.join(known)}")
+    return file_config
+
+
+def _prepare(name: str, state: FakeState, state_dir: Path | None, file_values: dict[str, Any],
+             config_path: Path | None) -> None:
+    """Restore DIR/<name>.json, then apply the config file's section and the environment on top."""
+    from fakes.core.config import ConfigError
+    from fakes.core.config_sources import config_from_env
+
+    restored = state_dir is not None and _restore(name, state, state_dir / f"{name}.json")
+    configured = False
+    sources = ((f"config file {config_path}", file_values), ("environment", config_from_env(name, os.environ)))
+    for source, values in sources:
+        if not values:
+            continue
+        try:
+            state.update_config(values)
+        except ConfigError as exc:
+            raise CliError(f"{name}: {source}: {exc}") from None
+        configured = True
+    if configured and not restored:
+        state.reset()  # a fresh state built from the configuration (default worlds, credentials)
 
 
 @dataclass
 class _TlsPlans:
-    contexts: dict[str, tuple[Any, int]] = field(default_factory=dict)
-    """fake name -> (SSL context, HTTPS port)"""
+    tls: dict[str, ServerTls] = field(default_factory=dict)
+    """fake name -> its HTTPS front door (certificate and port)"""
     ca_pem: Path | None = None
     temporary_dir: Path | None = None
 
 
-def _tls_plans(args: argparse.Namespace, fakes: list[tuple[str, Any, Any]], state_dir: Path | None) -> _TlsPlans:
+def _tls_plans(args: argparse.Namespace, fleet: FakeFleet, state_dir: Path | None) -> _TlsPlans:
     """Which fakes listen on HTTPS and with which certificate.
 
     A fake gets HTTPS with `--tls`, or when its own settings ask for it (`tls.cert` + `tls.key`: the user's
     certificate; `tls.port`: the port). Without a certificate of its own it uses the harness test CA.
     """
-    from fakes.core.tls import load_or_issue_certificates, server_context
+    from fakes.core.tls import server_context
+    from fakes.fleet import ServerTls
 
     plans = _TlsPlans()
-    harness_context = None
-    for name, state, _app in fakes:
-        config = state.config
+    harness_context: ssl.SSLContext | None = None
+    for handle in fleet:
+        name, config = handle.name, handle.state.config
         cert = config.get("tls.cert") if "tls.cert" in config else None
         key = config.get("tls.key") if "tls.key" in config else None
         configured_port = config.get("tls.port") if "tls.port" in config else None
@@ -206,22 +221,18 @@ def _tls_plans(args: argparse.Namespace, fakes: list[tuple[str, Any, Any]], stat
                 context = server_context(Path(cert), Path(key))
             except (OSError, ValueError) as exc:
                 raise CliError(f"{name}: cannot load tls.cert {cert} / tls.key {key}: {exc}") from None
-        else:
-            if harness_context is None:
-                harness_context = _harness_tls_context(args, fakes, state_dir, plans, load_or_issue_certificates,
-                                                       server_context)
-            context = harness_context
-        plans.contexts[name] = (context, int(port))
+            plans.tls[name] = ServerTls(context, int(port))
+            continue
+        if harness_context is None:
+            harness_context = _harness_tls_context(args, fleet, state_dir, plans)
+        plans.tls[name] = ServerTls(harness_context, int(port), plans.ca_pem)
     return plans
 
 
-def _harness_tls_context(args, fakes, state_dir, plans, load_or_issue_certificates, server_context):
-    from fakes.registry import load_fake
+def _harness_tls_context(args: argparse.Namespace, fleet: FakeFleet, state_dir: Path | None,
+                         plans: _TlsPlans) -> ssl.SSLContext:
+    from fakes.core.tls import load_or_issue_certificates, server_context
 
-    hostnames: list[str] = []
-    for name, _state, _app in fakes:
-        module = load_fake(name).module
-        hostnames += list(getattr(module, "TLS_HOSTNAMES", getattr(module, "HOST_PATTERNS", ())))
     if args.tls_dir is not None:
         tls_dir = args.tls_dir
     elif state_dir is not None:
@@ -229,7 +240,7 @@ def _harness_tls_context(args, fakes, state_dir, plans, load_or_issue_certificat
     else:
         tls_dir = plans.temporary_dir = Path(tempfile.mkdtemp(prefix="harness-tls-"))
     try:
-        files = load_or_issue_certificates(tls_dir, hostnames)
+        files = load_or_issue_certificates(tls_dir, fleet.tls_hostnames())
         context = server_context(files.cert_pem, files.key_pem)
     except (OSError, ValueError) as exc:
         raise CliError(f"--tls: cannot create the test certificates in {tls_dir}: {exc}") from None
