@@ -20,8 +20,10 @@ fake's `POST /_harness/clock` moves every fake's time. Resetting a fake (`fleet[
         fleet.clock.advance(3600)                                   # both fakes see the hour pass
         fleet["mixpanel"].requests()                                # its journal
 
-Seam for a scheduler (runs due deliveries, retries and sync ticks as simulated time passes):
-`fleet.on_clock_moved(listener)` hears every set/advance of the fleet's clock and is detached at `close()`.
+`fleet.scheduler` (a `fakes.core.scheduler.Scheduler` on the fleet's clock) holds the due actions of
+whatever runs beside the fakes (connector deliveries, retries, sync ticks): every forward move of the
+clock, from Python or any fake's `POST /_harness/clock`, runs those that fall due inside it, in time
+order, before it returns. `fleet.on_clock_moved(listener)` hears every jump of the clock.
 
 The fleet knows nothing of `harness/` (DESIGN.md §7): the pytest plugin and `harness serve` build on it.
 """
@@ -41,6 +43,7 @@ from flask.testing import FlaskClient
 
 from fakes.core.clock import ClockListener, SimulatedClock
 from fakes.core.inprocess import InProcessRoute
+from fakes.core.scheduler import Scheduler
 from fakes.core.server import DEFAULT_THREADS, FakeServer
 from fakes.core.state import FakeState
 from fakes.core.tls import TlsFiles, server_context
@@ -223,6 +226,7 @@ class FakeFleet:
         self.mode: FleetMode = mode
         self.seed = seed
         self.clock = clock if clock is not None else SimulatedClock()
+        self.scheduler = Scheduler.on(self.clock)
         self._own_mock = mock is None
         self.mock = mock if mock is not None else responses.RequestsMock(assert_all_requests_are_fired=False)
         self._servers = servers if servers is not None else ServerOptions()
@@ -357,9 +361,11 @@ class FakeFleet:
     # -- the shared clock ----------------------------------------------------------------------------
     def reset(self, *, seed: int | str | None = None) -> None:
         """A fresh start of the whole fleet: every member's data, journal and faults cleared (configuration
-        kept), and the fleet's clock back to real time (only the fleet, its owner, moves it)."""
+        kept), nothing left on the agenda, and the fleet's clock back to real time (only the fleet, its
+        owner, moves it)."""
         for handle in self:
             handle.reset(seed=seed)
+        self.scheduler.clear()
         self.clock.reset()
 
     def on_clock_moved(self, listener: ClockListener) -> Callable[[], None]:

@@ -15,11 +15,13 @@ from fakes.core.faults import FaultDecision, FaultRuleError, FaultSet
 from fakes.core.inprocess import InProcessRoute, call_app
 from fakes.core.journal import RequestJournal
 from fakes.core.masking import MASK, SecretMasker
+from fakes.core.scheduler import ActionFailure, ScheduledAction, Scheduler
 from fakes.core.server import FakeServer, PortInUseError
 from fakes.core.state import CORE_SETTINGS, FakeState
 
 __all__ = [
     "CONTROL_PREFIX",
+    "ActionFailure",
     "CORE_SETTINGS",
     "MASK",
     "ClockError",
@@ -38,6 +40,8 @@ __all__ = [
     "LoopbackClient",
     "PortInUseError",
     "RequestJournal",
+    "ScheduledAction",
+    "Scheduler",
     "SecretMasker",
     "Setting",
     "SimulatedClock",

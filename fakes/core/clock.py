@@ -1,8 +1,10 @@
 """The simulated clock every fake and the scenarios read (DESIGN.md §3: nothing in scenarios sleeps).
 
 It follows wall time until someone sets it; `set(epoch)` freezes it there, `advance(s)` moves it forward,
-`resume_real_time()` goes back to following the wall clock. Listeners hear about every jump, so a sync
-engine can run the ticks that fall inside an advance.
+`resume_real_time()` goes back to following the wall clock. Listeners hear about every jump.
+
+A driver (`fakes.core.scheduler.Scheduler`) may attach: then every forward move is handed to it, so the
+actions that fall due inside the move run at their own times, in order, before the move returns.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import Protocol
 
 ClockListener = Callable[[float, float], None]
 """Called as `listener(old_now, new_now)` after the clock was set or advanced (outside the clock's lock)."""
@@ -40,6 +43,14 @@ def _in_range(epoch: float) -> float:
     return epoch
 
 
+class ClockDriver(Protocol):
+    """Moves the clock to `to(now)`, running what falls due on the way forward (it calls `_jump`).
+
+    `to` is applied under the driver's own lock, so concurrent advances add up."""
+
+    def drive(self, to: Callable[[float], float]) -> float: ...
+
+
 class SimulatedClock:
     """Thread-safe clock in epoch seconds (float). Real mode follows `wall_time`; frozen mode holds a value."""
 
@@ -48,6 +59,7 @@ class SimulatedClock:
         self._wall_time = wall_time
         self._frozen_at: float | None = None if now is None else _in_range(_finite(now, "now"))
         self._listeners: list[ClockListener] = []
+        self._driver: ClockDriver | None = None
 
     # -- reading -------------------------------------------------------------------------------------
     def now(self) -> float:
@@ -75,12 +87,12 @@ class SimulatedClock:
 
     # -- moving --------------------------------------------------------------------------------------
     def set(self, epoch: float) -> float:
-        """Freeze the clock at `epoch` (seconds). Going backwards is allowed: a test may rewind."""
+        """Freeze the clock at `epoch` (seconds). Going backwards is allowed: a test may rewind (nothing runs)."""
         new = _in_range(_finite(epoch, "now"))
-        with self._lock:
-            old = self._wall_time() if self._frozen_at is None else self._frozen_at
-            self._frozen_at = new
-        self._notify(old, new)
+        driver = self._driver
+        if driver is not None:
+            return driver.drive(lambda now: new)
+        self._jump(new)
         return new
 
     def advance(self, seconds: float) -> float:
@@ -88,12 +100,22 @@ class SimulatedClock:
         step = _finite(seconds, "advance_s")
         if step < 0:
             raise ClockError("advance_s must be >= 0 (use set to go back in time)")
+        driver = self._driver
+        if driver is not None:
+            return driver.drive(lambda now: _in_range(now + step))
         with self._lock:
             old = self._wall_time() if self._frozen_at is None else self._frozen_at
             new = _in_range(old + step)
             self._frozen_at = new
         self._notify(old, new)
         return new
+
+    def _jump(self, new: float) -> None:
+        """Stand the clock at `new` at once and tell the listeners (drivers call this for each step)."""
+        with self._lock:
+            old = self._wall_time() if self._frozen_at is None else self._frozen_at
+            self._frozen_at = new
+        self._notify(old, new)
 
     def resume_real_time(self) -> None:
         """Follow the wall clock again."""
@@ -104,7 +126,18 @@ class SimulatedClock:
         """Back to the state of a fresh clock: real time (listeners stay subscribed)."""
         self.resume_real_time()
 
-    # -- listeners -----------------------------------------------------------------------------------
+    # -- a driver and listeners ----------------------------------------------------------------------
+    @property
+    def driver(self) -> ClockDriver | None:
+        return self._driver
+
+    def attach_driver(self, driver: ClockDriver) -> None:
+        """Hand every forward move to `driver` (one per clock: a second one is refused)."""
+        with self._lock:
+            if self._driver is not None and self._driver is not driver:
+                raise ClockError("this clock already has a driver (use Scheduler.on(clock))")
+            self._driver = driver
+
     def subscribe(self, listener: ClockListener) -> Callable[[], None]:
         """Register `listener(old, new)`; returns a function that unsubscribes it."""
         with self._lock:
