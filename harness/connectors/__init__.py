@@ -1,0 +1,13 @@
+"""The reference connectors (DESIGN.md §7): what Braze and Mixpanel send, over HTTP, to any base URL.
+
+They do only what a user's connector can do — HTTP to a base URL — so this package never imports
+`fakes/`. Time is the simulated clock's: every wait is an action on an `Agenda` (the fleet's scheduler),
+never a sleep.
+"""
+
+from harness.connectors.currents_mixpanel import MixpanelCurrent, MixpanelTarget
+from harness.connectors.delivery import Agenda, Current, CurrentOptions, RetryPolicy
+from harness.connectors.report import DeliveryReport
+
+__all__ = ["Agenda", "Current", "CurrentOptions", "DeliveryReport", "MixpanelCurrent", "MixpanelTarget",
+           "RetryPolicy"]
