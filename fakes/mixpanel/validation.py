@@ -371,7 +371,7 @@ class EventRules:
         for key, value in props.items():
             tv = type(value)
             size += len(key) + 4
-            new_value = _SAME
+            new_value: Any = _SAME
             if tv is str:
                 n = len(value)
                 size += n
@@ -442,7 +442,8 @@ class EventRules:
         tv = type(v)
         if tv is str:
             n = len(v)
-            if n > self.max_string_len or (self.truncate_bytes and len(v.encode("utf-8", "surrogatepass")) > self.max_string_len):
+            if n > self.max_string_len or (
+                    self.truncate_bytes and len(v.encode("utf-8", "surrogatepass")) > self.max_string_len):
                 return self._truncate(v), n + 2, None
             return v, n + 2, None
         if tv is dict or tv is list:

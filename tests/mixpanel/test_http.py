@@ -91,9 +91,9 @@ def test_gzip_bomb_memory_stays_bounded(state):
     from fakes.mixpanel.ingest import IngestRequest
     bomb = gzip_bomb()
     tracemalloc.start()
-    answer = state.handle(IngestRequest("import", query=STRICT, body=bomb,
-                                        headers={"authorization": SECRET_AUTH["Authorization"],
-                                                 "content-encoding": "gzip"}))
+    answer = state.model.handle(IngestRequest("import", query=STRICT, body=bomb,
+                                              headers={"authorization": SECRET_AUTH["Authorization"],
+                                                       "content-encoding": "gzip"})).answer
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert answer.status == 413

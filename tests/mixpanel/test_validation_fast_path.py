@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fakes.mixpanel.errors import RULES
-from fakes.mixpanel.settings import DEFAULTS
+from fakes.mixpanel.config import DEFAULTS
 from fakes.mixpanel.storage import Row
 from fakes.mixpanel.validation import MIN_TIME_MS, EventRules, Rejection, placeholder_ids
 
