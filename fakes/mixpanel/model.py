@@ -18,6 +18,7 @@ from fakes.core import ControlError, FakeConfig, SimulatedClock
 
 from .auth import parse_authorization
 from .config import SETTINGS, MixpanelConfig
+from .event_values import placeholder_ids
 from .importing import handle_import
 from .ingest import IngestContext, IngestRequest
 from .lookup_requests import handle_lookup_tables
@@ -30,7 +31,6 @@ from .ratelimit import RateLimiter
 from .stats import IngestionStats
 from .storage import EventStore, Row
 from .tracking import handle_track
-from .validation import placeholder_ids
 
 EndpointHandler = Callable[[IngestContext, IngestRequest], IngestOutcome]
 

@@ -26,10 +26,10 @@ from .errors import (
     invalid_operation,
     operation_not_allowed,
 )
+from .event_values import stringify_id, to_ms
 from .ingest import IngestContext, IngestRequest, decode_request, payload_preview
 from .outcome import IngestOutcome
 from .profiles import OPERATIONS, ProfileStore, ProfileUpdate, operation_value_ok
-from .validation import stringify_id, to_ms
 
 _OPERATION_SET = frozenset(OPERATIONS)
 

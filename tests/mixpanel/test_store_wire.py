@@ -177,7 +177,8 @@ def test_11_bytes_budget_and_engage_not_counted(api, state):
     """§11 / Q18: the byte budget; /engage and /groups are not counted."""
     state.update_config({"ratelimit.bytes_per_window": 400})
     for _ in range(5):
-        assert api.post("/engage", jbody([{"$token": TOKEN, "$distinct_id": "u", "$set": {"a": "x" * 100}}])).data == b"1"
+        update = {"$token": TOKEN, "$distinct_id": "u", "$set": {"a": "x" * 100}}
+        assert api.post("/engage", jbody([update])).data == b"1"
     assert api.import_([event(pad="x" * 300)]).status_code == 429
 
 
