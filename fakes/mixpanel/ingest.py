@@ -37,7 +37,7 @@ from .validation import EventRules
 class IngestRequest:
     """One request to an ingestion endpoint, as plain data (the wire builds it from Flask's request)."""
 
-    endpoint: str  # "import" | "track" | "engage" | "groups"
+    endpoint: str  # a name of the model's ENDPOINTS table, or "lookup-tables"
     method: str = "POST"
     query: dict[str, str] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)  # lower-cased names

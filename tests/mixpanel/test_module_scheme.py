@@ -116,7 +116,7 @@ def test_config_is_a_frozen_snapshot_taken_once_per_change():
     client.post("/track", json=[{"event": "e", "properties": {"token": "harness-token", "distinct_id": "u"}}])
     assert state.model.settings is before
     with pytest.raises(dataclasses.FrozenInstanceError):
-        before.import_max_batch_records = 1  # type: ignore[misc]
+        before.import_max_batch_records = 1  # type: ignore[misc]  # frozen: the very thing tested
     state.update_config({"import.max_batch_records": 7})
     assert state.model.settings is not before and state.model.settings.import_max_batch_records == 7
     assert state.model.context.config is state.model.settings
