@@ -119,7 +119,7 @@ def main() -> int:
             state.reset()
             imp_runs.append(run(server.port, "/import?strict=1", bodies, args.clients, args.gzip))
             ratios.append(imp_runs[-1] / bare_runs[-1])
-        stored = state.store.counts()
+        stored = state.model.store.counts()
     bare_best, imp_best = max(bare_runs), max(imp_runs)
     print(f"bare endpoint (read + parse): {bare_best:>10,.0f} events/s best, {statistics.median(bare_runs):>10,.0f} median")
     print(f"/import strict:               {imp_best:>10,.0f} events/s best, {statistics.median(imp_runs):>10,.0f} median")

@@ -1,4 +1,4 @@
-"""Response encoding (mixpanel-ingestion.md §5.8, §5.9, §6–8): the exact bodies, compact JSON with keys
+"""Response encoding (mixpanel-ingestion.md §5.8, §5.9, §6–9): the exact bodies, compact JSON with keys
 in the documented order, and the one-byte `1`/`0` plain answers. No Flask: an `Answer` is plain data the
 wire turns into a response."""
 
@@ -9,7 +9,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import DATA_MISSING_OR_EMPTY, STRICT_VALIDATION_FAILED, ApiError
+from .errors import (
+    DATA_MISSING_OR_EMPTY,
+    STRICT_VALIDATION_FAILED,
+    ApiError,
+    LookupValidationFailed,
+    StrictValidationFailed,
+)
 
 JSON = "application/json"
 PLAIN = "text/plain"
@@ -34,19 +40,18 @@ class Answer:
     body: bytes
     content_type: str
     headers: dict[str, str] = field(default_factory=dict)
-    # Fields for the request journal and stats (not sent).
-    notes: dict[str, Any] = field(default_factory=dict)
 
 
-def json_answer(status: int, body: Any, **notes: Any) -> Answer:
-    return Answer(status, dumps(body), JSON, notes=dict(notes))
+def json_answer(status: int, body: Any) -> Answer:
+    return Answer(status, dumps(body), JSON)
 
 
-def api_error(error: ApiError, *, retry_after_s: float | None = None, **notes: Any) -> Answer:
-    """§4.3 / §5.2 / §5.8 whole-request errors. `Retry-After` only on a 429 when configured (§11)."""
-    answer = json_answer(error.http_status, error.body(), **notes)
+def api_error(error: ApiError, *, retry_after_s: float | None = None) -> Answer:
+    """§4.3 / §5.2 / §5.8 / §9 whole-request errors. `Retry-After` only on a 429 when configured (§11)."""
+    answer = json_answer(error.http_status, error.body())
     if retry_after_s is not None and error.http_status == 429:
-        answer.headers["Retry-After"] = str(int(retry_after_s)) if float(retry_after_s).is_integer() else str(retry_after_s)
+        whole = float(retry_after_s).is_integer()
+        answer.headers["Retry-After"] = str(int(retry_after_s)) if whole else str(retry_after_s)
     return answer
 
 
@@ -58,13 +63,8 @@ def strict_ok(imported: int) -> Answer:
 
 
 def strict_invalid(failed_records: list[Any], imported: int) -> Answer:
-    return json_answer(400, {
-        "code": 400,
-        "error": STRICT_VALIDATION_FAILED,
-        "failed_records": failed_records,
-        "num_records_imported": imported,
-        "status": "Bad Request",
-    })
+    error = StrictValidationFailed()
+    return json_answer(error.http_status, error.answer_body(failed_records, imported))
 
 
 # --- /import non-strict (§5.9) -------------------------------------------------------------------
@@ -116,3 +116,19 @@ def simple_status(ok: bool, error: str | None, *, verbose: bool, img: bool = Fal
     if callback and _CALLBACK_NAME(callback):
         return Answer(200, callback.encode("ascii") + b"(" + payload + b")", JAVASCRIPT)
     return Answer(200, payload, content_type)
+
+
+# --- /lookup-tables (§9) ---------------------------------------------------------------------------
+
+
+def lookup_tables_listed(results: list[dict[str, Any]]) -> Answer:
+    return json_answer(200, {"code": 200, "status": "OK", "results": results})
+
+
+def lookup_table_replaced() -> Answer:
+    return json_answer(200, {"code": 200, "status": "OK"})
+
+
+def lookup_table_invalid(failed_records: list[dict[str, Any]]) -> Answer:
+    error = LookupValidationFailed()
+    return json_answer(error.http_status, error.answer_body(failed_records))

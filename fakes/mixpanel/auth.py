@@ -7,7 +7,7 @@ import base64
 import binascii
 from dataclasses import dataclass
 
-from .errors import OBSERVED_AUTH_TEXTS, InvalidCredentials
+from .errors import InvalidCredentials
 from .projects import ROLE_RANK, Project, ProjectRegistry
 
 
@@ -63,9 +63,7 @@ class ImportAuthenticator:
         self.secret_retired = secret_retired
 
     def _fail(self, case: str | None = None) -> InvalidCredentials:
-        if self.observed and case in OBSERVED_AUTH_TEXTS:
-            return InvalidCredentials(OBSERVED_AUTH_TEXTS[case])
-        return InvalidCredentials()
+        return InvalidCredentials.observed(case) if self.observed else InvalidCredentials()
 
     def authenticate(self, credential: Credential, project_id: str | None) -> AuthOutcome:
         pid = project_id.strip() if project_id is not None else None

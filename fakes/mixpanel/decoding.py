@@ -97,6 +97,7 @@ def read_body(stream: BinaryIO | None, content_encoding: str | None, limit: int,
         else:
             out.encoding_problem = "unsupported"
     decompressor = zlib.decompressobj(wbits) if wbits is not None else None
+    member_wbits = wbits if wbits is not None else zlib.MAX_WBITS  # for a further gzip member
     cap = limit + 1
     parts: list[bytes] = []
     kept = 0
@@ -124,7 +125,7 @@ def read_body(stream: BinaryIO | None, content_encoding: str | None, limit: int,
                     if decompressor.eof:  # a further gzip member may follow
                         buf = decompressor.unused_data
                         if buf:
-                            decompressor = zlib.decompressobj(wbits)
+                            decompressor = zlib.decompressobj(member_wbits)
                     else:
                         buf = decompressor.unconsumed_tail
             except zlib.error:
@@ -253,6 +254,7 @@ def deeper_than(value: Any, limit: int) -> bool:
     stack = [(value, 0)]
     while stack:
         item, depth = stack.pop()
+        children: Iterable[Any]
         if isinstance(item, dict):
             children = item.values()
         elif isinstance(item, list):

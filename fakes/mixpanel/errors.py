@@ -1,38 +1,62 @@
-"""Every documented Mixpanel ingestion error, as a named thing carrying its exact text.
+"""Every documented Mixpanel ingestion error, as a named thing carrying its exact text, in one place.
 
-Texts marked † in mixpanel-ingestion.md are harness wording (the real text is unknown); they are
-flagged `harness_wording = True` here so tests and journals never present them as upstream-exact.
+mixpanel-ingestion.md §4.3, §5.2, §5.4, §5.8, §6–§9: whole-request errors are classes carrying their HTTP
+status, status text and message (``CATALOGUE``); per-record rules are ``RULES``; the short texts of
+`/track`, `/engage` and `/groups` are named constants (``OBJECT_ERRORS``). Texts marked † in the spec are
+harness wording (the real text is unknown); they are flagged ``harness_wording = True`` here so tests and
+journals never present them as upstream-exact. No other module spells one of these texts.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-# --- whole-request errors on /import (envelope {"code","error","status"}) -------------------------
+# --- texts shared by several answers ------------------------------------------------------------
+
+# §5.9 / §6: observed short "nothing usable" text (also the V1 whole-request 400, †).
+DATA_MISSING_OR_EMPTY = "data, missing or empty"
+# §5.8: strict 400 envelope text (also the non-strict 2023 hybrid body, §5.9).
+STRICT_VALIDATION_FAILED = "some data points in the request failed validation"
+
+# --- whole-request errors (envelope {"code","error","status"}) ----------------------------------
 
 
 class ApiError(Exception):
-    """A whole-request error answered as `{"code":C,"error":E,"status":S}` (§4.3, §5.2, §5.8)."""
+    """A whole-request error answered as `{"code":C,"error":E,"status":S}` (§4.3, §5.2, §5.8).
+
+    ``message`` is the exact text; a ``{name}`` in it is filled from the constructor's keywords."""
 
     http_status: ClassVar[int]
     status_text: ClassVar[str]
     message: ClassVar[str] = ""
     harness_wording: ClassVar[bool] = False
 
-    def __init__(self, message: str | None = None) -> None:
-        self.error = message if message is not None else self.message
+    def __init__(self, message: str | None = None, **fields: Any) -> None:
+        if message is None:
+            message = self.message.format(**fields) if fields else self.message
+        self.error = message
         super().__init__(self.error)
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
 
     def body(self) -> dict[str, Any]:
         return {"code": self.http_status, "error": self.error, "status": self.status_text}
 
 
 class InvalidCredentials(ApiError):
-    """§4.3: default (documented) 401 text."""
+    """§4.3: default (documented) 401 text; `observed()` gives the case-specific 2023 texts."""
 
     http_status = 401
     status_text = "Unauthorized"
     message = "Invalid credentials"
+
+    @classmethod
+    def observed(cls, case: str | None) -> InvalidCredentials:
+        """§4.3 `auth.error_detail = "observed"`: the text seen for `case`, else the documented one."""
+        text = OBSERVED_AUTH_TEXTS.get(case) if case is not None else None
+        return cls(text)
 
 
 # §4.3 `auth.error_detail = "observed"`: case-specific 401 texts seen from a real server in 2023.
@@ -52,9 +76,10 @@ class PayloadTooLarge(ApiError):
 
     http_status = 413
     status_text = "Request Entity Too Large"
+    message = "request exceeds max limit of {limit} bytes"
 
     def __init__(self, limit: int) -> None:
-        super().__init__(f"request exceeds max limit of {limit} bytes")
+        super().__init__(limit=limit)
 
 
 class BadRequest(ApiError):
@@ -65,16 +90,17 @@ class BadRequest(ApiError):
 class BatchTooLarge(BadRequest):
     """§5.2 / Q2: more than `max_batch_records` records (†)."""
 
+    message = "request exceeds max batch size of {limit} records"
     harness_wording = True
 
     def __init__(self, limit: int) -> None:
-        super().__init__(f"request exceeds max batch size of {limit} records")
+        super().__init__(limit=limit)
 
 
 class DataMissingOrEmpty(BadRequest):
     """§5.4 V1: a malformed array, an empty body or `[]` (the string is observed, its use here †)."""
 
-    message = "data, missing or empty"
+    message = DATA_MISSING_OR_EMPTY
     harness_wording = True
 
 
@@ -85,6 +111,16 @@ class UnsupportedContentEncoding(BadRequest):
     harness_wording = True
 
 
+class StrictValidationFailed(BadRequest):
+    """§5.8: strict `/import` (and strict `/track`) with failed records; the body lists them."""
+
+    message = STRICT_VALIDATION_FAILED
+
+    def answer_body(self, failed_records: list[Any], imported: int) -> dict[str, Any]:
+        return {"code": self.http_status, "error": self.error, "failed_records": failed_records,
+                "num_records_imported": imported, "status": self.status_text}
+
+
 class RateLimitExceeded(ApiError):
     """§5.8 / §11: exact 429 body, on every endpoint."""
 
@@ -93,12 +129,54 @@ class RateLimitExceeded(ApiError):
     message = "Project exceeded rate limits. Please retry the request with exponential backoff."
 
 
-# --- per-record texts ---------------------------------------------------------------------------
+# --- lookup tables (§9) -------------------------------------------------------------------------
 
-# §5.8: strict 400 envelope text.
-STRICT_VALIDATION_FAILED = "some data points in the request failed validation"
-# §5.9 / §6: observed short "nothing usable" text.
-DATA_MISSING_OR_EMPTY = "data, missing or empty"
+
+class LookupTableNotFound(ApiError):
+    """§9: 404 body without `code`."""
+
+    http_status = 404
+    status_text = "Not Found"
+    message = "Lookup table with id '{table_id}' was not found."
+
+    def __init__(self, table_id: str) -> None:
+        self.table_id = table_id
+        super().__init__(table_id=table_id)
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.error, "status": self.status_text}
+
+
+class LookupValidationFailed(BadRequest):
+    """§9: a replacement CSV with bad rows; nothing is replaced."""
+
+    message = "Some data points in the request failed validation."
+
+    def answer_body(self, failed_records: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"code": self.http_status, "error": self.error, "status": self.status_text,
+                "failed_records": failed_records}
+
+
+# §9 per-row failure messages (the CSV ones are harness wording, †).
+LOOKUP_PRIMARY_KEY_REQUIRED = "primary key is required and cannot be blank"
+LOOKUP_HEADER_REQUIRED = "a header row is required"
+LOOKUP_INVALID_CSV = "invalid CSV: {detail}"
+LOOKUP_BODY_UNDECODABLE = "the body could not be decoded"
+
+CATALOGUE: tuple[type[ApiError], ...] = (
+    InvalidCredentials,
+    PayloadTooLarge,
+    BatchTooLarge,
+    DataMissingOrEmpty,
+    UnsupportedContentEncoding,
+    StrictValidationFailed,
+    RateLimitExceeded,
+    LookupTableNotFound,
+    LookupValidationFailed,
+)
+
+# --- per-record texts (§5.4) --------------------------------------------------------------------
+
 # §5.4 V13.
 IDENTITY_EVENTS_NOT_ALLOWED = (
     "identity events are not allowed when project is using simplified identity management"
@@ -201,34 +279,21 @@ TOO_MANY_OPERATIONS = "only one operation per update is allowed"
 UPDATE_TOO_LARGE = "update exceeds 1MB of uncompressed JSON"
 UPDATE_TOO_DEEP = "update values are nested too deep"
 PROFILE_TOO_MANY_PROPERTIES = "profile would exceed 2000 properties"
+# † texts for an operation whose value has the wrong shape (§7.2 "Invalid when") and for
+# `$add`/`$append` on groups (§8).
+INVALID_OPERATION = "{op}, invalid value"
+OPERATION_NOT_ALLOWED = "{op}, not supported for group profiles"
+
+OBJECT_ERRORS: tuple[str, ...] = (
+    DATA_MISSING_OR_EMPTY, EVENT_MISSING, TOKEN_MISSING, TOKEN_UNKNOWN, DISTINCT_ID_MISSING, PROFILE_TOKEN_MISSING,
+    PROFILE_DISTINCT_ID_MISSING, GROUP_KEY_MISSING, GROUP_ID_MISSING, OPERATION_MISSING, TOO_MANY_OPERATIONS,
+    UPDATE_TOO_LARGE, UPDATE_TOO_DEEP, PROFILE_TOO_MANY_PROPERTIES, INVALID_OPERATION, OPERATION_NOT_ALLOWED,
+)
 
 
 def invalid_operation(op: str) -> str:
-    """† text for an operation whose value has the wrong shape (§7.2 "Invalid when")."""
-    return f"{op}, invalid value"
+    return INVALID_OPERATION.format(op=op)
 
 
 def operation_not_allowed(op: str) -> str:
-    """† text for `$add`/`$append` on groups (§8)."""
-    return f"{op}, not supported for group profiles"
-
-
-class LookupTableNotFound(Exception):
-    """§9: 404 body without `code`."""
-
-    http_status = 404
-
-    def __init__(self, table_id: str) -> None:
-        self.table_id = table_id
-        super().__init__(table_id)
-
-    def body(self) -> dict[str, Any]:
-        return {"error": f"Lookup table with id '{self.table_id}' was not found.", "status": "Not Found"}
-
-
-LOOKUP_VALIDATION_FAILED = "Some data points in the request failed validation."
-LOOKUP_PRIMARY_KEY_REQUIRED = "primary key is required and cannot be blank"
-
-
-class ConfigError(ValueError):
-    """A configuration value the fake cannot use (one clear line)."""
+    return OPERATION_NOT_ALLOWED.format(op=op)

@@ -4,11 +4,12 @@ validation → ingest → respond."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import cast
 
 from . import answers
 from .answers import Answer
 from .auth import ImportAuthenticator, parse_authorization
+from .config import MixpanelConfig
 from .decoding import flag_on
 from .errors import (
     IDENTITY_EVENTS_NOT_ALLOWED,
@@ -20,98 +21,97 @@ from .errors import (
     PayloadTooLarge,
     UnsupportedContentEncoding,
 )
-from .ingest import IngestRequest, count_toward_limit, decode_request, event_rules, payload_preview, rate_limited
+from .ingest import IngestContext, IngestRequest, decode_request, event_rules, payload_preview
+from .outcome import IngestOutcome
+from .ratelimit import count_toward_limit, rate_limited
 from .storage import RequestMeta, Row
 from .validation import IDENTITY_EVENTS, Rejection
 
-if TYPE_CHECKING:
-    from .state import MixpanelState
+
+def _error(cfg: MixpanelConfig, error: ApiError) -> Answer:
+    retry = cfg.ratelimit_retry_after_s if error.http_status == 429 else None
+    return answers.api_error(error, retry_after_s=retry)
 
 
-def _error(state: MixpanelState, error: ApiError, **notes: object) -> Answer:
-    retry = state.cfg["ratelimit.retry_after_s"] if error.http_status == 429 else None
-    return answers.api_error(error, retry_after_s=retry, **notes)
-
-
-def handle_import(state: MixpanelState, req: IngestRequest) -> Answer:
-    cfg = state.cfg
-    limit = cfg["import.max_body_bytes"]
+def handle_import(ctx: IngestContext, req: IngestRequest) -> IngestOutcome:
+    cfg = ctx.config
+    limit = cfg.import_max_body_bytes
     decoded = decode_request(req, cfg, limit=limit, accept_gzip=True)
     params = decoded.params
-    notes: dict[str, object] = {"dialect": decoded.dialect, "deviations": decoded.deviations,
-                             "payload": payload_preview(decoded)}
-    now_ms = state.clock.now_ms()
+    out = IngestOutcome(decoded.dialect, decoded.deviations, payload_preview(decoded))
+    deviations = out.deviations
+    now_ms = ctx.clock.now_ms()
 
     # 1. auth (§4)
     authenticator = ImportAuthenticator(
-        state.registry,
-        observed=cfg["auth.error_detail"] == "observed",
-        secret_retired=cfg["auth.secret_retired_enforce"] and now_ms >= cfg["auth.secret_retired_at"] * 1000,
+        ctx.registry,
+        observed=cfg.auth_error_detail == "observed",
+        secret_retired=cfg.auth_secret_retired_enforce and now_ms >= cfg.auth_secret_retired_at * 1000,
     )
     try:
-        if cfg["auth.reject_plain_http"] and not req.secure:
+        if cfg.auth_reject_plain_http and not req.secure:
             raise InvalidCredentials()
         outcome = authenticator.authenticate(parse_authorization(req.header("authorization")),
                                              params.get("project_id"))
-        if cfg["regions.enforce"] and not outcome.project.served_in(req.region):
+        if cfg.regions_enforce and not outcome.project.served_in(req.region):
             raise InvalidCredentials()  # §2.1: the project does not exist in this region
     except InvalidCredentials as exc:
-        return _error(state, exc, **notes)
+        return out.answered(_error(cfg, exc))
     project = outcome.project
-    notes.update(project_id=project.project_id, auth=outcome.method)
+    out.project_id, out.auth = project.project_id, outcome.method
 
     # 2. size and encoding (§5.2, R8)
     if decoded.raw.too_large:
-        return _error(state, PayloadTooLarge(limit), **notes)
+        return out.answered(_error(cfg, PayloadTooLarge(limit)))
     if decoded.raw.encoding_problem == "unsupported":
-        notes["deviations"].append("R8: unsupported Content-Encoding answered 400 (harness wording)")
-        return _error(state, UnsupportedContentEncoding(), **notes)
+        deviations.append("R8: unsupported Content-Encoding answered 400 (harness wording)")
+        return out.answered(_error(cfg, UnsupportedContentEncoding()))
 
     records = decoded.data.records
     n_bytes = len(decoded.raw.data)
     n_records = len(records) if records else 0
 
     # 3. rate limit (§11)
-    limited = rate_limited(state, "import", [project.project_id], now_ms, n_bytes=n_bytes, n_events=n_records)
+    limited = rate_limited(ctx.limiter, cfg, "import", [project.project_id], now_ms, n_bytes=n_bytes,
+                           n_events=n_records)
     if limited is not None:
-        return _error(state, limited, **notes)
+        return out.answered(_error(cfg, limited))
 
     strict = flag_on(params.get("strict"))
-    verbose = flag_on(params.get("verbose"), cfg["decode.verbose_on"])
-    notes.update(strict=strict, verbose=verbose, ip=flag_on(params.get("ip")), test=flag_on(params.get("test")))
-    deviations = notes["deviations"]
+    verbose = flag_on(params.get("verbose"), cfg.decode_verbose_on)
+    out.strict, out.verbose, out.ip, out.test = strict, verbose, flag_on(params.get("ip")), flag_on(params.get("test"))
     if params.get("strict") is None:
         deviations.append("§5.1: strict absent is read as 0 (two official SDKs rely on it)")
 
     def count(invalid: bool) -> None:
-        count_toward_limit(state, "import", [project.project_id], now_ms, n_bytes=n_bytes, n_events=n_records,
-                           invalid=invalid)
+        count_toward_limit(ctx.limiter, cfg, "import", [project.project_id], now_ms, n_bytes=n_bytes,
+                           n_events=n_records, invalid=invalid)
 
     # 4. parse (V1)
     if not records:
         count(True)
-        notes["problem"] = decoded.data.problem or "no records"
+        out.note_problem(decoded.data.problem or "no records")
         if strict:
-            return _error(state, DataMissingOrEmpty(), **notes)
-        return _with(answers.nonstrict_nothing(verbose), notes)
+            return out.answered(_error(cfg, DataMissingOrEmpty()))
+        return out.answered(answers.nonstrict_nothing(verbose))
 
     # 5. batch count (§5.2)
-    max_records = cfg["import.max_batch_records"]
+    max_records = cfg.import_max_batch_records
     if n_records > max_records:
         count(True)
         too_many = BatchTooLarge(max_records)
         if strict:
             deviations.append("Q2: more than the batch limit answered 400, nothing ingested (harness wording)")
-            return _error(state, too_many, **notes)
+            return out.answered(_error(cfg, too_many))
         # §5.9: non-strict answers are HTTP 200 (unless 401/413/429) with an integer status.
         deviations.append("Q2/§5.9: non-strict, more than the batch limit: status 0, nothing ingested")
         if not verbose:
-            return _with(answers.plain(False), notes)
-        return _with(answers.json_answer(200, {"error": too_many.error, "status": 0}), notes)
+            return out.answered(answers.plain(False))
+        return out.answered(answers.json_answer(200, {"error": too_many.error, "status": 0}))
 
     # 6. per-event validation (§5.4)
     request_ip = req.remote_addr if flag_on(params.get("ip")) else None
-    rules = event_rules(state, project, strict=strict, endpoint="import", now_ms=now_ms,
+    rules = event_rules(ctx, project, strict=strict, endpoint="import", now_ms=now_ms,
                         maybe_bad_utf8=decoded.data.maybe_bad_utf8, body_bytes=n_bytes,
                         request_ip=request_ip, host=req.host)
     check = rules.check
@@ -136,42 +136,37 @@ def handle_import(state: MixpanelState, req: IngestRequest) -> Answer:
         else:
             if not any_content and type(record) is dict and record:
                 any_content = True
-            failures.append((index, result))
+            failures.append((index, cast(Rejection, result)))  # not a Row: a Rejection
     record = None
 
     # V13: simplified projects refuse identity events (strict: the whole batch; non-strict: those events)
     if identity_indexes and strict:
         count(True)
-        notes["records_failed"] = n_records
-        return _with(answers.strict_invalid([IDENTITY_EVENTS_NOT_ALLOWED] * len(identity_indexes), 0), notes)
+        out.records_failed = n_records
+        return out.answered(answers.strict_invalid([IDENTITY_EVENTS_NOT_ALLOWED] * len(identity_indexes), 0))
 
     # 7. ingest
     meta = RequestMeta(req.request_id, "import", req.region, now_ms, decoded.dialect, req.user_agent, req.host)
-    state.store.ingest(accepted, meta)
+    ctx.store.ingest(accepted, meta)
     imported = len(accepted)
     dropped = len(failures) + len(identity_indexes)
-    notes.update(records_accepted=imported, records_dropped=0 if strict else dropped,
-                 records_failed=len(failures) if strict else 0)
+    out.records_accepted, out.records_dropped = imported, 0 if strict else dropped
+    out.records_failed = len(failures) if strict else 0
 
     # 8. respond
     if strict:
         count(bool(failures))
         if not failures:
-            return _with(answers.strict_ok(imported), notes)
-        cap = cfg["import.max_failed_records"]
+            return out.answered(answers.strict_ok(imported))
+        cap = cfg.import_max_failed_records
         shown = failures if cap is None else failures[: int(cap)]
         failed_records = [RULES[r.rule_id].failure(i, r.insert_id, r.key) for i, r in shown]
-        return _with(answers.strict_invalid(failed_records, imported), notes)
+        return out.answered(answers.strict_invalid(failed_records, imported))
     count(imported == 0)
     if imported and dropped:
         deviations.append("Q3: a partly valid non-strict batch answers status 1 (harness default)")
     if imported:
-        return _with(answers.nonstrict_imported(imported, verbose), notes)
-    if not any_content and cfg["import.nonstrict_style"] == "2024":
-        return _with(answers.nonstrict_nothing(verbose), notes)
-    return _with(answers.nonstrict_none_valid(verbose), notes)
-
-
-def _with(answer: Answer, notes: dict[str, object]) -> Answer:
-    answer.notes.update(notes)
-    return answer
+        return out.answered(answers.nonstrict_imported(imported, verbose))
+    if not any_content and cfg.import_nonstrict_style == "2024":
+        return out.answered(answers.nonstrict_nothing(verbose))
+    return out.answered(answers.nonstrict_none_valid(verbose))

@@ -4,30 +4,26 @@ documented bodies."""
 from __future__ import annotations
 
 import io
-from typing import TYPE_CHECKING
 
 from . import answers
-from .answers import Answer
 from .auth import ImportAuthenticator, parse_authorization
 from .decoding import read_body
 from .errors import (
-    LOOKUP_VALIDATION_FAILED,
+    LOOKUP_BODY_UNDECODABLE,
     InvalidCredentials,
     LookupTableNotFound,
     PayloadTooLarge,
     RateLimitExceeded,
 )
-from .ingest import IngestRequest
+from .ingest import IngestContext, IngestRequest
 from .lookup_tables import MAX_BODY_BYTES, validate_csv
-
-if TYPE_CHECKING:
-    from .state import MixpanelState
+from .outcome import LookupOutcome
 
 
-def handle_lookup_tables(state: MixpanelState, req: IngestRequest, table_id: str | None) -> Answer:
-    cfg = state.cfg
+def handle_lookup_tables(ctx: IngestContext, req: IngestRequest, table_id: str | None) -> LookupOutcome:
+    cfg = ctx.config
     raw = read_body(io.BytesIO(req.body), req.header("content-encoding"), MAX_BODY_BYTES, decode_gzip=True)
-    authenticator = ImportAuthenticator(state.registry, observed=cfg["auth.error_detail"] == "observed")
+    authenticator = ImportAuthenticator(ctx.registry, observed=cfg.auth_error_detail == "observed")
     try:
         outcome = authenticator.authenticate(parse_authorization(req.header("authorization")),
                                              req.query.get("project_id"))
@@ -35,25 +31,23 @@ def handle_lookup_tables(state: MixpanelState, req: IngestRequest, table_id: str
         if not (outcome.method == "service_account" or (outcome.method == "secret" and table_id is not None)):
             raise InvalidCredentials()
     except InvalidCredentials as exc:
-        return answers.api_error(exc)
+        return LookupOutcome(answers.api_error(exc))
     project = outcome.project
-    notes = {"project_id": project.project_id}
+    pid = project.project_id
     if table_id is None:
-        results = [t.summary() for t in state.lookup_tables.list(project.project_id)]
-        return answers.json_answer(200, {"code": 200, "status": "OK", "results": results}, **notes)
+        results = [t.summary() for t in ctx.lookup_tables.tables(pid)]
+        return LookupOutcome(answers.lookup_tables_listed(results), pid)
     if raw.too_large:
-        return answers.api_error(PayloadTooLarge(MAX_BODY_BYTES), **notes)
-    table = state.lookup_tables.get(table_id)
-    if table is None or table.project_id != project.project_id:
-        missing = LookupTableNotFound(table_id)
-        return answers.json_answer(missing.http_status, missing.body(), **notes)
-    now_ms = state.clock.now_ms()
-    if not state.lookup_tables.put_allowed(project.project_id, now_ms, cfg["ratelimit.lookup_puts_per_day"]):
-        return answers.api_error(RateLimitExceeded(), retry_after_s=cfg["ratelimit.retry_after_s"], **notes)
+        return LookupOutcome(answers.api_error(PayloadTooLarge(MAX_BODY_BYTES)), pid)
+    table = ctx.lookup_tables.get(table_id)
+    if table is None or table.project_id != pid:
+        return LookupOutcome(answers.api_error(LookupTableNotFound(table_id)), pid)
+    now_ms = ctx.clock.now_ms()
+    if not ctx.lookup_tables.put_allowed(pid, now_ms, cfg.ratelimit_lookup_puts_per_day):
+        return LookupOutcome(answers.api_error(RateLimitExceeded(), retry_after_s=cfg.ratelimit_retry_after_s), pid)
     header, rows, failures = validate_csv(raw.data.decode("utf-8", "replace"))
     if failures or raw.encoding_problem is not None:
-        failures = failures or [{"index": 0, "message": "the body could not be decoded"}]
-        return answers.json_answer(400, {"code": 400, "error": LOOKUP_VALIDATION_FAILED, "status": "Bad Request",
-                                         "failed_records": failures}, **notes)
-    state.lookup_tables.replace(table, header, rows, now_ms)
-    return answers.json_answer(200, {"code": 200, "status": "OK"}, **notes, rows=len(rows))
+        failures = failures or [{"index": 0, "message": LOOKUP_BODY_UNDECODABLE}]
+        return LookupOutcome(answers.lookup_table_invalid(failures), pid)
+    ctx.lookup_tables.replace(table, header, rows, now_ms)
+    return LookupOutcome(answers.lookup_table_replaced(), pid, rows=len(rows))

@@ -13,14 +13,13 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import LOOKUP_PRIMARY_KEY_REQUIRED
+from .errors import LOOKUP_HEADER_REQUIRED, LOOKUP_INVALID_CSV, LOOKUP_PRIMARY_KEY_REQUIRED
 
 MAX_BODY_BYTES = 104_857_600  # §9: over 100 MB uncompressed → 413
 MAX_REPORTED_ROWS = 10  # §9: at most the first 10 bad rows are reported
 DAY_MS = 86_400_000
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
 _NUMBER = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?")
-HEADER_REQUIRED = "a header row is required"  # † harness wording
 
 
 def infer_type(value: str) -> str:
@@ -66,9 +65,9 @@ def validate_csv(text: str) -> tuple[list[str], list[list[str]], list[dict[str, 
     try:
         header = next(reader)
     except (StopIteration, csv.Error):
-        return [], [], [{"index": 0, "message": HEADER_REQUIRED}]
+        return [], [], [{"index": 0, "message": LOOKUP_HEADER_REQUIRED}]
     if not header or not header[0].strip():
-        return [], [], [{"index": 0, "message": HEADER_REQUIRED}]
+        return [], [], [{"index": 0, "message": LOOKUP_HEADER_REQUIRED}]
     rows: list[list[str]] = []
     failures: list[dict[str, Any]] = []
     try:
@@ -79,7 +78,7 @@ def validate_csv(text: str) -> tuple[list[str], list[list[str]], list[dict[str, 
                 failures.append({"index": index, "message": LOOKUP_PRIMARY_KEY_REQUIRED})
             rows.append(row)
     except csv.Error as exc:
-        failures.append({"index": len(rows), "message": f"invalid CSV: {exc}"})
+        failures.append({"index": len(rows), "message": LOOKUP_INVALID_CSV.format(detail=exc)})
     return header, rows, failures[:MAX_REPORTED_ROWS]
 
 
@@ -99,7 +98,7 @@ class LookupTableStore:
         with self._lock:
             return self._tables.get(table_id)
 
-    def list(self, project_id: int | None = None) -> list[LookupTable]:
+    def tables(self, project_id: int | None = None) -> list[LookupTable]:
         with self._lock:
             return [t for t in self._tables.values() if project_id is None or t.project_id == project_id]
 

@@ -22,7 +22,7 @@ def json_equal(a: Any, b: Any) -> bool:
     if isinstance(a, bool) or isinstance(b, bool):
         return type(a) is type(b) and a == b
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(json_equal(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(json_equal(a[k], b[k]) for k in a)
     return a == b
@@ -59,12 +59,16 @@ class Profile:
 class ProfileUpdate:
     """One validated update: its operations in document order, and the §7.1 modifiers."""
 
-    key: Hashable
+    key: tuple[int | None, Hashable]  # (project, distinct_id) or (project, (group_key, group_id))
     operations: list[tuple[str, Any]]
     time_ms: int
     ignore_time: bool = False
     metadata: dict[str, Any] = field(default_factory=dict)
     geo: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def project_id(self) -> int | None:
+        return self.key[0]
 
 
 class ProfileStore:

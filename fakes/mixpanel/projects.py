@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ConfigError
+from fakes.core import ConfigError
 
 REGIONS = ("us", "eu", "in")
 ID_MERGE_MODES = ("simplified", "original")
@@ -116,8 +116,9 @@ class ProjectRegistry:
 
     def __post_init__(self) -> None:
         for project in self.projects:
-            for index, name in ((self.by_id, project.project_id), (self.by_token, project.token),
-                                (self.by_secret, project.secret)):
+            indexes: tuple[tuple[dict[Any, Project], Any], ...] = (
+                (self.by_id, project.project_id), (self.by_token, project.token), (self.by_secret, project.secret))
+            for index, name in indexes:
                 if name in index:
                     raise ConfigError(f"two projects share the same id, token or secret ({name!r})")
                 index[name] = project

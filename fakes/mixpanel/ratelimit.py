@@ -1,11 +1,15 @@
 """Per-project ingestion rate limit (mixpanel-ingestion.md §11): a sliding window log of (time, bytes,
-events) with running sums. O(1) amortised per request, never blocks."""
+events) with running sums, O(1) amortised per request and never blocking, and the gate the endpoints
+pass through (refuse a request, count an accepted one)."""
 
 from __future__ import annotations
 
 import threading
 from collections import deque
 from dataclasses import dataclass, field
+
+from .config import MixpanelConfig
+from .errors import RateLimitExceeded
 
 
 @dataclass
@@ -54,3 +58,26 @@ class RateLimiter:
     def clear(self) -> None:
         with self._lock:
             self._windows = {}
+
+
+def rate_limited(limiter: RateLimiter, cfg: MixpanelConfig, endpoint: str, project_ids: list[int], now_ms: int, *,
+                 n_bytes: int, n_events: int) -> RateLimitExceeded | None:
+    """§11: refused when accepting the request would take a project's window past either budget."""
+    if endpoint not in cfg.ratelimit_endpoints:
+        return None
+    window_ms = int(cfg.ratelimit_window_s * 1000)
+    for pid in project_ids:
+        if limiter.exceeded(pid, now_ms, window_ms, add_bytes=n_bytes, add_events=n_events,
+                            bytes_budget=cfg.ratelimit_bytes_per_window,
+                            events_budget=cfg.ratelimit_events_per_window):
+            return RateLimitExceeded()
+    return None
+
+
+def count_toward_limit(limiter: RateLimiter, cfg: MixpanelConfig, endpoint: str, project_ids: list[int],
+                       now_ms: int, *, n_bytes: int, n_events: int, invalid: bool) -> None:
+    if endpoint not in cfg.ratelimit_endpoints or (invalid and not cfg.ratelimit_count_invalid):
+        return
+    window_ms = int(cfg.ratelimit_window_s * 1000)
+    for pid in project_ids:
+        limiter.record(pid, now_ms, window_ms, n_bytes, n_events)

@@ -4,10 +4,9 @@ bodies."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, cast
 
 from . import answers
-from .answers import Answer
 from .decoding import NotJson, flag_on
 from .errors import (
     DATA_MISSING_OR_EMPTY,
@@ -21,20 +20,19 @@ from .errors import (
     DataMissingOrEmpty,
     PayloadTooLarge,
 )
-from .ingest import IngestRequest, count_toward_limit, decode_request, event_rules, payload_preview, rate_limited
+from .ingest import IngestContext, IngestRequest, decode_request, event_rules, payload_preview
+from .outcome import IngestOutcome
 from .projects import Project
+from .ratelimit import count_toward_limit, rate_limited
 from .storage import RequestMeta, Row
 from .validation import IDENTITY_EVENTS, EventRules, Rejection
 
-if TYPE_CHECKING:
-    from .state import MixpanelState
-
 # Object-level failures reported in strict mode: (field, message) in the failed_records shape.
-_OBJECT_FIELDS = {DATA_MISSING_OR_EMPTY: "", EVENT_MISSING: "event", TOKEN_MISSING: "properties.token", TOKEN_UNKNOWN: "properties.token",
-                  DISTINCT_ID_MISSING: "properties.distinct_id"}
+_OBJECT_FIELDS = {DATA_MISSING_OR_EMPTY: "", EVENT_MISSING: "event", TOKEN_MISSING: "properties.token",
+                  TOKEN_UNKNOWN: "properties.token", DISTINCT_ID_MISSING: "properties.distinct_id"}
 
 
-def _object_error(record: Any, state: MixpanelState) -> tuple[str | None, Project | None, str | None]:
+def _object_error(record: Any, ctx: IngestContext) -> tuple[str | None, Project | None, str | None]:
     """(error, project, quarantine reason) for one object: `event` and `properties.token` non-empty."""
     if isinstance(record, NotJson):
         return DATA_MISSING_OR_EMPTY, None, None
@@ -44,43 +42,41 @@ def _object_error(record: Any, state: MixpanelState) -> tuple[str | None, Projec
     if type(event) is not str or not event.strip():
         return EVENT_MISSING, None, None
     props = record.get("properties")
-    token = props.get("token") if type(props) is dict else None
+    if type(props) is not dict:
+        return TOKEN_MISSING, None, None
+    token = props.get("token")
     if type(token) is not str or not token:
         return TOKEN_MISSING, None, None
     if event in IDENTITY_EVENTS:
         distinct = props.get("distinct_id")
         if (distinct is None or distinct == "") and not (event == "$merge" and props.get("$distinct_ids")):
             return DISTINCT_ID_MISSING, None, None
-    project = state.registry.by_token.get(token)
+    project = ctx.registry.by_token.get(token)
     if project is None:
-        if state.cfg["track.unknown_token"] == "reject":
+        if ctx.config.track_unknown_token == "reject":
             return TOKEN_UNKNOWN, None, None
         return None, None, "unknown_token"
     return None, project, None
 
 
-def handle_track(state: MixpanelState, req: IngestRequest) -> Answer:
-    cfg = state.cfg
-    limit = cfg["import.max_body_bytes"]
+def handle_track(ctx: IngestContext, req: IngestRequest) -> IngestOutcome:
+    cfg = ctx.config
+    limit = cfg.import_max_body_bytes
     decoded = decode_request(req, cfg, limit=limit, accept_gzip=True)
     params = decoded.params
-    now_ms = state.clock.now_ms()
-    strict = cfg["track.honour_strict"] and flag_on(params.get("strict"))
-    verbose = flag_on(params.get("verbose"), cfg["decode.verbose_on"])
+    now_ms = ctx.clock.now_ms()
+    strict = cfg.track_honour_strict and flag_on(params.get("strict"))
+    verbose = flag_on(params.get("verbose"), cfg.decode_verbose_on)
     img = flag_on(params.get("img"))
     callback = params.get("callback")
-    notes: dict[str, Any] = {"dialect": decoded.dialect, "deviations": decoded.deviations,
-                             "payload": payload_preview(decoded), "strict": strict,
-                             "verbose": verbose}
+    out = IngestOutcome(decoded.dialect, decoded.deviations, payload_preview(decoded), strict=strict, verbose=verbose)
 
-    def status(ok: bool, error: str | None = None) -> Answer:
-        answer = answers.simple_status(ok, error, verbose=verbose, img=img, callback=callback)
-        answer.notes.update(notes)
-        return answer
+    def status(ok: bool, error: str | None = None) -> IngestOutcome:
+        return out.answered(answers.simple_status(ok, error, verbose=verbose, img=img, callback=callback))
 
-    def whole_request_error(error: ApiError) -> Answer:
-        retry = cfg["ratelimit.retry_after_s"] if error.http_status == 429 else None
-        return answers.api_error(error, retry_after_s=retry, **notes)
+    def whole_request_error(error: ApiError) -> IngestOutcome:
+        retry = cfg.ratelimit_retry_after_s if error.http_status == 429 else None
+        return out.answered(answers.api_error(error, retry_after_s=retry))
 
     if decoded.raw.too_large:
         return whole_request_error(PayloadTooLarge(limit))
@@ -89,23 +85,25 @@ def handle_track(state: MixpanelState, req: IngestRequest) -> Answer:
         return status(False, DATA_MISSING_OR_EMPTY)
 
     # The project of each object (§6: events of one batch may name different projects).
-    checked = [_object_error(record, state) for record in records or ()]
+    checked = [_object_error(record, ctx) for record in records or ()]
     project_ids = sorted({p.project_id for _, p, _ in checked if p is not None})
     n_bytes = len(decoded.raw.data)
     n_records = len(checked)
-    limited = rate_limited(state, "track", project_ids, now_ms, n_bytes=n_bytes, n_events=n_records)
+    limited = rate_limited(ctx.limiter, cfg, "track", project_ids, now_ms, n_bytes=n_bytes, n_events=n_records)
     if limited is not None:
         return whole_request_error(limited)
-    notes["project_ids"] = project_ids
+    out.project_ids = project_ids
 
     if not records:
-        count_toward_limit(state, "track", project_ids, now_ms, n_bytes=n_bytes, n_events=0, invalid=True)
+        count_toward_limit(ctx.limiter, cfg, "track", project_ids, now_ms, n_bytes=n_bytes, n_events=0,
+                           invalid=True)
         if strict:
             return whole_request_error(DataMissingOrEmpty())
         return status(False, DATA_MISSING_OR_EMPTY)
-    max_records = cfg["track.max_batch_records"]
+    max_records = cfg.track_max_batch_records
     if n_records > max_records:
-        count_toward_limit(state, "track", project_ids, now_ms, n_bytes=n_bytes, n_events=n_records, invalid=True)
+        count_toward_limit(ctx.limiter, cfg, "track", project_ids, now_ms, n_bytes=n_bytes, n_events=n_records,
+                           invalid=True)
         if strict:
             return whole_request_error(BatchTooLarge(max_records))
         return status(False, BatchTooLarge(max_records).error)
@@ -117,7 +115,7 @@ def handle_track(state: MixpanelState, req: IngestRequest) -> Answer:
     first_error: str | None = None
     well_formed = 0
     dropped = 0
-    for index, (record, (error, project, quarantine)) in enumerate(zip(records, checked)):
+    for index, (record, (error, project, quarantine)) in enumerate(zip(records, checked, strict=True)):
         if error is not None:
             first_error = first_error or error
             if strict:
@@ -131,13 +129,13 @@ def handle_track(state: MixpanelState, req: IngestRequest) -> Answer:
         rules = rules_by_project.get(key)
         if rules is None:
             rules = rules_by_project[key] = event_rules(
-                state, project, strict=strict, endpoint="track", now_ms=now_ms,
+                ctx, project, strict=strict, endpoint="track", now_ms=now_ms,
                 maybe_bad_utf8=decoded.data.maybe_bad_utf8, body_bytes=n_bytes, request_ip=request_ip,
                 host=req.host)
         result = rules.check(record)
         if type(result) is not Row:
             if strict:
-                rejection: Rejection = result
+                rejection = cast(Rejection, result)
                 failures.append(RULES[rejection.rule_id].failure(index, rejection.insert_id, rejection.key))
             else:
                 dropped += 1
@@ -145,20 +143,20 @@ def handle_track(state: MixpanelState, req: IngestRequest) -> Answer:
         result.project_id = key
         if quarantine is not None:
             result.quarantine = quarantine
-        elif cfg["regions.enforce"] and project is not None and not project.served_in(req.region):
+        elif cfg.regions_enforce and project is not None and not project.served_in(req.region):
             result.quarantine = "wrong_region"
         elif project is not None and project.simplified and result.event in IDENTITY_EVENTS:
             result.dropped = "identity_event_in_simplified"
         accepted.append(result)
 
     meta = RequestMeta(req.request_id, "track", req.region, now_ms, decoded.dialect, req.user_agent, req.host)
-    state.store.ingest(accepted, meta)
-    notes.update(records_accepted=len(accepted), records_dropped=dropped + n_records - well_formed,
-                 records_failed=len(failures))
-    count_toward_limit(state, "track", project_ids, now_ms, n_bytes=n_bytes, n_events=n_records,
+    ctx.store.ingest(accepted, meta)
+    out.records_accepted, out.records_dropped = len(accepted), dropped + n_records - well_formed
+    out.records_failed = len(failures)
+    count_toward_limit(ctx.limiter, cfg, "track", project_ids, now_ms, n_bytes=n_bytes, n_events=n_records,
                        invalid=bool(failures) or well_formed == 0)
     if strict:
-        answer = answers.strict_invalid(failures, len(accepted)) if failures else answers.strict_ok(len(accepted))
-        answer.notes.update(notes)
-        return answer
+        if failures:
+            return out.answered(answers.strict_invalid(failures, len(accepted)))
+        return out.answered(answers.strict_ok(len(accepted)))
     return status(well_formed > 0, first_error)

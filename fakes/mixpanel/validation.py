@@ -9,7 +9,6 @@ valid event needing no normalisation; everything else goes to the full rule eval
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import re
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .decoding import MAX_SAFE_DEPTH, NotJson, deeper_than
+from .event_values import exact_json_size, first_bad_utf8_key, stringify_id
 from .storage import Row
 
 # §5.4 V5: 1971-01-01T00:00:00Z.
@@ -39,59 +39,6 @@ class Rejection:
 
     def __repr__(self) -> str:
         return f"Rejection({self.rule_id!r}, {self.key!r})"
-
-
-def placeholder_ids(bad_ids: list[str], include_lmy47d: bool) -> frozenset[str]:
-    """§5.5: matched lower-cased, untrimmed."""
-    ids = {s.lower() for s in bad_ids}
-    if include_lmy47d:
-        ids.add("lmy47d")
-    return frozenset(ids)
-
-
-def stringify_id(value: Any) -> str:
-    """§5.5: numbers and booleans as JSON text, arrays/objects as compact JSON."""
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def to_ms(t: int | float, threshold: float) -> int:
-    """§5.6: |t| ≥ threshold is milliseconds, else seconds; stored as integer ms."""
-    if -threshold < t < threshold:
-        return int(t * 1000)
-    return int(t)
-
-
-def has_bad_utf8(s: str) -> bool:
-    """R10/V11: lone surrogates (from `\\uD800` escapes or surrogate-escaped raw bytes)."""
-    if s.isascii():
-        return False
-    try:
-        s.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
-
-
-def _first_bad_utf8_key(props: dict[str, Any]) -> str | None:
-    def bad(value: Any) -> bool:
-        if type(value) is str:
-            return has_bad_utf8(value)
-        if type(value) is dict:
-            return any(has_bad_utf8(k) or bad(v) for k, v in value.items())
-        if type(value) is list:
-            return any(bad(v) for v in value)
-        return False
-
-    for key, value in props.items():
-        if has_bad_utf8(key) or bad(value):
-            return key
-    return None
-
-
-def _exact_size(record: Any) -> int:
-    return len(json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "surrogatepass"))
 
 
 @dataclass
@@ -259,7 +206,7 @@ class EventRules:
 
             # --- V11 (only when the body may hold a bad string) ---
             if check_utf8:
-                bad_key = _first_bad_utf8_key(props)
+                bad_key = first_bad_utf8_key(props)
                 if bad_key is not None:
                     return Rejection("V11", bad_key, report_id)
 
@@ -371,7 +318,7 @@ class EventRules:
         for key, value in props.items():
             tv = type(value)
             size += len(key) + 4
-            new_value = _SAME
+            new_value: Any = _SAME
             if tv is str:
                 n = len(value)
                 size += n
@@ -380,7 +327,7 @@ class EventRules:
             elif tv is dict or tv is list:
                 walked, nsize, issue = self._nested(value, 1)
                 size += nsize
-                if issue is None and self.enforce_8kb and _exact_size(value) > 8192:
+                if issue is None and self.enforce_8kb and exact_json_size(value) > 8192:
                     issue = "V12eightkb"
                 if issue is not None and nested_problem is None:
                     nested_problem = Rejection(issue, key)
@@ -394,7 +341,7 @@ class EventRules:
                 changes[(key, self._truncate(key))] = value if new_value is _SAME else new_value
             elif new_value is not _SAME:
                 changes[key] = new_value
-        if self.check_size and size > self._size_estimate_cap and _exact_size(record) > self.max_event_bytes:
+        if self.check_size and size > self._size_estimate_cap and exact_json_size(record) > self.max_event_bytes:
             return Rejection("V12size")
         if len(props) > self.max_properties:
             return Rejection("V12count")
@@ -442,7 +389,8 @@ class EventRules:
         tv = type(v)
         if tv is str:
             n = len(v)
-            if n > self.max_string_len or (self.truncate_bytes and len(v.encode("utf-8", "surrogatepass")) > self.max_string_len):
+            if n > self.max_string_len or (
+                    self.truncate_bytes and len(v.encode("utf-8", "surrogatepass")) > self.max_string_len):
                 return self._truncate(v), n + 2, None
             return v, n + 2, None
         if tv is dict or tv is list:

@@ -91,9 +91,9 @@ def test_gzip_bomb_memory_stays_bounded(state):
     from fakes.mixpanel.ingest import IngestRequest
     bomb = gzip_bomb()
     tracemalloc.start()
-    answer = state.handle(IngestRequest("import", query=STRICT, body=bomb,
-                                        headers={"authorization": SECRET_AUTH["Authorization"],
-                                                 "content-encoding": "gzip"}))
+    answer = state.model.handle(IngestRequest("import", query=STRICT, body=bomb,
+                                              headers={"authorization": SECRET_AUTH["Authorization"],
+                                                       "content-encoding": "gzip"})).answer
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert answer.status == 413
@@ -134,7 +134,8 @@ def test_2_3_twenty_pipelined_requests_answered_in_order(app):
         reqs = b""
         for i in range(20):
             body = json.dumps([event(n=i)]).encode() if i % 2 == 0 else b"[]"
-            reqs += (f"POST /import?strict=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {SECRET_AUTH['Authorization']}\r\n"
+            reqs += (f"POST /import?strict=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                     f"Authorization: {SECRET_AUTH['Authorization']}\r\n"
                      f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
         answers = _raw(srv.port, reqs, 20)
         assert [status for status, _ in answers] == [200 if i % 2 == 0 else 400 for i in range(20)]

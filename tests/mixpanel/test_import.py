@@ -52,7 +52,8 @@ def test_5_2_body_over_10mb_is_413_with_exact_body(api, state):
     big = b"[" + b" " * 10485760 + b"]"
     resp = api.import_(big)
     assert resp.status_code == 413
-    assert resp.data == b'{"code":413,"error":"request exceeds max limit of 10485760 bytes","status":"Request Entity Too Large"}'
+    assert resp.data == (b'{"code":413,"error":"request exceeds max limit of 10485760 bytes",'
+                         b'"status":"Request Entity Too Large"}')
     assert "Retry-After" not in resp.headers
 
 

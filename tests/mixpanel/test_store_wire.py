@@ -104,7 +104,7 @@ def test_10_reset_clears_data_keeps_config(api, client, state):
     api.post("/engage", jbody([{"$token": TOKEN, "$distinct_id": "u", "$set": {"a": 1}}]))
     client.post("/_harness/reset")
     assert api.events(view="raw")["count"] == 0 and client.get("/_harness/profiles/u").status_code == 404
-    assert state.cfg["import.max_batch_records"] == 10
+    assert state.config["import.max_batch_records"] == state.model.settings.import_max_batch_records == 10
 
 
 def test_10_concurrent_overlapping_imports_dedup_exact(app):
@@ -177,7 +177,8 @@ def test_11_bytes_budget_and_engage_not_counted(api, state):
     """§11 / Q18: the byte budget; /engage and /groups are not counted."""
     state.update_config({"ratelimit.bytes_per_window": 400})
     for _ in range(5):
-        assert api.post("/engage", jbody([{"$token": TOKEN, "$distinct_id": "u", "$set": {"a": "x" * 100}}])).data == b"1"
+        update = {"$token": TOKEN, "$distinct_id": "u", "$set": {"a": "x" * 100}}
+        assert api.post("/engage", jbody([update])).data == b"1"
     assert api.import_([event(pad="x" * 300)]).status_code == 429
 
 
@@ -265,12 +266,13 @@ def test_10_snapshot_restore_round_trip(api, client, state):
     snap = _json.loads(_json.dumps(state.snapshot()))
     other = new_state()
     other.restore(snap)
-    assert other.store.counts() == state.store.counts() == {"raw": 3, "dedup": 2, "quarantine": 1}
-    assert [r.properties for r in other.store.rows()] == [r.properties for r in state.store.rows()]
-    assert [r.raw_properties for r in other.store.rows("raw")] == [r.raw_properties for r in state.store.rows("raw")]
-    assert other.profiles.get((1, "p")).properties == {"a": [1]}
-    assert other.group_profiles.get((1, ("c", "g"))).properties == {"n": 1}
-    assert other.lookup_tables.get("tbl").name == "t"
+    mine, theirs = state.model, other.model
+    assert theirs.store.counts() == mine.store.counts() == {"raw": 3, "dedup": 2, "quarantine": 1}
+    assert [r.properties for r in theirs.store.rows()] == [r.properties for r in mine.store.rows()]
+    assert [r.raw_properties for r in theirs.store.rows("raw")] == [r.raw_properties for r in mine.store.rows("raw")]
+    assert theirs.profiles.get((1, "p")).properties == {"a": [1]}
+    assert theirs.group_profiles.get((1, ("c", "g"))).properties == {"n": 1}
+    assert theirs.lookup_tables.get("tbl").name == "t"
 
 
 def test_10_compaction_mode_same_utc_day(api, state):

@@ -252,7 +252,7 @@ def test_7_1_ip_geo_stub_name_truncation_and_tombstone(api, state):
     assert profile(api) == {"k" * 255: 1, "$city": "Zurich"}
     assert profile(api, "o") == {"z": 1}
     api.post("/engage", jbody([upd("$delete", "null")]))
-    assert state.profiles.log[-1]["effect"] == "deleted"
+    assert state.model.profiles.log[-1]["effect"] == "deleted"
 
 
 def test_6_max_age_days_configurable(api, state):

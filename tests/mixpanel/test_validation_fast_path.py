@@ -9,10 +9,11 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fakes.mixpanel.config import DEFAULTS
 from fakes.mixpanel.errors import RULES
-from fakes.mixpanel.settings import DEFAULTS
+from fakes.mixpanel.event_values import placeholder_ids
 from fakes.mixpanel.storage import Row
-from fakes.mixpanel.validation import MIN_TIME_MS, EventRules, Rejection, placeholder_ids
+from fakes.mixpanel.validation import MIN_TIME_MS, EventRules, Rejection
 
 NOW_MS = 1_780_000_000_123
 BAD_IDS = placeholder_ids(DEFAULTS["import.bad_ids"], True)

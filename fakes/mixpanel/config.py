@@ -1,16 +1,18 @@
 """Configuration keys of the fake Mixpanel (mixpanel-ingestion.md §1), declared once as core `Setting`s.
 
 Every [HD]/U default of the spec has its key here, with the section it comes from. Per-project keys live
-under `projects` (a list validated into the §1 project registry).
+under `projects` (a list validated into the §1 project registry). `MixpanelConfig` is a typed, frozen
+snapshot of the values, built once per configuration change: request code reads attributes, never keys.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 
-from fakes.core.config import Setting
+from fakes.core import ConfigError, FakeConfig, Setting
 
-from .errors import ConfigError
 from .projects import DEFAULT_PROJECT, ProjectRegistry
 
 # Each key: default value. `None` defaults accept int/float/None. The section numbers say where the
@@ -130,4 +132,81 @@ def _setting(key: str, default: Any) -> Setting:
     return Setting(key, default, dict)
 
 
-MIXPANEL_SETTINGS: tuple[Setting, ...] = tuple(_setting(k, v) for k, v in DEFAULTS.items())
+SETTINGS: tuple[Setting, ...] = tuple(_setting(k, v) for k, v in DEFAULTS.items())
+
+
+def attribute_name(key: str) -> str:
+    """The `MixpanelConfig` attribute of a dotted key: `import.max_body_bytes` -> `import_max_body_bytes`."""
+    return key.replace(".", "_")
+
+
+@dataclass(frozen=True)
+class MixpanelConfig:
+    """The values of every key above, one attribute per key (dots become underscores)."""
+
+    projects: list[dict[str, Any]]
+    regions_enforce: bool
+    regions_ports: dict[str, str]
+    http_max_uri_bytes: int | None
+    decode_strict_base64: bool
+    decode_extra_encodings: list[str]
+    decode_verbose_on: list[str]
+    auth_error_detail: str
+    auth_secret_retired_enforce: bool
+    auth_secret_retired_at: int
+    auth_reject_plain_http: bool
+    import_max_batch_records: int
+    import_max_body_bytes: int
+    import_max_event_bytes: int
+    import_max_properties: int
+    import_max_object_keys: int
+    import_max_depth: int
+    import_max_array_len: int
+    import_enforce_8kb: bool
+    import_truncate_unit: str
+    import_max_string_len: int
+    import_max_failed_records: int | None
+    import_nonstrict_style: str
+    import_nonstrict_skip: list[str]
+    import_bad_ids: list[str]
+    import_bad_ids_include_lmy47d: bool
+    time_ms_threshold: float
+    time_future_grace_s: int
+    store_add_ingest_properties: bool
+    geoip_stub: dict[str, Any]
+    track_max_age_days: int
+    track_old_events: str
+    track_unknown_token: str
+    track_max_batch_records: int
+    track_honour_strict: bool
+    engage_accept_gzip: bool
+    engage_multi_op: str
+    engage_order: str
+    engage_max_batch_records: int
+    engage_max_profile_properties: int
+    engage_num_good_events: bool
+    groups_allow_add: bool
+    groups_allow_append: bool
+    groups_max_batch_records: int
+    dedup_mode: str
+    ratelimit_bytes_per_window: int
+    ratelimit_events_per_window: int
+    ratelimit_window_s: float
+    ratelimit_endpoints: list[str]
+    ratelimit_count_invalid: bool
+    ratelimit_retry_after_s: float | None
+    ratelimit_lookup_puts_per_day: int
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> MixpanelConfig:
+        return cls(**{attribute_name(key): values[key] for key in DEFAULTS})
+
+    @classmethod
+    def defaults(cls, **overrides: Any) -> MixpanelConfig:
+        """Snapshot of the defaults with dotted-key overrides (`defaults(**{"dedup.mode": "compaction"})`)."""
+        return cls.from_values(FakeConfig(SETTINGS, overrides or None).as_dict())
+
+
+assert {f.name for f in fields(MixpanelConfig)} == {attribute_name(k) for k in DEFAULTS}, "config out of sync"
+
+__all__ = ["DEFAULTS", "SETTINGS", "ConfigError", "MixpanelConfig", "attribute_name"]
