@@ -5,9 +5,10 @@ They do only what a user's connector can do — HTTP to a base URL — so this p
 never a sleep.
 """
 
+from harness.connectors.currents_http import CustomHttpCurrent, HttpEndpoint
 from harness.connectors.currents_mixpanel import MixpanelCurrent, MixpanelTarget
 from harness.connectors.delivery import Agenda, Current, CurrentOptions, RetryPolicy
 from harness.connectors.report import DeliveryReport
 
-__all__ = ["Agenda", "Current", "CurrentOptions", "DeliveryReport", "MixpanelCurrent", "MixpanelTarget",
-           "RetryPolicy"]
+__all__ = ["Agenda", "Current", "CurrentOptions", "CustomHttpCurrent", "DeliveryReport", "HttpEndpoint",
+           "MixpanelCurrent", "MixpanelTarget", "RetryPolicy"]
