@@ -25,11 +25,7 @@ from heapq import heappop as _heappop
 from heapq import heappush as _heappush
 from typing import Any
 
-from harness.catalog import Catalog
-from harness.generate.providers import uuid4_from_bits
-from harness.generate.records import RecordFactory
-from harness.generate.sources import Draw, StreamRandom, pools_for
-from harness.generate.world import (
+from harness.catalog import (
     CHANNEL_BANNER,
     CHANNEL_CONTENT_CARD,
     CHANNEL_EMAIL,
@@ -41,6 +37,12 @@ from harness.generate.world import (
     CHANNEL_SMS,
     CHANNEL_WEBHOOK,
     CHANNEL_WHATSAPP,
+    Catalog,
+)
+from harness.generate.providers import uuid4_from_bits
+from harness.generate.records import RecordFactory
+from harness.generate.sources import Draw, StreamRandom, pools_for
+from harness.generate.world import (
     DELIVERY_SCHEDULED,
     ENTRY_SCHEDULED,
     Campaign,

@@ -12,6 +12,17 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+# Messaging channels (a campaign's or Canvas step's) are named by the catalog; each has its lifecycle in
+# `harness.generate.lifecycles`.
+from harness.catalog import (
+    CHANNEL_EMAIL,
+    CHANNEL_LINE,
+    CHANNEL_PUSH,
+    CHANNEL_RCS,
+    CHANNEL_SMS,
+    CHANNEL_WHATSAPP,
+    MESSAGE_CHANNELS,
+)
 from harness.generate.providers import BrazeProvider, make_faker
 
 # Campaign delivery types (currents-to-mixpanel.md §8 D1/D2).
@@ -24,22 +35,6 @@ CAMPAIGN_DELIVERIES: tuple[str, ...] = (DELIVERY_SCHEDULED, DELIVERY_ACTION_BASE
 ENTRY_SCHEDULED = "scheduled"
 ENTRY_TRIGGERED = "triggered"
 
-# Messaging channels a campaign or Canvas step can use; each has its own lifecycle in `streams`.
-CHANNEL_EMAIL = "email"
-CHANNEL_PUSH = "push"
-CHANNEL_SMS = "sms"
-CHANNEL_WEBHOOK = "webhook"
-CHANNEL_CONTENT_CARD = "content_card"
-CHANNEL_IN_APP = "in_app_message"
-CHANNEL_WHATSAPP = "whatsapp"
-CHANNEL_LINE = "line"
-CHANNEL_RCS = "rcs"
-CHANNEL_BANNER = "banner"
-CHANNEL_LIVE_ACTIVITY = "live_activity"
-MESSAGE_CHANNELS: tuple[str, ...] = (
-    CHANNEL_EMAIL, CHANNEL_PUSH, CHANNEL_SMS, CHANNEL_WEBHOOK, CHANNEL_CONTENT_CARD, CHANNEL_IN_APP,
-    CHANNEL_WHATSAPP, CHANNEL_LINE, CHANNEL_RCS, CHANNEL_BANNER, CHANNEL_LIVE_ACTIVITY,
-)
 # Channels whose users opt in through a subscription group.
 SUBSCRIPTION_CHANNELS: tuple[str, ...] = (CHANNEL_EMAIL, CHANNEL_SMS, CHANNEL_WHATSAPP, CHANNEL_LINE, CHANNEL_RCS)
 
