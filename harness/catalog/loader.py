@@ -65,7 +65,7 @@ _CUSTOM_EVENT_NAME_FIELD = "name"
 
 
 def _read_csv(name: str) -> list[dict[str, str]]:
-    text = resources.files("harness.catalog").joinpath("data", name).read_text(encoding="utf-8")
+    text = resources.files("harness.catalog").joinpath("data").joinpath(name).read_text(encoding="utf-8")
     return list(csv.DictReader(text.splitlines()))
 
 
@@ -102,7 +102,8 @@ def _avro_type(row: dict[str, str], override: object | None) -> object:
 
 def _build_fields(rows: list[dict[str, str]], type_shapes: frozenset[str], avro_overrides: dict) -> tuple:
     type_id = rows[0]["currents_type"]
-    expansion = next((_expansion_of(r["mixpanel_property"]) for r in rows if _expansion_of(r["mixpanel_property"])), None)
+    expansions = (_expansion_of(r["mixpanel_property"]) for r in rows)
+    expansion = next((e for e in expansions if e), None)
     fields = []
     for row in rows:
         name, notes, key = row["source_field"], row["notes"], row["mixpanel_property"]

@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from harness.catalog import AREA_SUBSCRIPTION, CHANNEL_LINE, CHANNEL_RCS, CHANNEL_SMS, CHANNEL_WHATSAPP, load_catalog
-from harness.generate.timeline import MESSAGE_KEYS, Context, Timeline
+from harness.generate.timeline import MESSAGE_KEYS, Timeline
 
 _CATALOG = load_catalog()
 INBOUND: dict[str, str] = {
-    channel: _CATALOG.type_for(channel, "inbound") for channel in (CHANNEL_SMS, CHANNEL_RCS, CHANNEL_WHATSAPP, CHANNEL_LINE)
+    channel: _CATALOG.type_for(channel, "inbound")
+    for channel in (CHANNEL_SMS, CHANNEL_RCS, CHANNEL_WHATSAPP, CHANNEL_LINE)
 }
 GROUP_STATE_CHANGE = _CATALOG.type_for(AREA_SUBSCRIPTION, "group_state_change")
 SMS_SEND = _CATALOG.type_for(CHANNEL_SMS, "send")
@@ -24,7 +25,8 @@ SMS_DELIVERY = _CATALOG.type_for(CHANNEL_SMS, "delivery")
 def inbound_unknown(s: Timeline, channel: str, t: int) -> None:
     """A sender no profile holds: no user id, no external id (dropped by E2)."""
     ctx = {"_ext": None, "_ident_at": None, "user_id": None, "external_user_id": None, "device_id": None,
-           "timezone": None, "bsuid": None, "phone_number": s.rnd.choice(s.draw.pools.phones), "app_group_id": s.world.app_group_id}
+           "timezone": None, "bsuid": None, "phone_number": s.rnd.choice(s.draw.pools.phones),
+           "app_group_id": s.world.app_group_id}
     type_id = INBOUND[channel]
     s.emit(type_id, t, ctx, {**inbound_fields(s, channel, ctx, None), "user_id": None})
 
@@ -66,10 +68,12 @@ def receive(s: Timeline, channel: str, ctx: dict[str, Any], t: int, reply_to: di
     fields = inbound_fields(s, channel, ctx, reply_to)
     type_id = INBOUND[channel]
     sharing = s.world.users_sharing_phone(phone) if phone else ()
-    indexes = [s.world.users.index(u) for u in sharing] if len(sharing) > 1 else None
-    for user_index in indexes or [None]:
+    # One event per profile sharing the number; a number no other profile holds keeps the given context.
+    recipients: list[int | None] = [s.world.users.index(u) for u in sharing] if len(sharing) > 1 else [None]
+    replied = reply_to or {}
+    for user_index in recipients:
         user_ctx = ctx if user_index is None else {
-            **s.user_ctx(user_index), **{k: reply_to[k] for k in MESSAGE_KEYS if k in (reply_to or {})}}
+            **s.user_ctx(user_index), **{k: replied[k] for k in MESSAGE_KEYS if k in replied}}
         s.emit(type_id, t, user_ctx, fields)
         if fields["action"] != "None":
             # An opt-in/opt-out keyword changes the subscription group state (§9 [HD]).

@@ -74,7 +74,8 @@ def envelope_violations(flat: Sequence[Flat], *, anchor: int, allow_duplicates: 
 
 def time_order_violations(flat: Sequence[Flat], skewed_ids: set[str]) -> list[str]:
     """§9: per user, `time` never goes backwards in stream order, except the deliberately skewed events."""
-    out, last = [], {}
+    out: list[str] = []
+    last: dict[str, int] = {}
     for e in flat:
         user = e.get("user_id")
         if user is None or e["id"] in skewed_ids:
@@ -94,10 +95,11 @@ def dispatch_violations(flat: Sequence[Flat], world: World, ledger: Sequence[Dis
     # §8 D6 as the catalog marks it: a Send (or its Abort) opens a dispatch, the other listed types follow.
     starters = {t.type_id: t.channel for t in catalog.all_types() if t.starts_dispatch}
     followers = {t.type_id: t.channel for t in catalog.all_types() if t.in_dispatch_lifecycle and not t.starts_dispatch}
-    started: set[tuple[str, str, str]] = set()  # (channel, user, dispatch)
-    users_of: dict[str, set[str]] = defaultdict(set)
-    campaigns_of: dict[str, set[str]] = defaultdict(set)
-    rcs_fallbacks: set[tuple[str, str, Any]] = set()
+    # Users are None for unknown inbound senders; values are compared, never interpreted.
+    started: set[tuple[str, Any, Any]] = set()  # (channel, user, dispatch)
+    users_of: dict[Any, set[Any]] = defaultdict(set)
+    campaigns_of: dict[Any, set[str]] = defaultdict(set)
+    rcs_fallbacks: set[tuple[Any, Any, Any]] = set()
     for e in flat:
         type_id, user, dispatch = e["event_type"], e.get("user_id"), e.get("dispatch_id")
         event_type = catalog[type_id]
@@ -116,14 +118,16 @@ def dispatch_violations(flat: Sequence[Flat], world: World, ledger: Sequence[Dis
             out.append(f"D6: {type_id} of user {user} with dispatch {dispatch} has no earlier Send/Abort")
         if type_id == RCS_REJECTION and e.get("is_sms_fallback"):
             rcs_fallbacks.add((user, dispatch, e.get("send_id")))
-        if event_type.channel == CHANNEL_SMS and e.get("is_sms_fallback") and (user, dispatch, e.get("send_id")) not in rcs_fallbacks:
+        if (event_type.channel == CHANNEL_SMS and e.get("is_sms_fallback")
+                and (user, dispatch, e.get("send_id")) not in rcs_fallbacks):
             out.append(f"D10: SMS fallback {type_id} of user {user} has no RCS Rejection with dispatch {dispatch}")
     for dispatch, campaigns in campaigns_of.items():
         if len(campaigns) > 1:
             out.append(f"dispatch {dispatch} spans campaigns {sorted(campaigns)}")
         campaign = next(iter(campaigns))
         if deliveries.get(campaign) not in (None, DELIVERY_SCHEDULED) and len(users_of[dispatch]) > 1:
-            out.append(f"D2: triggered campaign {campaign}: dispatch {dispatch} shared by {len(users_of[dispatch])} users")
+            out.append(f"D2: triggered campaign {campaign}: dispatch {dispatch} "
+                       f"shared by {len(users_of[dispatch])} users")
     seen_ids: set[str] = set()
     for record in ledger:
         if record.dispatch_id in seen_ids:
@@ -142,8 +146,8 @@ def lifecycle_violations(flat: Sequence[Flat], world: World, catalog: Catalog | 
     catalog = catalog or load_catalog()
     out: list[str] = []
     seen: set[tuple] = set()
-    sessions: set[tuple[str, str]] = set()
-    first_sessions: list[tuple[str, str]] = []
+    sessions: set[tuple[Any, Any]] = set()  # (user, session id)
+    first_sessions: list[tuple[Any, Any]] = []
     inbound: dict[tuple, set[str]] = defaultdict(set)
     for e in flat:
         type_id, user, dispatch = e["event_type"], e.get("user_id"), e.get("dispatch_id")
@@ -156,9 +160,8 @@ def lifecycle_violations(flat: Sequence[Flat], world: World, catalog: Catalog | 
                 out.append(f"email {name} of user {user} before its Send (dispatch {dispatch})")
             if role == "delivery" and (EMAIL_BOUNCE, user, dispatch) in seen:
                 out.append(f"email Delivery after a Bounce (user {user}, dispatch {dispatch})")
-        if channel == CHANNEL_SMS and dispatch and role in SMS_AFTER_SEND:
-            if (SMS_SEND, user, dispatch) not in seen:
-                out.append(f"SMS {name} of user {user} before its Send (dispatch {dispatch})")
+        if channel == CHANNEL_SMS and dispatch and role in SMS_AFTER_SEND and (SMS_SEND, user, dispatch) not in seen:
+            out.append(f"SMS {name} of user {user} before its Send (dispatch {dispatch})")
         if type_id == SESSION_START:
             sessions.add((user, e.get("session_id")))
         if type_id == FIRST_SESSION:
@@ -197,7 +200,7 @@ def lifecycle_violations(flat: Sequence[Flat], world: World, catalog: Catalog | 
     return _limit(out)
 
 
-_PY_TYPES: dict[str, tuple[type, ...]] = {
+_PY_TYPES: dict[str, tuple[type[Any], ...]] = {
     "string": (str,), "json-string": (str,), "int": (int,), "long": (int,), "float": (float, int),
     "boolean": (bool,), "array<string>": (list,),
 }

@@ -24,9 +24,10 @@ from harness.catalog import (
     CHANNEL_SMS,
     CHANNEL_WHATSAPP,
 )
-from harness.generate.lifecycles import CHANNEL_TYPES, LIFECYCLES, roles_of
-from harness.generate.timeline import MESSAGE_KEYS, Context, Message, Timeline
-from harness.generate.world import DELIVERY_SCHEDULED, ENTRY_SCHEDULED, Campaign, Canvas, CanvasVariation
+from harness.generate.lifecycle_engine import roles_of
+from harness.generate.lifecycles import CHANNEL_TYPES, LIFECYCLES
+from harness.generate.timeline import MESSAGE_KEYS, Message, Timeline
+from harness.generate.world import DELIVERY_SCHEDULED, ENTRY_SCHEDULED, Campaign, Canvas
 
 CAMPAIGN = roles_of(AREA_CAMPAIGN)
 CANVAS = roles_of(AREA_CANVAS)
@@ -163,10 +164,11 @@ class CampaignSends:
                 share = s.rnd.random() < s.cfg.canvas_shared_probability
             else:  # D4 default, D5: the entry step of a scheduled Canvas is shared per send
                 share = index == 0 and canvas.entry == ENTRY_SCHEDULED
-            shared.append(s.draw.hex24() if share else None)
-            if share and step.channel:
+            step_dispatch = s.draw.hex24() if share else None
+            shared.append(step_dispatch)
+            if step_dispatch is not None and step.channel:
                 kind = "canvas_entry_shared" if index == 0 and mode == "default" else "canvas_step_shared"
-                s.ledger(shared[-1], kind, canvas=canvas, step_id=step.step_id,
+                s.ledger(step_dispatch, kind, canvas=canvas, step_id=step.step_id,
                             user_ids=[s.world.users[i].user_id for i in batch], channels=(step.channel,))
         for user_index in batch:
             self.canvas_pass(canvas, variation, user_index, t + s.rnd.randrange(0, 300), shared)
@@ -206,7 +208,8 @@ class CampaignSends:
                 if s.chance("conversion", CANVAS["experiment_conversion"]):
                     conversion = s.rnd.choice(canvas.conversions)
                     s.emit(CANVAS["experiment_conversion"], t + s.rnd.randrange(3600, 86_400), ctx, {
-                        **exp, "conversion_behavior_index": conversion.index, "conversion_behavior": conversion.behavior})
+                        **exp, "conversion_behavior_index": conversion.index,
+                        "conversion_behavior": conversion.behavior})
             if step.channel and self.channel_possible(step.channel, user_index):
                 dispatch_id = shared[index]
                 if dispatch_id is None:  # D4: one id per (user, step, send)
@@ -223,7 +226,8 @@ class CampaignSends:
                 exit_type = s.rnd.choice((CANVAS["exit_matched_audience"], CANVAS["exit_performed_event"]))
                 s.emit(CANVAS["step_progression"], t + 60, ctx, {
                     "progression_type": "Exit", "is_canvas_entry": False, "next_step_id": None,
-                    "exit_reason": "Exit criteria" if exit_type == CANVAS["exit_matched_audience"] else "Performed exit event"})
+                    "exit_reason": "Exit criteria" if exit_type == CANVAS["exit_matched_audience"]
+                    else "Performed exit event"})
                 s.emit(exit_type, t + 60, ctx)
                 break
             t += s.rnd.randrange(600, 12 * 3600)  # the delay before the next step

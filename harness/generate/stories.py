@@ -17,11 +17,9 @@ from harness.catalog import (
     AREA_AGENT,
     AREA_APP,
     AREA_PROFILE,
-    AREA_SUBSCRIPTION,
     CHANNEL_EMAIL,
     CHANNEL_FEATURE_FLAG,
     CHANNEL_LINE,
-    CHANNEL_LIVE_ACTIVITY,
     CHANNEL_NEWS_FEED,
     CHANNEL_PUSH,
     CHANNEL_RCS,
@@ -30,7 +28,8 @@ from harness.catalog import (
 )
 from harness.generate import inbound
 from harness.generate.config import DEFAULT_MIX, OVERSIZE_BYTES, GenerationError
-from harness.generate.lifecycles import LIVE_ACTIVITY, SUBSCRIPTION, all_lifecycle_types, live_activity_updates, roles_of
+from harness.generate.lifecycle_engine import roles_of
+from harness.generate.lifecycles import LIVE_ACTIVITY, SUBSCRIPTION, all_lifecycle_types, live_activity_updates
 from harness.generate.sends import CAMPAIGN, CANVAS, CampaignSends
 from harness.generate.timeline import Timeline
 from harness.generate.world import Device, User
@@ -139,16 +138,18 @@ class StoryTeller:
             now += 1
             s.emit(FEATURE_FLAG_IMPRESSION, now, session, {
                 "feature_flag_id_name": s.rnd.choice(s.world.senders.feature_flags),
-                "campaign_id": None, "campaign_name": None, "message_variation_id": None, "message_variation_name": None,
-                "canvas_id": None, "canvas_name": None, "canvas_variation_id": None, "canvas_variation_name": None,
-                "canvas_step_id": None, "canvas_step_name": None, "canvas_step_message_variation_id": None})
+                "campaign_id": None, "campaign_name": None, "message_variation_id": None,
+                "message_variation_name": None, "canvas_id": None, "canvas_name": None, "canvas_variation_id": None,
+                "canvas_variation_name": None, "canvas_step_id": None, "canvas_step_name": None,
+                "canvas_step_message_variation_id": None})
         end = max(now, t + int(duration))
         s.emit(APP["session_end"], end, session, {"duration": duration})
         key = (s.world.users[user_index].user_id, device.app_id)
-        if key not in self.uninstalled and s.chance("uninstall", APP["uninstall"]):
-            # Inferred from a failed daily silent push, some hours after the last session (§9).
-            if s.emit(APP["uninstall"], end + s.rnd.randrange(3600, 86_400), ctx) is not None:
-                self.uninstalled.add(key)  # (not when it would fall after the anchor: it has not happened yet)
+        # Inferred from a failed daily silent push, some hours after the last session (§9); not recorded when it
+        # would fall after the anchor (it has not happened yet).
+        if (key not in self.uninstalled and s.chance("uninstall", APP["uninstall"])
+                and s.emit(APP["uninstall"], end + s.rnd.randrange(3600, 86_400), ctx) is not None):
+            self.uninstalled.add(key)
 
     def token_change(self, change: str, device: Device, t: int) -> dict[str, Any]:
         s = self.s
@@ -223,8 +224,9 @@ class StoryTeller:
             channel = CHANNEL_EMAIL if user.email else CHANNEL_SMS
             status = s.rnd.choice(("Subscribed", "Unsubscribed", "Opted In"))
             identifier = user.email if channel == CHANNEL_EMAIL else user.phone
-            s.emit(SUBSCRIPTION["global_state_change"], t, ctx, {**none, "channel": channel, "subscription_status": status,
-                                                    "state_change_source": source, "channel_identifier": identifier})
+            s.emit(SUBSCRIPTION["global_state_change"], t, ctx, {
+                **none, "channel": channel, "subscription_status": status, "state_change_source": source,
+                "channel_identifier": identifier})
         else:
             group = s.rnd.choice(s.world.subscription_groups)
             identifier = user.email if group.channel == CHANNEL_EMAIL else user.phone
@@ -273,7 +275,8 @@ class StoryTeller:
         s.emit(AGENT["agent_executed"], t, ctx, {
             **request, **canvas_fields, "prompt_tokens": prompt, "completion_tokens": completion,
             "total_tokens": prompt + completion, "is_error": is_error,
-            "error": "upstream timeout" if is_error else None, "output": None if is_error else s.rnd.choice(s.draw.pools.sentences)})
+            "error": "upstream timeout" if is_error else None,
+            "output": None if is_error else s.rnd.choice(s.draw.pools.sentences)})
         for index in range(s.rnd.randint(0, 2)):
             s.emit(AGENT["tool_invocation"], t + index + 1, {"app_group_id": s.world.app_group_id}, {**request})
 

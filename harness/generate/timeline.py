@@ -39,9 +39,14 @@ Scheduled = tuple[str, dict[str, Any]]
 class StorySource(Protocol):
     """What the timeline draws stories from: the kinds, their cumulative weights, one teller per kind."""
 
-    kinds: Sequence[str]
-    cum_weights: Sequence[float]
-    tellers: Mapping[str, Callable[[int], None]]
+    @property
+    def kinds(self) -> Sequence[str]: ...
+
+    @property
+    def cum_weights(self) -> Sequence[float]: ...
+
+    @property
+    def tellers(self) -> Mapping[str, Callable[[int], None]]: ...
 
 
 class Timeline:
@@ -103,8 +108,8 @@ class Timeline:
                 ctx.update(
                     device_id=d.device_id, app_id=d.app_id, platform=d.platform, os_version=d.os_version,
                     device_model=d.device_model, sdk_version=d.sdk_version, resolution=d.resolution,
-                    carrier=d.carrier, ad_id=d.ad_id, ad_id_type=d.ad_id_type, ad_tracking_enabled=d.ad_tracking_enabled,
-                    push_token=d.push_token, _skew=d.clock_skew_s,
+                    carrier=d.carrier, ad_id=d.ad_id, ad_id_type=d.ad_id_type,
+                    ad_tracking_enabled=d.ad_tracking_enabled, push_token=d.push_token, _skew=d.clock_skew_s,
                 )
             self._user_ctx[key] = ctx
         return ctx
@@ -124,19 +129,20 @@ class Timeline:
         if t > self.anchor:
             self.report.not_yet_happened += 1
             return None
-        skewed = time_value is not None
-        if not skewed:
+        if time_value is None:
             skew = ctx.get("_skew")
             if skew and type_id in self.sdk_logged:
-                time_value, skewed = t + skew, True
+                stamp, skewed = t + skew, True
             else:
-                time_value = t
-        if time_value > self.anchor:
-            time_value = self.anchor
+                stamp, skewed = t, False
+        else:
+            stamp, skewed = time_value, True
+        if stamp > self.anchor:
+            stamp = self.anchor
         ident_at = ctx.get("_ident_at")
         event_id = uuid4_from_bits(self._bits(128))
         record = self._build(self.draw, type_id, ctx, {
-            "id": event_id, "time": time_value,
+            "id": event_id, "time": stamp,
             "external_user_id": ctx["_ext"] if ident_at is not None and t >= ident_at else None}, over)
         if skewed:
             self.report.skewed_ids.add(record["id"])
@@ -183,7 +189,8 @@ class Timeline:
                 else:
                     idle += 1
                     if idle > 20_000:
-                        raise GenerationError("no events produced in 20000 stories: the world cannot yield the wanted types")
+                        raise GenerationError(
+                            "no events produced in 20000 stories: the world cannot yield the wanted types")
                 limit = cursor
             else:
                 limit = float("inf")  # every story has started: drain

@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "campaigns and Canvases, and events that obey the lifecycle and dispatch_id rules "
                     "(currents-to-mixpanel.md §8, §9). The same options and seed give the same bytes.",
     )
-    parser.error = _one_line_error  # type: ignore[method-assign]  # bad options: one clear line
+    parser.error = _one_line_error  # bad options: one clear line
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--type", dest="types", action="extend", nargs="+", default=[], metavar="T",
                        help="Currents type ids (several, repeatable, comma lists and * patterns allowed, "
@@ -65,7 +65,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--anonymous-share", metavar="P", help="share of users without external_user_id (default 0.15)")
     parser.add_argument("--anchor", metavar="TIME",
                         help="no event after this time: Unix seconds or ISO 8601 (default 2026-01-01T00:00:00Z)")
-    parser.add_argument("--span", metavar="DURATION", help="time span before the anchor, e.g. 3600, 12h, 7d (default 7d)")
+    parser.add_argument("--span", metavar="DURATION",
+                        help="time span before the anchor, e.g. 3600, 12h, 7d (default 7d)")
     parser.add_argument("--rate", dest="rates", action="append", default=[], metavar="NAME=P",
                         help="an edge-case rate, e.g. push_open_before_send=0.01, duplicate=0.05 (repeatable)")
     mix = parser.add_argument("--mix", action="append", default=[], metavar="KIND=W",
@@ -89,7 +90,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         modes.help = f"Canvas step dispatch ids (§8 D4): {', '.join(CANVAS_DISPATCH_MODES)}"
         return format_help()
 
-    parser.format_help = format_help_with_choices  # type: ignore[method-assign]
+    parser.format_help = format_help_with_choices
 
 
 def _one_line_error(message: str) -> NoReturn:
@@ -200,7 +201,8 @@ def _config(args: argparse.Namespace, fmt: str) -> tuple[int, WorldConfig, Strea
     world_config = WorldConfig(users=users)
     if args.anonymous_share is not None:
         world_config.anonymous_share = _share("--anonymous-share", args.anonymous_share)
-        world_config.identified_later_share = min(world_config.identified_later_share, 1.0 - world_config.anonymous_share)
+        world_config.identified_later_share = min(world_config.identified_later_share,
+                                                  1.0 - world_config.anonymous_share)
     if args.canvas_dispatch_mode not in CANVAS_DISPATCH_MODES:
         raise CliError(f"--canvas-dispatch-mode must be one of {', '.join(CANVAS_DISPATCH_MODES)}, "
                        f"got {args.canvas_dispatch_mode!r}")
@@ -291,6 +293,7 @@ def _write(fmt: str, records: Any, output: str | None, factory: RecordFactory, s
     from harness.generate.writers import is_directory_target, write_avro_dir, write_storage_json_dir
 
     if fmt == "avro":
+        assert output, "the handler refuses --format avro without -o"
         return write_avro_dir(records, Path(output), factory, seed=seed)
     if fmt == "storage-json" and output and is_directory_target(output):
         return write_storage_json_dir(records, Path(output), factory)
@@ -298,13 +301,14 @@ def _write(fmt: str, records: Any, output: str | None, factory: RecordFactory, s
     if output:
         with open(output, "wb") as out:
             return _write_stream(fmt, records, out, factory, ndjson, mapping_config)
-    out = sys.stdout.buffer
-    summary = _write_stream(fmt, records, out, factory, ndjson, mapping_config)
-    out.flush()
+    stdout = sys.stdout.buffer
+    summary = _write_stream(fmt, records, stdout, factory, ndjson, mapping_config)
+    stdout.flush()
     return summary
 
 
-def _write_stream(fmt: str, records: Any, out: Any, factory: RecordFactory, ndjson: bool, mapping_config: Any) -> WriteSummary:
+def _write_stream(fmt: str, records: Any, out: Any, factory: RecordFactory, ndjson: bool,
+                  mapping_config: Any) -> WriteSummary:
     from harness.generate.writers import write_custom_http, write_mixpanel, write_storage_json
 
     if fmt == "custom-http":
