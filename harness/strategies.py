@@ -2,7 +2,8 @@
 
     from harness.strategies import currents_events, adversarial_events, worlds, event_streams
 
-    @given(currents_events("users.messages.email.Open"))     # one valid event of a type (Custom HTTP shape)
+    email_open = load_catalog().type_for(CHANNEL_EMAIL, "open")  # types are named by the catalog
+    @given(currents_events(email_open))                      # one valid event of a type (Custom HTTP shape)
     @given(currents_events())                                # any type of the catalog
     @given(adversarial_events())                             # schema-typed but hostile values
     @given(malformed_events())                               # not even schema-typed (wrong types, junk keys)

@@ -75,7 +75,8 @@ def test_seeded_focused_runs_are_byte_identical():
     steering_sets = [
         ("users.messages.sms.Send", "users.messages.rcs.Rejection"),
         ("users.behaviors.subscription.GlobalStateChange",),
-        ("users.behaviors.subscriptiongroup.StateChange", "users.messages.email.Bounce", "users.messages.email.Deferral"),
+        ("users.behaviors.subscriptiongroup.StateChange", "users.messages.email.Bounce",
+         "users.messages.email.Deferral"),
     ]
     for types in steering_sets:
         add(generate_records(world, StreamConfig(events=300, types=types)))

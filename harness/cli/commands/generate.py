@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from harness.catalog import PROFILES, load_catalog
+from harness.catalog import CHANNEL_EMAIL, PROFILES, load_catalog
 from harness.cli.errors import CliError
 from harness.cli.terminal import progress_enabled
 
@@ -49,9 +49,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.error = _one_line_error  # bad options: one clear line
     which = parser.add_mutually_exclusive_group()
-    which.add_argument("--type", dest="types", action="extend", nargs="+", default=[], metavar="T",
-                       help="Currents type ids (several, repeatable, comma lists and * patterns allowed, "
-                            "e.g. 'users.messages.email.*')")
+    types = which.add_argument("--type", dest="types", action="extend", nargs="+", default=[], metavar="T",
+                               help=_TYPES_HELP.format(example="a type id"))
     which.add_argument("--all", action="store_true", help="every type in the catalog (the default)")
     parser.add_argument("-n", "--events", default=str(DEFAULT_EVENTS), metavar="N",
                         help=f"number of events (default {DEFAULT_EVENTS})")
@@ -85,12 +84,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         from harness.generate.streams import CANVAS_DISPATCH_MODES, DEFAULT_MIX
         from harness.generate.writers import FORMATS
 
+        types.help = _TYPES_HELP.format(example=_type_pattern_example())
         formats.help = f"output format: {', '.join(FORMATS)} (default custom-http)"
         mix.help = f"weight of a story kind ({', '.join(DEFAULT_MIX)}), repeatable"
         modes.help = f"Canvas step dispatch ids (§8 D4): {', '.join(CANVAS_DISPATCH_MODES)}"
         return format_help()
 
     parser.format_help = format_help_with_choices
+
+
+_TYPES_HELP = "Currents type ids (several, repeatable, comma lists and * patterns allowed, e.g. '{example}')"
+
+
+def _type_pattern_example() -> str:
+    """A pattern for every e-mail type, built from the catalog (which alone names event types)."""
+    send = load_catalog().type_for(CHANNEL_EMAIL, "send")
+    return send.rsplit(".", 1)[0] + ".*"
 
 
 def _one_line_error(message: str) -> NoReturn:
