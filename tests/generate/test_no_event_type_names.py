@@ -26,7 +26,7 @@ ASSERTED_SCOPE = ("harness/generate", "harness/strategies.py", "harness/cli/comm
 
 # The first segment of every type id the catalog knows ("users", "agentconsole").
 _NAMESPACES = sorted({t.type_id.split(".", 1)[0] for t in load_catalog().all_types()})
-TYPE_NAME_LITERAL = re.compile(r"""["'](?:%s)\.""" % "|".join(map(re.escape, _NAMESPACES)))
+TYPE_NAME_LITERAL = re.compile("[\"'](?:" + "|".join(map(re.escape, _NAMESPACES)) + r")\.")
 
 
 def _sources(scope: tuple[str, ...]) -> list[Path]:
