@@ -11,6 +11,8 @@ Built from spec-derived data in `harness/catalog/data/` (see `harness.catalog.lo
     catalog.legacy_only                  # (users.behaviors.app.NewsFeedImpression,): legacy page only, no sample
     catalog.exported("current")          # the 80 types exported by default (legacy: 41 incl. legacy-only)
     catalog.by_group(GROUP_MESSAGE_ENGAGEMENT)
+    catalog.type_for(CHANNEL_EMAIL, "open")   # "users.messages.email.Open": look types up by (channel, role)
+    catalog.for_role(CHANNEL_RCS, "retry")    # None: RCS has no Retry; catalog.by_channel(CHANNEL_PUSH)
 
 `EventType`:
     .type_id            "users.messages.email.Open"
@@ -22,6 +24,11 @@ Built from spec-derived data in `harness/catalog/data/` (see `harness.catalog.lo
     .opt_in_event_name  name used when `undocumented_types = export` (e.g. "Email Retry"), else None
     .avro_namespace     "dataexport.S3.inner.users.messages.email"; .avro_record_name "Open"
     .in_samples         False only for the legacy-only type
+    .channel            CHANNELS: the messaging channel ("email", "push", ...) or area ("app", "canvas", ...)
+    .role               its step in the channel's lifecycle ("send", "delivery", "open", "retry", ...), unique
+                        per channel; ROLE_NONE for none. .sdk_logged: `time` follows the device clock (§9)
+    .in_dispatch_lifecycle / .starts_dispatch   §8 D6 membership; a Send or Abort opens the lifecycle
+    .is_message         a `users.messages.*` type
 
 `SourceField` (Braze side; spec §5 / currents-catalog.csv):
     .name, .type ("string", "int", "long", "float", "boolean", "json-string", "array<string>"), .nullable,
@@ -47,6 +54,26 @@ schema), ready for fastavro. `type_id_from_avro_name(full_name)` does the revers
 from harness.catalog.avro import AVRO_NAMESPACE_PREFIX, avro_schema, type_id_from_avro_name
 from harness.catalog.loader import load_catalog
 from harness.catalog.model import (
+    AREA_AGENT,
+    AREA_APP,
+    AREA_CAMPAIGN,
+    AREA_CANVAS,
+    AREA_PROFILE,
+    AREA_SUBSCRIPTION,
+    CHANNEL_BANNER,
+    CHANNEL_CONTENT_CARD,
+    CHANNEL_EMAIL,
+    CHANNEL_FEATURE_FLAG,
+    CHANNEL_IN_APP,
+    CHANNEL_LINE,
+    CHANNEL_LIVE_ACTIVITY,
+    CHANNEL_NEWS_FEED,
+    CHANNEL_PUSH,
+    CHANNEL_RCS,
+    CHANNEL_SMS,
+    CHANNEL_WEBHOOK,
+    CHANNEL_WHATSAPP,
+    CHANNELS,
     ENVELOPE_SOURCES,
     EXPANSION_CUSTOM,
     EXPANSION_PURCHASE,
@@ -55,10 +82,12 @@ from harness.catalog.model import (
     GROUP_MESSAGE_ENGAGEMENT,
     GROUP_USER,
     GROUPS,
+    MESSAGE_CHANNELS,
     PARTNER_ID,
     PROFILE_CURRENT,
     PROFILE_LEGACY,
     PROFILES,
+    ROLE_NONE,
     SHAPE_CUSTOM_HTTP,
     SHAPE_STORAGE,
     SHAPES,
@@ -75,6 +104,10 @@ from harness.catalog.model import (
 )
 
 __all__ = [
+    "AREA_AGENT", "AREA_APP", "AREA_CAMPAIGN", "AREA_CANVAS", "AREA_PROFILE", "AREA_SUBSCRIPTION",
+    "CHANNEL_BANNER", "CHANNEL_CONTENT_CARD", "CHANNEL_EMAIL", "CHANNEL_FEATURE_FLAG", "CHANNEL_IN_APP",
+    "CHANNEL_LINE", "CHANNEL_LIVE_ACTIVITY", "CHANNEL_NEWS_FEED", "CHANNEL_PUSH", "CHANNEL_RCS", "CHANNEL_SMS",
+    "CHANNEL_WEBHOOK", "CHANNEL_WHATSAPP", "CHANNELS", "MESSAGE_CHANNELS", "ROLE_NONE",
     "AVRO_NAMESPACE_PREFIX", "ENVELOPE_SOURCES", "EXPANSION_CUSTOM", "EXPANSION_PURCHASE", "FIELD_TYPES",
     "GROUP_CUSTOMER_BEHAVIOR", "GROUP_MESSAGE_ENGAGEMENT", "GROUP_USER", "GROUPS", "PARTNER_ID",
     "PROFILE_CURRENT", "PROFILE_LEGACY", "PROFILES", "SHAPE_CUSTOM_HTTP", "SHAPE_STORAGE", "SHAPES",

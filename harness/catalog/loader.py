@@ -9,6 +9,9 @@ Data files (CSV, UTF-8, one declared place for the outside world):
 * `legacy_events.csv` - spec §7.3: legacy event name, the seed's printed heading and the closed key list.
 * `legacy_only_fields.csv` - fields of `users.behaviors.app.NewsFeedImpression` (legacy page only; [inf]).
 * `avro_types.csv` - Avro types the spec's notation cannot express (array items that are themselves nullable).
+* `lifecycle_roles.csv` - one row per type, what the generator branches on (§8, §9): its channel (or area),
+  its role in that channel's lifecycle (unique per channel), whether the SDK logs it on the device, and
+  whether it is in §8 D6's list of types joined to their message by `dispatch_id`.
 """
 
 from __future__ import annotations
@@ -20,12 +23,14 @@ from functools import lru_cache
 from importlib import resources
 
 from harness.catalog.model import (
+    CHANNELS,
     ENVELOPE_SOURCES,
     EXPANSION_CUSTOM,
     EXPANSION_PURCHASE,
     GROUPS,
     PROFILE_CURRENT,
     PROFILE_LEGACY,
+    ROLE_NONE,
     SHAPE_CUSTOM_HTTP,
     SHAPE_STORAGE,
     SHAPES,
@@ -60,7 +65,7 @@ _CUSTOM_EVENT_NAME_FIELD = "name"
 
 
 def _read_csv(name: str) -> list[dict[str, str]]:
-    text = resources.files("harness.catalog").joinpath("data", name).read_text(encoding="utf-8")
+    text = resources.files("harness.catalog").joinpath("data").joinpath(name).read_text(encoding="utf-8")
     return list(csv.DictReader(text.splitlines()))
 
 
@@ -97,7 +102,8 @@ def _avro_type(row: dict[str, str], override: object | None) -> object:
 
 def _build_fields(rows: list[dict[str, str]], type_shapes: frozenset[str], avro_overrides: dict) -> tuple:
     type_id = rows[0]["currents_type"]
-    expansion = next((_expansion_of(r["mixpanel_property"]) for r in rows if _expansion_of(r["mixpanel_property"])), None)
+    expansions = (_expansion_of(r["mixpanel_property"]) for r in rows)
+    expansion = next((e for e in expansions if e), None)
     fields = []
     for row in rows:
         name, notes, key = row["source_field"], row["notes"], row["mixpanel_property"]
@@ -170,6 +176,20 @@ def _legacy_mapping(type_id: str, legacy_row: dict[str, str] | None, fields) -> 
     )
 
 
+def _lifecycle_roles() -> dict[str, dict[str, str]]:
+    """`lifecycle_roles.csv` rows by type id, validated: a known channel, one type per (channel, role)."""
+    out: dict[str, dict[str, str]] = {}
+    seen: dict[tuple[str, str], str] = {}
+    for row in _read_csv("lifecycle_roles.csv"):
+        type_id, channel, role = row["currents_type"], row["channel"], row["role"]
+        if channel not in CHANNELS:
+            raise ValueError(f"catalog: {type_id} has unknown channel {channel!r}")
+        if role != ROLE_NONE and seen.setdefault((channel, role), type_id) != type_id:
+            raise ValueError(f"catalog: {type_id} and {seen[(channel, role)]} both play {role!r} on {channel!r}")
+        out[type_id] = row
+    return out
+
+
 @lru_cache(maxsize=1)
 def load_catalog() -> Catalog:
     """The catalog, built once per process from the packaged data files."""
@@ -177,7 +197,10 @@ def load_catalog() -> Catalog:
     for row in _read_csv("currents-catalog.csv") + _read_csv("legacy_only_fields.csv"):
         field_rows.setdefault(row["currents_type"], []).append(row)
     legacy_rows = {r["currents_type"]: r for r in _read_csv("legacy_events.csv")}
-    avro_overrides = {(r["currents_type"], r["source_field"]): json.loads(r["avro_type"]) for r in _read_csv("avro_types.csv")}
+    avro_overrides = {
+        (r["currents_type"], r["source_field"]): json.loads(r["avro_type"]) for r in _read_csv("avro_types.csv")
+    }
+    roles = _lifecycle_roles()
 
     types: list[EventType] = []
     legacy_only: list[EventType] = []
@@ -189,6 +212,9 @@ def load_catalog() -> Catalog:
         if not shapes <= set(SHAPES):
             raise ValueError(f"catalog: {type_id} has unknown shapes {meta['shapes']!r}")
         rows = field_rows[type_id]
+        role_row = roles.pop(type_id, None)
+        if role_row is None:
+            raise ValueError(f"catalog: {type_id} has no row in lifecycle_roles.csv")
         fields, expansion = _build_fields(rows, shapes, avro_overrides)
         event_type = EventType(
             type_id=type_id,
@@ -200,9 +226,15 @@ def load_catalog() -> Catalog:
             opt_in_event_name=meta["opt_in_event"] or None,
             in_samples=meta["in_samples"] == "yes",
             _by_name={f.name: f for f in fields},
+            channel=role_row["channel"],
+            role=role_row["role"],
+            sdk_logged=role_row["sdk_logged"] == "yes",
+            in_dispatch_lifecycle=role_row["dispatch_lifecycle"] == "yes",
         )
         (types if event_type.in_samples else legacy_only).append(event_type)
     missing = set(field_rows) - {t.type_id for t in types + legacy_only}
     if missing:
         raise ValueError(f"catalog: field rows for types without metadata: {sorted(missing)}")
+    if roles:
+        raise ValueError(f"catalog: lifecycle roles for unknown types: {sorted(roles)}")
     return Catalog(tuple(types), tuple(legacy_only))

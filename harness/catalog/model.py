@@ -39,6 +39,40 @@ EXPANSION_PURCHASE = "purchase"
 # Braze-side field types as the spec writes them (§5); `json-string` is a string holding encoded JSON.
 FIELD_TYPES: tuple[str, ...] = ("string", "int", "long", "float", "boolean", "json-string", "array<string>")
 
+# Channels (§9): the messaging channel a type belongs to, or the area of a non-message type. The
+# generator looks types up by (channel, role) instead of by name (`Catalog.type_for`).
+CHANNEL_EMAIL = "email"
+CHANNEL_PUSH = "push"
+CHANNEL_SMS = "sms"
+CHANNEL_WEBHOOK = "webhook"
+CHANNEL_CONTENT_CARD = "content_card"
+CHANNEL_IN_APP = "in_app_message"
+CHANNEL_WHATSAPP = "whatsapp"
+CHANNEL_LINE = "line"
+CHANNEL_RCS = "rcs"
+CHANNEL_BANNER = "banner"
+CHANNEL_LIVE_ACTIVITY = "live_activity"
+CHANNEL_FEATURE_FLAG = "feature_flag"
+CHANNEL_NEWS_FEED = "news_feed"  # retired
+MESSAGE_CHANNELS: tuple[str, ...] = (
+    CHANNEL_EMAIL, CHANNEL_PUSH, CHANNEL_SMS, CHANNEL_WEBHOOK, CHANNEL_CONTENT_CARD, CHANNEL_IN_APP,
+    CHANNEL_WHATSAPP, CHANNEL_LINE, CHANNEL_RCS, CHANNEL_BANNER, CHANNEL_LIVE_ACTIVITY,
+)
+AREA_APP = "app"  # sessions and the behaviours logged inside them
+AREA_SUBSCRIPTION = "subscription"
+AREA_CAMPAIGN = "campaign"
+AREA_CANVAS = "canvas"
+AREA_PROFILE = "profile"
+AREA_AGENT = "agent"
+CHANNELS: tuple[str, ...] = MESSAGE_CHANNELS + (
+    CHANNEL_FEATURE_FLAG, CHANNEL_NEWS_FEED, AREA_APP, AREA_SUBSCRIPTION, AREA_CAMPAIGN, AREA_CANVAS, AREA_PROFILE,
+    AREA_AGENT,
+)
+ROLE_NONE = "none"  # a type with no role the generator asks for (the legacy-only News Feed impression)
+
+# The type-id namespace of message events (glossary "message engagement" minus campaign/Canvas bookkeeping).
+MESSAGE_NAMESPACE = "users.messages."
+
 # Envelope (§2): Mixpanel key -> Braze source field; `token` and `$partner_id` come from configuration.
 ENVELOPE_SOURCES: Mapping[str, str] = {"distinct_id": "external_user_id", "$insert_id": "id", "time": "time"}
 PARTNER_ID = "braze"
@@ -120,6 +154,10 @@ class EventType:
     legacy: ProfileMapping
     opt_in_event_name: str | None = None  # name used when `undocumented_types = export` (§5 summary)
     in_samples: bool = True  # False for the legacy-only `users.behaviors.app.NewsFeedImpression`
+    channel: str = ""  # CHANNELS: messaging channel or area (`lifecycle_roles.csv`)
+    role: str = ROLE_NONE  # its step in the channel's lifecycle: "send", "delivery", "open", "retry", ...
+    sdk_logged: bool = False  # logged by the SDK on the device: `time` follows the device clock (§9)
+    in_dispatch_lifecycle: bool = False  # §8 D6: joins its message's lifecycle on (dispatch_id, distinct_id)
     _by_name: Mapping[str, SourceField] = field(default_factory=dict, repr=False, compare=False)
 
     def mapping(self, profile: str = PROFILE_CURRENT) -> ProfileMapping:
@@ -171,6 +209,16 @@ class EventType:
     def avro_namespace(self) -> str:
         return "dataexport.S3.inner." + self.avro_prefix
 
+    @property
+    def is_message(self) -> bool:
+        """A message event (`users.messages.*`), as opposed to a behaviour or campaign/Canvas bookkeeping."""
+        return self.type_id.startswith(MESSAGE_NAMESPACE)
+
+    @property
+    def starts_dispatch(self) -> bool:
+        """§8 D6: a Send, or the Abort that stands in for it, opens the lifecycle of one dispatch."""
+        return self.in_dispatch_lifecycle and self.role in ("send", "abort")
+
 
 class Catalog:
     """All Currents event types. Iterating yields the 97 sample types in spec §5 order."""
@@ -179,6 +227,7 @@ class Catalog:
         self._types = types
         self._legacy_only = legacy_only
         self._by_id = {t.type_id: t for t in types + legacy_only}
+        self._by_role = {(t.channel, t.role): t for t in types + legacy_only if t.role != ROLE_NONE}
 
     def __iter__(self) -> Iterator[EventType]:
         return iter(self._types)
@@ -213,3 +262,18 @@ class Catalog:
 
     def by_group(self, group: str) -> tuple[EventType, ...]:
         return tuple(t for t in self._types if t.group == group)
+
+    def by_channel(self, channel: str) -> tuple[EventType, ...]:
+        """The sample types of one channel or area, in catalog order."""
+        return tuple(t for t in self._types if t.channel == channel)
+
+    def for_role(self, channel: str, role: str) -> EventType | None:
+        """The type that plays `role` in `channel`'s lifecycle, or None (e.g. RCS has no Retry)."""
+        return self._by_role.get((channel, role))
+
+    def type_for(self, channel: str, role: str) -> str:
+        """The type id that plays `role` in `channel`'s lifecycle; KeyError names the pair when there is none."""
+        event_type = self._by_role.get((channel, role))
+        if event_type is None:
+            raise KeyError(f"no Currents event type plays {role!r} on channel {channel!r}")
+        return event_type.type_id

@@ -12,9 +12,13 @@
     to Custom HTTP (`to_custom_http`), Avro (`to_avro_record`) or storage JSON (`to_storage_json`).
 
 Modules: `providers` (BrazeProvider for Faker), `world`, `sources` (value source per field name/type),
-`records` (catalog-compiled record plans and shape conversions), `streams` (stories, lifecycles,
-dispatch rules, knobs: DEFAULT_RATES, DEFAULT_MIX), `writers` (output formats of `harness generate`),
-`invariants` (checks of §8/§9 over a stream, for tests and QA). Hypothesis strategies: `harness.strategies`.
+`records` (catalog-compiled record plans and shape conversions), `streams` (the public face of the stream:
+generate_records, generate_events and the names below), `config` (StreamConfig, knobs DEFAULT_RATES /
+DEFAULT_MIX, reports), `timeline` (the engine: seeded draws, true time, delivery order), `stories` (story
+kinds and the mix), `sends` (campaign and Canvas sends, dispatch ids §8), `inbound` (inbound messages),
+`lifecycle_engine` + `lifecycles` (one engine, a step table per channel, §9), `writers` (output formats of
+`harness generate`), `invariants` (checks of §8/§9 over a stream, for tests and QA). Event types are named
+only by the catalog (`harness.catalog`, by channel and role). Hypothesis strategies: `harness.strategies`.
 """
 
 from harness.generate.providers import BrazeProvider, make_faker

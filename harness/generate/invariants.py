@@ -11,13 +11,38 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from harness.catalog import Catalog, load_catalog
+from harness.catalog import (
+    AREA_APP,
+    AREA_CAMPAIGN,
+    AREA_CANVAS,
+    CHANNEL_CONTENT_CARD,
+    CHANNEL_EMAIL,
+    CHANNEL_IN_APP,
+    CHANNEL_RCS,
+    CHANNEL_SMS,
+    Catalog,
+    load_catalog,
+)
 from harness.currents_io.normalise import normalise_custom_http
+from harness.generate.config import DispatchRecord
 from harness.generate.providers import SAMPLE_SHARED_ID, is_placeholder_id
-from harness.generate.streams import DISPATCH_LIFECYCLES, T_CARD, T_EMAIL, T_IAM, T_RCS, T_SMS, DispatchRecord
 from harness.generate.world import DELIVERY_SCHEDULED, World
 
 Flat = dict[str, Any]
+
+_CATALOG = load_catalog()
+_type = _CATALOG.type_for
+EMAIL_SEND, EMAIL_DELIVERY, EMAIL_BOUNCE = (_type(CHANNEL_EMAIL, r) for r in ("send", "delivery", "bounce"))
+EMAIL_AFTER_DELIVERY = frozenset(("open", "click", "unsubscribe", "mark_as_spam"))  # roles (§9 e-mail)
+EMAIL_AFTER_SEND = frozenset(("delivery", "bounce", "soft_bounce", "deferral"))
+SMS_SEND, SMS_INBOUND = _type(CHANNEL_SMS, "send"), _type(CHANNEL_SMS, "inbound")
+SMS_AFTER_SEND = frozenset(("carrier_send", "delivery", "rejection", "delivery_failure"))
+RCS_REJECTION = _type(CHANNEL_RCS, "rejection")
+SESSION_START, FIRST_SESSION = _type(AREA_APP, "session_start"), _type(AREA_APP, "first_session")
+IN_APP_IMPRESSION, IN_APP_CLICK = _type(CHANNEL_IN_APP, "impression"), _type(CHANNEL_IN_APP, "click")
+CARD_SEND, CARD_IMPRESSION = _type(CHANNEL_CONTENT_CARD, "send"), _type(CHANNEL_CONTENT_CARD, "impression")
+CARD_SHOWN = frozenset(("impression", "click", "dismiss"))
+CAMPAIGN_CONVERSION, CANVAS_CONVERSION = _type(AREA_CAMPAIGN, "conversion"), _type(AREA_CANVAS, "conversion")
 
 
 def flatten(events: Iterable[dict[str, Any]]) -> list[Flat]:
@@ -49,7 +74,8 @@ def envelope_violations(flat: Sequence[Flat], *, anchor: int, allow_duplicates: 
 
 def time_order_violations(flat: Sequence[Flat], skewed_ids: set[str]) -> list[str]:
     """§9: per user, `time` never goes backwards in stream order, except the deliberately skewed events."""
-    out, last = [], {}
+    out: list[str] = []
+    last: dict[str, int] = {}
     for e in flat:
         user = e.get("user_id")
         if user is None or e["id"] in skewed_ids:
@@ -66,18 +92,20 @@ def dispatch_violations(flat: Sequence[Flat], world: World, ledger: Sequence[Dis
     catalog = catalog or load_catalog()
     out: list[str] = []
     deliveries = {c.campaign_id: c.delivery for c in world.campaigns}
-    starters = {t: ch for ch, (first, _) in DISPATCH_LIFECYCLES.items() for t in first}
-    followers = {t: ch for ch, (_, rest) in DISPATCH_LIFECYCLES.items() for t in rest}
-    started: set[tuple[str, str, str]] = set()  # (channel, user, dispatch)
-    users_of: dict[str, set[str]] = defaultdict(set)
-    campaigns_of: dict[str, set[str]] = defaultdict(set)
-    rcs_fallbacks: set[tuple[str, str, Any]] = set()
+    # §8 D6 as the catalog marks it: a Send (or its Abort) opens a dispatch, the other listed types follow.
+    starters = {t.type_id: t.channel for t in catalog.all_types() if t.starts_dispatch}
+    followers = {t.type_id: t.channel for t in catalog.all_types() if t.in_dispatch_lifecycle and not t.starts_dispatch}
+    # Users are None for unknown inbound senders; values are compared, never interpreted.
+    started: set[tuple[str, Any, Any]] = set()  # (channel, user, dispatch)
+    users_of: dict[Any, set[Any]] = defaultdict(set)
+    campaigns_of: dict[Any, set[str]] = defaultdict(set)
+    rcs_fallbacks: set[tuple[Any, Any, Any]] = set()
     for e in flat:
         type_id, user, dispatch = e["event_type"], e.get("user_id"), e.get("dispatch_id")
         event_type = catalog[type_id]
         if dispatch is not None and not event_type.has_field("dispatch_id"):
             out.append(f"D7: {type_id} carries dispatch_id but its schema has none")
-        if type_id.startswith(T_IAM) and dispatch is not None:
+        if event_type.channel == CHANNEL_IN_APP and dispatch is not None:
             out.append(f"D8: in-app message {type_id} carries dispatch_id {dispatch}")
         if dispatch is None:
             continue
@@ -88,16 +116,18 @@ def dispatch_violations(flat: Sequence[Flat], world: World, ledger: Sequence[Dis
             started.add((starters[type_id], user, dispatch))
         elif type_id in followers and (followers[type_id], user, dispatch) not in started:
             out.append(f"D6: {type_id} of user {user} with dispatch {dispatch} has no earlier Send/Abort")
-        if type_id == T_RCS + "Rejection" and e.get("is_sms_fallback"):
+        if type_id == RCS_REJECTION and e.get("is_sms_fallback"):
             rcs_fallbacks.add((user, dispatch, e.get("send_id")))
-        if type_id.startswith(T_SMS) and e.get("is_sms_fallback") and (user, dispatch, e.get("send_id")) not in rcs_fallbacks:
+        if (event_type.channel == CHANNEL_SMS and e.get("is_sms_fallback")
+                and (user, dispatch, e.get("send_id")) not in rcs_fallbacks):
             out.append(f"D10: SMS fallback {type_id} of user {user} has no RCS Rejection with dispatch {dispatch}")
     for dispatch, campaigns in campaigns_of.items():
         if len(campaigns) > 1:
             out.append(f"dispatch {dispatch} spans campaigns {sorted(campaigns)}")
         campaign = next(iter(campaigns))
         if deliveries.get(campaign) not in (None, DELIVERY_SCHEDULED) and len(users_of[dispatch]) > 1:
-            out.append(f"D2: triggered campaign {campaign}: dispatch {dispatch} shared by {len(users_of[dispatch])} users")
+            out.append(f"D2: triggered campaign {campaign}: dispatch {dispatch} "
+                       f"shared by {len(users_of[dispatch])} users")
     seen_ids: set[str] = set()
     for record in ledger:
         if record.dispatch_id in seen_ids:
@@ -111,52 +141,51 @@ def dispatch_violations(flat: Sequence[Flat], world: World, ledger: Sequence[Dis
     return _limit(out)
 
 
-def lifecycle_violations(flat: Sequence[Flat], world: World) -> list[str]:
+def lifecycle_violations(flat: Sequence[Flat], world: World, catalog: Catalog | None = None) -> list[str]:
     """§9 orders, checked in stream order."""
+    catalog = catalog or load_catalog()
     out: list[str] = []
     seen: set[tuple] = set()
-    sessions: set[tuple[str, str]] = set()
-    first_sessions: list[tuple[str, str]] = []
+    sessions: set[tuple[Any, Any]] = set()  # (user, session id)
+    first_sessions: list[tuple[Any, Any]] = []
     inbound: dict[tuple, set[str]] = defaultdict(set)
-    email_after_delivery = {T_EMAIL + n for n in ("Open", "Click", "Unsubscribe", "MarkAsSpam")}
     for e in flat:
         type_id, user, dispatch = e["event_type"], e.get("user_id"), e.get("dispatch_id")
-        name = type_id.rsplit(".", 1)[1]
-        prefix = type_id[: -len(name)]
-        if prefix == T_EMAIL and dispatch:
-            if type_id in email_after_delivery and (T_EMAIL + "Delivery", user, dispatch) not in seen:
+        event_type = catalog[type_id]
+        channel, role, name = event_type.channel, event_type.role, event_type.avro_record_name
+        if channel == CHANNEL_EMAIL and dispatch:
+            if role in EMAIL_AFTER_DELIVERY and (EMAIL_DELIVERY, user, dispatch) not in seen:
                 out.append(f"email {name} of user {user} before its Delivery (dispatch {dispatch})")
-            if name in ("Delivery", "Bounce", "SoftBounce", "Deferral") and (T_EMAIL + "Send", user, dispatch) not in seen:
+            if role in EMAIL_AFTER_SEND and (EMAIL_SEND, user, dispatch) not in seen:
                 out.append(f"email {name} of user {user} before its Send (dispatch {dispatch})")
-            if name == "Delivery" and (T_EMAIL + "Bounce", user, dispatch) in seen:
+            if role == "delivery" and (EMAIL_BOUNCE, user, dispatch) in seen:
                 out.append(f"email Delivery after a Bounce (user {user}, dispatch {dispatch})")
-        if prefix == T_SMS and dispatch and name in ("CarrierSend", "Delivery", "Rejection", "DeliveryFailure"):
-            if (T_SMS + "Send", user, dispatch) not in seen:
-                out.append(f"SMS {name} of user {user} before its Send (dispatch {dispatch})")
-        if type_id == "users.behaviors.app.SessionStart":
+        if channel == CHANNEL_SMS and dispatch and role in SMS_AFTER_SEND and (SMS_SEND, user, dispatch) not in seen:
+            out.append(f"SMS {name} of user {user} before its Send (dispatch {dispatch})")
+        if type_id == SESSION_START:
             sessions.add((user, e.get("session_id")))
-        if type_id == "users.behaviors.app.FirstSession":
+        if type_id == FIRST_SESSION:
             first_sessions.append((user, e.get("session_id")))
-        if type_id == T_IAM + "Click" and (T_IAM + "Impression", user, e.get("card_id")) not in seen:
+        if type_id == IN_APP_CLICK and (IN_APP_IMPRESSION, user, e.get("card_id")) not in seen:
             out.append(f"in-app Click of user {user} without an earlier Impression")
-        if prefix == T_CARD and name in ("Impression", "Click", "Dismiss"):
-            before = T_CARD + ("Send" if name == "Impression" else "Impression")
+        if channel == CHANNEL_CONTENT_CARD and role in CARD_SHOWN:
+            before = CARD_SEND if role == "impression" else CARD_IMPRESSION
             if (before, user, e.get("content_card_id")) not in seen:
                 out.append(f"Content Card {name} of user {user} without an earlier {before.rsplit('.', 1)[1]}")
-        if type_id == "users.campaigns.Conversion" and ("campaign-message", user, e.get("campaign_id")) not in seen:
+        if type_id == CAMPAIGN_CONVERSION and ("campaign-message", user, e.get("campaign_id")) not in seen:
             out.append(f"Campaign Conversion of user {user} before any message of campaign {e.get('campaign_id')}")
-        if type_id == "users.canvas.Conversion" and ("canvas-message", user, e.get("canvas_id")) not in seen:
+        if type_id == CANVAS_CONVERSION and ("canvas-message", user, e.get("canvas_id")) not in seen:
             out.append(f"Canvas Conversion of user {user} before any event of Canvas {e.get('canvas_id')}")
-        if type_id == T_SMS + "InboundReceive" and user is not None:
+        if type_id == SMS_INBOUND and user is not None:
             inbound[(e.get("user_phone_number"), e["time"], e.get("message_body"))].add(user)
         seen.add((type_id, user, dispatch))
-        if prefix == T_IAM:
+        if channel == CHANNEL_IN_APP:
             seen.add((type_id, user, e.get("card_id")))
-        if prefix == T_CARD:
+        if channel == CHANNEL_CONTENT_CARD:
             seen.add((type_id, user, e.get("content_card_id")))
-        if e.get("campaign_id") and type_id.startswith("users.messages."):
+        if e.get("campaign_id") and event_type.is_message:
             seen.add(("campaign-message", user, e["campaign_id"]))
-        if e.get("canvas_id") and type_id != "users.canvas.Conversion":
+        if e.get("canvas_id") and type_id != CANVAS_CONVERSION:
             seen.add(("canvas-message", user, e["canvas_id"]))
     for key in first_sessions:
         if key not in sessions:
@@ -171,7 +200,7 @@ def lifecycle_violations(flat: Sequence[Flat], world: World) -> list[str]:
     return _limit(out)
 
 
-_PY_TYPES: dict[str, tuple[type, ...]] = {
+_PY_TYPES: dict[str, tuple[type[Any], ...]] = {
     "string": (str,), "json-string": (str,), "int": (int,), "long": (int,), "float": (float, int),
     "boolean": (bool,), "array<string>": (list,),
 }

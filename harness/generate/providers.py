@@ -62,8 +62,10 @@ class BrazeProvider(BaseProvider):
     # Relative frequency of platforms among devices.
     platform_weights: tuple[int, ...] = (40, 40, 12, 3, 3, 2)
     device_models: dict[str, tuple[str, ...]] = {
-        "ios": ("iPhone14,5", "iPhone15,2", "iPhone15,4", "iPhone16,1", "iPhone16,2", "iPhone17,3", "iPad13,18", "iPad14,1"),
-        "android": ("Pixel 7", "Pixel 8 Pro", "Pixel 9", "SM-S911B", "SM-S928U", "SM-A546E", "moto g84 5G", "CPH2581", "2312DRA50G"),
+        "ios": ("iPhone14,5", "iPhone15,2", "iPhone15,4", "iPhone16,1", "iPhone16,2", "iPhone17,3", "iPad13,18",
+                "iPad14,1"),
+        "android": ("Pixel 7", "Pixel 8 Pro", "Pixel 9", "SM-S911B", "SM-S928U", "SM-A546E", "moto g84 5G", "CPH2581",
+                    "2312DRA50G"),
         "web": ("Chrome", "Firefox", "Safari", "Edge"),
         "kindle": ("KFTRWI", "KFSNWI", "KFRASWI"),
         "tvos": ("AppleTV11,1", "AppleTV14,1"),
@@ -78,7 +80,8 @@ class BrazeProvider(BaseProvider):
         "roku": ("12.5.0", "13.0.0", "14.0.4"),
     }
     # Currents `ad_id_type` per platform; web and tvOS devices never report an advertising id.
-    ad_id_types: dict[str, str] = {"ios": "ios_idfa", "android": "google_ad_id", "kindle": "fire_ad_id", "roku": "roku_ad_id"}
+    ad_id_types: dict[str, str] = {
+        "ios": "ios_idfa", "android": "google_ad_id", "kindle": "fire_ad_id", "roku": "roku_ad_id"}
     sdk_versions: dict[str, tuple[str, ...]] = {
         "ios": ("9.2.0", "10.3.1", "11.1.1"),
         "android": ("30.4.0", "31.1.0", "32.0.0"),
@@ -127,7 +130,9 @@ class BrazeProvider(BaseProvider):
 
     # --- money -------------------------------------------------------------------------------------
     # ISO 4217 code -> minor units.
-    currencies: dict[str, int] = {"USD": 2, "EUR": 2, "GBP": 2, "JPY": 0, "CAD": 2, "AUD": 2, "BRL": 2, "INR": 2, "KRW": 0, "CHF": 2, "SEK": 2, "KWD": 3}
+    currencies: dict[str, int] = {
+        "USD": 2, "EUR": 2, "GBP": 2, "JPY": 0, "CAD": 2, "AUD": 2, "BRL": 2, "INR": 2, "KRW": 0, "CHF": 2, "SEK": 2,
+        "KWD": 3}
     currency_weights: tuple[int, ...] = (50, 15, 8, 5, 4, 4, 3, 3, 2, 2, 2, 2)
 
     # --- names -------------------------------------------------------------------------------------
@@ -144,12 +149,16 @@ class BrazeProvider(BaseProvider):
         "Welcome Message", "Day 1 Nudge", "Day 3 Reminder", "Offer", "Final Reminder", "Thank You",
         "Survey Invite", "Delay", "Audience Split", "Action Paths",
     )
-    variation_names: tuple[str, ...] = ("Variant 1", "Variant 2", "Variant 3", "Short Copy", "Long Copy", "Emoji Subject")
-    channels: tuple[str, ...] = ("email", "push", "sms", "webhook", "content_card", "in_app_message", "whatsapp", "line", "rcs")
-    app_name_suffixes: dict[str, str] = {"ios": "iOS", "android": "Android", "web": "Web", "kindle": "Kindle", "tvos": "tvOS", "roku": "Roku"}
+    variation_names: tuple[str, ...] = (
+        "Variant 1", "Variant 2", "Variant 3", "Short Copy", "Long Copy", "Emoji Subject")
+    channels: tuple[str, ...] = (
+        "email", "push", "sms", "webhook", "content_card", "in_app_message", "whatsapp", "line", "rcs")
+    app_name_suffixes: dict[str, str] = {
+        "ios": "iOS", "android": "Android", "web": "Web", "kindle": "Kindle", "tvos": "tvOS", "roku": "Roku"}
 
     # --- misc --------------------------------------------------------------------------------------
-    url_paths: tuple[str, ...] = ("/", "/sale", "/products/new", "/account", "/cart", "/blog/launch", "/help", "/unsubscribe")
+    url_paths: tuple[str, ...] = (
+        "/", "/sale", "/products/new", "/account", "/cart", "/blog/launch", "/help", "/unsubscribe")
     timezones: tuple[str, ...] = (
         "America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London", "Europe/Berlin",
         "Europe/Paris", "Asia/Tokyo", "Australia/Sydney", "America/Sao_Paulo", "Asia/Kolkata",
@@ -216,7 +225,8 @@ class BrazeProvider(BaseProvider):
         rnd = self.generator.random
         cc, lead, length = self._pick(self.phone_plans)
         if cc == "1":  # NANP: area code and exchange never start with 0 or 1
-            national = f"{rnd.randrange(2, 10)}{rnd.randrange(10, 100)}{rnd.randrange(2, 10)}{rnd.randrange(10, 100)}{rnd.randrange(10000):04d}"
+            national = (f"{rnd.randrange(2, 10)}{rnd.randrange(10, 100)}{rnd.randrange(2, 10)}"
+                        f"{rnd.randrange(10, 100)}{rnd.randrange(10000):04d}")
         else:
             rest = length - len(lead)
             national = lead + f"{rnd.randrange(10 ** rest):0{rest}d}"

@@ -76,8 +76,8 @@ def compile_plan(event_type: EventType) -> TypePlan:
     names = tuple(name for name, _, _ in fields)
     required = tuple((name, source) for name, nullable, source in fields if not nullable)
     return TypePlan(event_type.type_id, fields, names, frozenset(names), {n: i for i, n in enumerate(names)},
-                    {name: source for name, _, source in fields}, required, tuple(user_keys), tuple(property_keys), frozenset(decoded),
-                    storage, event_type.has_storage_schema)
+                    {name: source for name, _, source in fields}, required, tuple(user_keys), tuple(property_keys),
+                    frozenset(decoded), storage, event_type.has_storage_schema)
 
 
 class RecordFactory:
@@ -123,7 +123,8 @@ class RecordFactory:
         plan = self._plans.get(type_id) or self.plan(type_id)
         user = {key: value for name, key in plan.user_keys if (value := record[name]) is not None}
         properties = {key: value for name, key in plan.property_keys if (value := record[name]) is not None}
-        return {"event_type": type_id, "id": record["id"], "time": record["time"], "user": user, "properties": properties}
+        return {"event_type": type_id, "id": record["id"], "time": record["time"], "user": user,
+                "properties": properties}
 
     def to_avro_record(self, type_id: str, record: dict[str, Any]) -> dict[str, Any]:
         """The storage record as fastavro writes it with `avro_schema(type_id)` (json-strings encoded)."""

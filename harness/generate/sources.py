@@ -62,8 +62,8 @@ class ValuePools:
             product_ids=tuple(f"sku-{fake.bothify('??-####').lower()}" for _ in range(max(8, size // 4))),
             dates=tuple(fake.date_of_birth(minimum_age=16, maximum_age=90).isoformat() for _ in range(size // 2)),
             message_extras=tuple(
-                json.dumps({"offer_code": fake.word().upper(), "tier": fake.random_element(("gold", "silver", "bronze"))},
-                           separators=(",", ":"))
+                json.dumps({"offer_code": fake.word().upper(),
+                            "tier": fake.random_element(("gold", "silver", "bronze"))}, separators=(",", ":"))
                 for _ in range(size // 4)),
         )
 
@@ -315,7 +315,8 @@ FIELD_SOURCES: dict[str, Source] = {
     "device_os": _pick(BrazeProvider.email_device_os),
     "mailbox_provider": _pick(BrazeProvider.mailbox_providers),
     "is_suspected_bot_click": _bool(0.05),
-    "suspected_bot_click_reason": lambda d, c: [] if d._random() < 0.8 else [d._choice(BrazeProvider.suspected_bot_click_reasons)],
+    "suspected_bot_click_reason": lambda d, c: (
+        [] if d._random() < 0.8 else [d._choice(BrazeProvider.suspected_bot_click_reasons)]),
     # phones and chat channels
     "to_phone_number": _pool("phones"),
     "from_phone_number": _world_attr(lambda w: w.senders.sms_numbers[0], _pool("phones")),
@@ -375,7 +376,8 @@ FIELD_SOURCES: dict[str, Source] = {
     "banner_placement_id": _world_attr(lambda w: w.senders.banner_placements[0], _const("home_top")),
     "feature_flag_id_name": _world_attr(lambda w: w.senders.feature_flags[0], _const("new_checkout")),
     "version": _pick(("1", "2", "3")),
-    "abort_type": _pick(("liquid_abort_message", "rate_limit", "frequency_capping", "invalid_email", "quiet_hours", "no_push_token")),
+    "abort_type": _pick(("liquid_abort_message", "rate_limit", "frequency_capping", "invalid_email", "quiet_hours",
+                         "no_push_token")),
     "abort_log": lambda d, c: f"Message aborted: {d._choice(d.pools.sentences)}",
     "retry_type": _pick(("frequency_capping", "message_prioritization", "rate_limit")),
     "retry_log": lambda d, c: f"Retry scheduled: {d._choice(d.pools.sentences)}",
@@ -393,7 +395,8 @@ FIELD_SOURCES: dict[str, Source] = {
     "alt_accuracy": _float(3.0, 50.0, 2),
     "source": _pick(("Organic", "Google Ads", "Meta", "TikTok", "Apple Search Ads", "AppsFlyer")),
     "subscription_status": _pick(("Subscribed", "Unsubscribed")),
-    "state_change_source": _pick(("Subscription Center", "REST API", "SDK", "Dashboard", "CSV Import", "Inbound Message")),
+    "state_change_source": _pick(
+        ("Subscription Center", "REST API", "SDK", "Dashboard", "CSV Import", "Inbound Message")),
     "channel": _pick(("email", "sms", "whatsapp", "push")),
     "channel_identifier": _channel_identifier,
     "random_bucket_number": _int(0, 9999),
@@ -405,7 +408,8 @@ FIELD_SOURCES: dict[str, Source] = {
     "last_name": lambda d, c: d._choice(("Silva", "Smith", "Wang", "Müller", "Okafor", "Tanaka", "Novak")),
     "home_city": _pool("cities"),
     "dob": _pool("dates"),
-    "custom_attributes": lambda d, c: json.dumps({"plan": d._choice(("free", "pro", "team")), "visits": d.rnd.randint(0, 500)}, separators=(",", ":")),
+    "custom_attributes": lambda d, c: json.dumps(
+        {"plan": d._choice(("free", "pro", "team")), "visits": d.rnd.randint(0, 500)}, separators=(",", ":")),
     # webhooks
     "http_status_code": _pick((400, 401, 404, 408, 429, 500, 502, 503)),
     "endpoint_url": _pool("urls"),

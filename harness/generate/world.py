@@ -12,6 +12,17 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+# Messaging channels (a campaign's or Canvas step's) are named by the catalog; each has its lifecycle in
+# `harness.generate.lifecycles`.
+from harness.catalog import (
+    CHANNEL_EMAIL,
+    CHANNEL_LINE,
+    CHANNEL_PUSH,
+    CHANNEL_RCS,
+    CHANNEL_SMS,
+    CHANNEL_WHATSAPP,
+    MESSAGE_CHANNELS,
+)
 from harness.generate.providers import BrazeProvider, make_faker
 
 # Campaign delivery types (currents-to-mixpanel.md §8 D1/D2).
@@ -24,22 +35,6 @@ CAMPAIGN_DELIVERIES: tuple[str, ...] = (DELIVERY_SCHEDULED, DELIVERY_ACTION_BASE
 ENTRY_SCHEDULED = "scheduled"
 ENTRY_TRIGGERED = "triggered"
 
-# Messaging channels a campaign or Canvas step can use; each has its own lifecycle in `streams`.
-CHANNEL_EMAIL = "email"
-CHANNEL_PUSH = "push"
-CHANNEL_SMS = "sms"
-CHANNEL_WEBHOOK = "webhook"
-CHANNEL_CONTENT_CARD = "content_card"
-CHANNEL_IN_APP = "in_app_message"
-CHANNEL_WHATSAPP = "whatsapp"
-CHANNEL_LINE = "line"
-CHANNEL_RCS = "rcs"
-CHANNEL_BANNER = "banner"
-CHANNEL_LIVE_ACTIVITY = "live_activity"
-MESSAGE_CHANNELS: tuple[str, ...] = (
-    CHANNEL_EMAIL, CHANNEL_PUSH, CHANNEL_SMS, CHANNEL_WEBHOOK, CHANNEL_CONTENT_CARD, CHANNEL_IN_APP,
-    CHANNEL_WHATSAPP, CHANNEL_LINE, CHANNEL_RCS, CHANNEL_BANNER, CHANNEL_LIVE_ACTIVITY,
-)
 # Channels whose users opt in through a subscription group.
 SUBSCRIPTION_CHANNELS: tuple[str, ...] = (CHANNEL_EMAIL, CHANNEL_SMS, CHANNEL_WHATSAPP, CHANNEL_LINE, CHANNEL_RCS)
 
@@ -310,7 +305,7 @@ def build_world(seed: int, config: WorldConfig | None = None) -> World:
     shared_phones = [fake.braze_phone_number() for _ in range(config.shared_phone_groups)]
     users: list[User] = []
     seen_external: set[str] = set()
-    for index in range(config.users):
+    for _ in range(config.users):
         roll = rnd.random()
         if roll < config.anonymous_share:
             external, identified_after = None, 0.0
@@ -319,17 +314,19 @@ def build_world(seed: int, config: WorldConfig | None = None) -> World:
             while external in seen_external:
                 external = fake.braze_external_id()
             seen_external.add(external)
-            identified_after = rnd.uniform(0.1, 0.9) if roll < config.anonymous_share + config.identified_later_share else 0.0
+            identified_later = roll < config.anonymous_share + config.identified_later_share
+            identified_after = rnd.uniform(0.1, 0.9) if identified_later else 0.0
         if rnd.random() < config.no_device_share:
             devices: tuple[Device, ...] = ()
         else:
             count = rnd.randint(2, 3) if rnd.random() < config.multi_device_share else 1
             devices = tuple(new_device() for _ in range(count))
-        aliases = ()
+        aliases: tuple[Alias, ...] = ()
         if rnd.random() < config.alias_share:
             aliases = tuple(
                 Alias(fake.braze_object_id(), label)
-                for label in rnd.sample(("shopify_customer", "crm_id", "amplitude_id", "segment_anonymous_id"), rnd.randint(1, 2))
+                for label in rnd.sample(("shopify_customer", "crm_id", "amplitude_id", "segment_anonymous_id"),
+                                        rnd.randint(1, 2))
             )
         first, last = fake.first_name(), fake.last_name()
         users.append(
@@ -379,7 +376,7 @@ def build_world(seed: int, config: WorldConfig | None = None) -> World:
         # Cycle through deliveries and channels first so every combination a small world needs is present.
         delivery = CAMPAIGN_DELIVERIES[index % 3]
         primary = campaign_channels[index % len(campaign_channels)]
-        channels = (primary,)
+        channels: tuple[str, ...] = (primary,)
         if rnd.random() < config.multichannel_share:
             extra = rnd.choice([c for c in (CHANNEL_EMAIL, CHANNEL_PUSH, CHANNEL_SMS) if c != primary])
             channels = (primary, extra)
@@ -403,7 +400,8 @@ def build_world(seed: int, config: WorldConfig | None = None) -> World:
             steps = []
             for s in range(rnd.randint(2, 4)):
                 channel = rnd.choice(MESSAGE_CHANNELS[:9]) if s == 0 or rnd.random() < 0.75 else None
-                steps.append(CanvasStep(fake.braze_object_id(), f"{fake.braze_step_name()} {s + 1}", channel, fake.braze_object_id()))
+                steps.append(CanvasStep(fake.braze_object_id(), f"{fake.braze_step_name()} {s + 1}", channel,
+                                        fake.braze_object_id()))
             canvas_variations.append(CanvasVariation(fake.braze_object_id(), f"Variant {chr(65 + v)}", tuple(steps)))
         has_experiment = rnd.random() < 0.5
         canvases.append(
@@ -414,7 +412,8 @@ def build_world(seed: int, config: WorldConfig | None = None) -> World:
                 variations=tuple(canvas_variations),
                 has_control_group=rnd.random() < config.control_group_share,
                 experiment_step_id=fake.braze_object_id() if has_experiment else None,
-                experiment_splits=tuple(ExperimentSplit(fake.braze_object_id(), f"Path {i + 1}") for i in range(2)) if has_experiment else (),
+                experiment_splits=tuple(ExperimentSplit(fake.braze_object_id(), f"Path {i + 1}") for i in range(2))
+                if has_experiment else (),
                 conversions=conversions(),
             )
         )
@@ -432,4 +431,5 @@ def build_world(seed: int, config: WorldConfig | None = None) -> World:
         live_activity_types=("DeliveryAttributes", "ScoreAttributes"),
         agents=tuple((fake.braze_object_id(), name) for name in ("Support Agent", "Copywriter Agent")),
     )
-    return World(seed, config, app_group_id, apps, tuple(users), subscription_groups, tuple(campaigns), tuple(canvases), senders)
+    return World(seed, config, app_group_id, apps, tuple(users), subscription_groups, tuple(campaigns),
+                 tuple(canvases), senders)

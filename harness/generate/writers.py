@@ -14,6 +14,7 @@ derived from the seed, never random).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 from collections import Counter
@@ -88,19 +89,16 @@ def write_storage_json_dir(records: Records, directory: Path, factory: RecordFac
     summary = WriteSummary()
     directory.mkdir(parents=True, exist_ok=True)
     handles: dict[str, BinaryIO] = {}
-    try:
+    with contextlib.ExitStack() as open_files:
         for type_id, record in records:
             if not factory.plan(type_id).has_storage_schema:
                 summary.skipped["no_storage_schema"] += 1
                 continue
             handle = handles.get(type_id)
             if handle is None:
-                handle = handles[type_id] = open(directory / f"{type_id}.json", "wb")
+                handle = handles[type_id] = open_files.enter_context(open(directory / f"{type_id}.json", "wb"))
             handle.write(_dumps(factory.to_storage_json(type_id, record)) + b"\n")
             summary.written += 1
-    finally:
-        for handle in handles.values():
-            handle.close()
     summary.files = sorted(str(directory / f"{t}.json") for t in handles)
     return summary
 

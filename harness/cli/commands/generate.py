@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from harness.catalog import PROFILES, load_catalog
+from harness.catalog import CHANNEL_EMAIL, PROFILES, load_catalog
 from harness.cli.errors import CliError
 from harness.cli.terminal import progress_enabled
 
@@ -47,11 +47,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "campaigns and Canvases, and events that obey the lifecycle and dispatch_id rules "
                     "(currents-to-mixpanel.md §8, §9). The same options and seed give the same bytes.",
     )
-    parser.error = _one_line_error  # type: ignore[method-assign]  # bad options: one clear line
+    parser.error = _one_line_error  # bad options: one clear line
     which = parser.add_mutually_exclusive_group()
-    which.add_argument("--type", dest="types", action="extend", nargs="+", default=[], metavar="T",
-                       help="Currents type ids (several, repeatable, comma lists and * patterns allowed, "
-                            "e.g. 'users.messages.email.*')")
+    types = which.add_argument("--type", dest="types", action="extend", nargs="+", default=[], metavar="T",
+                               help=_TYPES_HELP.format(example="a type id"))
     which.add_argument("--all", action="store_true", help="every type in the catalog (the default)")
     parser.add_argument("-n", "--events", default=str(DEFAULT_EVENTS), metavar="N",
                         help=f"number of events (default {DEFAULT_EVENTS})")
@@ -65,7 +64,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--anonymous-share", metavar="P", help="share of users without external_user_id (default 0.15)")
     parser.add_argument("--anchor", metavar="TIME",
                         help="no event after this time: Unix seconds or ISO 8601 (default 2026-01-01T00:00:00Z)")
-    parser.add_argument("--span", metavar="DURATION", help="time span before the anchor, e.g. 3600, 12h, 7d (default 7d)")
+    parser.add_argument("--span", metavar="DURATION",
+                        help="time span before the anchor, e.g. 3600, 12h, 7d (default 7d)")
     parser.add_argument("--rate", dest="rates", action="append", default=[], metavar="NAME=P",
                         help="an edge-case rate, e.g. push_open_before_send=0.01, duplicate=0.05 (repeatable)")
     mix = parser.add_argument("--mix", action="append", default=[], metavar="KIND=W",
@@ -84,12 +84,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         from harness.generate.streams import CANVAS_DISPATCH_MODES, DEFAULT_MIX
         from harness.generate.writers import FORMATS
 
+        types.help = _TYPES_HELP.format(example=_type_pattern_example())
         formats.help = f"output format: {', '.join(FORMATS)} (default custom-http)"
         mix.help = f"weight of a story kind ({', '.join(DEFAULT_MIX)}), repeatable"
         modes.help = f"Canvas step dispatch ids (§8 D4): {', '.join(CANVAS_DISPATCH_MODES)}"
         return format_help()
 
-    parser.format_help = format_help_with_choices  # type: ignore[method-assign]
+    parser.format_help = format_help_with_choices
+
+
+_TYPES_HELP = "Currents type ids (several, repeatable, comma lists and * patterns allowed, e.g. '{example}')"
+
+
+def _type_pattern_example() -> str:
+    """A pattern for every e-mail type, built from the catalog (which alone names event types)."""
+    send = load_catalog().type_for(CHANNEL_EMAIL, "send")
+    return send.rsplit(".", 1)[0] + ".*"
 
 
 def _one_line_error(message: str) -> NoReturn:
@@ -200,7 +210,8 @@ def _config(args: argparse.Namespace, fmt: str) -> tuple[int, WorldConfig, Strea
     world_config = WorldConfig(users=users)
     if args.anonymous_share is not None:
         world_config.anonymous_share = _share("--anonymous-share", args.anonymous_share)
-        world_config.identified_later_share = min(world_config.identified_later_share, 1.0 - world_config.anonymous_share)
+        world_config.identified_later_share = min(world_config.identified_later_share,
+                                                  1.0 - world_config.anonymous_share)
     if args.canvas_dispatch_mode not in CANVAS_DISPATCH_MODES:
         raise CliError(f"--canvas-dispatch-mode must be one of {', '.join(CANVAS_DISPATCH_MODES)}, "
                        f"got {args.canvas_dispatch_mode!r}")
@@ -291,6 +302,7 @@ def _write(fmt: str, records: Any, output: str | None, factory: RecordFactory, s
     from harness.generate.writers import is_directory_target, write_avro_dir, write_storage_json_dir
 
     if fmt == "avro":
+        assert output, "the handler refuses --format avro without -o"
         return write_avro_dir(records, Path(output), factory, seed=seed)
     if fmt == "storage-json" and output and is_directory_target(output):
         return write_storage_json_dir(records, Path(output), factory)
@@ -298,13 +310,14 @@ def _write(fmt: str, records: Any, output: str | None, factory: RecordFactory, s
     if output:
         with open(output, "wb") as out:
             return _write_stream(fmt, records, out, factory, ndjson, mapping_config)
-    out = sys.stdout.buffer
-    summary = _write_stream(fmt, records, out, factory, ndjson, mapping_config)
-    out.flush()
+    stdout = sys.stdout.buffer
+    summary = _write_stream(fmt, records, stdout, factory, ndjson, mapping_config)
+    stdout.flush()
     return summary
 
 
-def _write_stream(fmt: str, records: Any, out: Any, factory: RecordFactory, ndjson: bool, mapping_config: Any) -> WriteSummary:
+def _write_stream(fmt: str, records: Any, out: Any, factory: RecordFactory, ndjson: bool,
+                  mapping_config: Any) -> WriteSummary:
     from harness.generate.writers import write_custom_http, write_mixpanel, write_storage_json
 
     if fmt == "custom-http":
