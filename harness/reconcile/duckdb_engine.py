@@ -1,0 +1,172 @@
+"""The default engine: both staged sides loaded into an embedded DuckDB database, joined and counted in SQL.
+
+The database lives in a file in the run's temporary directory, with a memory limit and that directory as
+DuckDB's spill space, so a side of tens of millions of events is joined within bounded memory. Only the
+pairs whose canonical property JSON differs come back to Python (streamed in batches), where the property
+diff with the float tolerance of currents-to-mixpanel.md §1 decides between `matched` and `mismatched`;
+samples are fetched with LIMIT.
+
+Dedup rules (mixpanel-ingestion.md §10): the export side groups rows by the dedup key and compares the
+last copy read (Mixpanel keeps the most recently ingested one); copies beyond the first are `duplicates`.
+A row without `$insert_id` is never deduplicated. The Currents side is at-least-once: repeated records of
+one key are expected once (their count is reported as input facts, not a difference).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from harness.reconcile.properties import property_differences
+from harness.reconcile.result import Tally
+from harness.reconcile.staging import STAGING_COLUMNS, decode_field
+
+DEFAULT_MEMORY_LIMIT = "2GB"
+FETCH_ROWS = 10_000
+MAX_LINE_BYTES = 64 << 20  # a staged line holds one event's properties (Mixpanel caps an event at 1 MB)
+
+_JOIN = """
+CREATE TABLE joined AS
+WITH x AS (
+    SELECT e, d, t, i, min(n) AS n, count(*) AS copies, arg_min(p, n) AS p FROM expected GROUP BY e, d, t, i
+), m AS (
+    SELECT e, d, t, coalesce(i, '#' || n) AS k, max(n) AS n, count(*) AS copies, arg_max(p, n) AS p
+    FROM found GROUP BY e, d, t, coalesce(i, '#' || n)
+)
+SELECT coalesce(x.e, m.e) AS e, x.n AS xn, m.n AS mn, coalesce(x.copies, 0) AS xcopies,
+       coalesce(m.copies, 0) AS mcopies, (x.n IS NOT NULL AND m.n IS NOT NULL AND x.p <> m.p) AS differ
+FROM x FULL OUTER JOIN m ON x.e = m.e AND x.d = m.d AND x.t = m.t AND x.i = m.k
+"""
+
+_COUNTS = """
+SELECT e,
+       count(*) FILTER (WHERE xn IS NOT NULL AND mn IS NOT NULL AND NOT differ) AS same,
+       count(*) FILTER (WHERE mn IS NULL) AS missing,
+       count(*) FILTER (WHERE xn IS NULL) AS extra,
+       coalesce(sum(greatest(mcopies - 1, 0)), 0) AS duplicates,
+       coalesce(sum(greatest(xcopies - 1, 0)), 0) AS repeated
+FROM joined GROUP BY e ORDER BY e
+"""
+
+_DIFFERING = """
+SELECT x.e, x.d, x.t, x.i, x.f, x.r, x.p, m.f, m.r, m.p
+FROM joined j JOIN expected x ON x.n = j.xn JOIN found m ON m.n = j.mn
+WHERE j.differ ORDER BY j.xn
+"""
+
+_MISSING = """
+SELECT x.e, x.d, x.t, x.i, x.f, x.r FROM joined j JOIN expected x ON x.n = j.xn
+WHERE j.mn IS NULL ORDER BY j.xn LIMIT ?
+"""
+
+_EXTRA = """
+SELECT m.e, m.d, m.t, m.i, m.f, m.r FROM joined j JOIN found m ON m.n = j.mn
+WHERE j.xn IS NULL ORDER BY j.mn LIMIT ?
+"""
+
+_DUPLICATED = """
+SELECT m.e, m.d, m.t, m.i, j.mcopies FROM joined j JOIN found m ON m.n = j.mn
+WHERE j.mcopies > 1 ORDER BY j.mn LIMIT ?
+"""
+
+_COPIES = "SELECT f, r FROM found WHERE e = ? AND d = ? AND t = ? AND i = ? ORDER BY n"
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _read_staging(path: Path) -> str:
+    columns = ", ".join(f"{name}: '{kind}'" for name, kind in STAGING_COLUMNS)
+    return (f"read_csv({_sql_string(str(path))}, delim='\t', quote='', escape='', header=false, "
+            f"auto_detect=false, columns={{{columns}}}, max_line_size={MAX_LINE_BYTES})")
+
+
+def _seconds(ms: int) -> int | float:
+    """Milliseconds back to Mixpanel's `time` unit for display."""
+    return ms // 1000 if ms % 1000 == 0 else ms / 1000
+
+
+def _key_sample(row: Sequence[Any], side: str, files: Sequence[str]) -> dict[str, Any]:
+    event, distinct_id, moment, insert_id, file_index, number = row[:6]
+    return {"event": decode_field(event), "distinct_id": decode_field(distinct_id), "time": _seconds(moment),
+            "$insert_id": decode_field(insert_id),
+            "source": {"side": side, "file": files[file_index], "record" if side == "currents" else "line": number}}
+
+
+class DuckDBEngine:
+    """Loads the two staging files, joins them by the dedup key, and counts the buckets into a `Tally`."""
+
+    name = "duckdb"
+
+    def __init__(self, workdir: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT, threads: int | None = None) -> None:
+        self.workdir = workdir
+        self.memory_limit = memory_limit
+        self.threads = threads
+        self.repeated_currents_records = 0
+
+    def compare(self, expected: Path, found: Path, tally: Tally, expected_files: Sequence[str],
+                found_files: Sequence[str], tolerance: float) -> None:
+        import duckdb  # only when this engine runs: the CLI starts without it
+
+        spill = self.workdir / "spill"
+        spill.mkdir(exist_ok=True)
+        with duckdb.connect(str(self.workdir / "reconcile.duckdb")) as con:
+            con.execute(f"SET memory_limit = {_sql_string(self.memory_limit)}")
+            con.execute(f"SET temp_directory = {_sql_string(str(spill))}")
+            con.execute("SET preserve_insertion_order = false")
+            if self.threads:
+                con.execute(f"SET threads = {int(self.threads)}")
+            con.execute(f"CREATE TABLE expected AS SELECT * FROM {_read_staging(expected)}")
+            con.execute(f"CREATE TABLE found AS SELECT * FROM {_read_staging(found)}")
+            expected.unlink()  # loaded: the staged copy only takes disk space now
+            found.unlink()
+            con.execute(_JOIN)
+            self._count(con, tally)
+            self._compare_properties(con, tally, expected_files, found_files, tolerance)
+            self._samples(con, tally, expected_files, found_files)
+
+    def _count(self, con: Any, tally: Tally) -> None:
+        for event, same, missing, extra, duplicates, repeated in con.execute(_COUNTS).fetchall():
+            name = decode_field(event)
+            for bucket, count in (("matched", same), ("missing", missing), ("extra", extra),
+                                  ("duplicates", duplicates)):
+                if count:
+                    tally.add(bucket, name, int(count))
+            self.repeated_currents_records += int(repeated)
+
+    def _compare_properties(self, con: Any, tally: Tally, expected_files: Sequence[str],
+                            found_files: Sequence[str], tolerance: float) -> None:
+        """Pairs whose property JSON differs: a real difference, or only float noise within the tolerance."""
+        cursor = con.execute(_DIFFERING)
+        loads = orjson.loads
+        while rows := cursor.fetchmany(FETCH_ROWS):
+            for row in rows:
+                name = decode_field(row[0])
+                differences = property_differences(loads(row[6]), loads(row[9]), tolerance)
+                if not differences:
+                    tally.add("matched", name)
+                    continue
+                tally.add("mismatched", name)
+                if tally.wants_sample("mismatched"):
+                    sample = _key_sample(row, "currents", expected_files)
+                    sample["source"] = {"currents": sample["source"],
+                                        "mixpanel": {"file": found_files[row[7]], "line": row[8]}}
+                    sample["differences"] = differences
+                    tally.sample("mismatched", sample)
+
+    def _samples(self, con: Any, tally: Tally, expected_files: Sequence[str], found_files: Sequence[str]) -> None:
+        limit = tally.sample_limit
+        for row in con.execute(_MISSING, [limit]).fetchall():
+            tally.sample("missing", _key_sample(row, "currents", expected_files))
+        for row in con.execute(_EXTRA, [limit]).fetchall():
+            tally.sample("extra", _key_sample(row, "mixpanel", found_files))
+        for event, distinct_id, moment, insert_id, copies in con.execute(_DUPLICATED, [limit]).fetchall():
+            lines = con.execute(_COPIES, [event, distinct_id, moment, insert_id]).fetchall()
+            tally.sample("duplicates", {
+                "event": decode_field(event), "distinct_id": decode_field(distinct_id), "time": _seconds(moment),
+                "$insert_id": decode_field(insert_id), "copies": int(copies),
+                "source": {"side": "mixpanel", "copies": [{"file": found_files[f], "line": r} for f, r in lines]}})
