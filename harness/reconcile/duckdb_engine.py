@@ -6,10 +6,13 @@ pairs whose canonical property JSON differs come back to Python (streamed in bat
 diff with the float tolerance of currents-to-mixpanel.md §1 decides between `matched` and `mismatched`;
 samples are fetched with LIMIT.
 
-Dedup rules (mixpanel-ingestion.md §10): the export side groups rows by the dedup key and compares the
-last copy read (Mixpanel keeps the most recently ingested one); copies beyond the first are `duplicates`.
-A row without `$insert_id` is never deduplicated. The Currents side is at-least-once: repeated records of
-one key are expected once (their count is reported as input facts, not a difference).
+Dedup rules (mixpanel-ingestion.md §10): both sides are grouped by the dedup key; a row without
+`$insert_id` is never deduplicated. Copies in the export beyond those the Currents side explains are
+`duplicates` (Currents is at-least-once: a record delivered twice may arrive twice; repeated Currents
+records are reported as input facts). A group's properties are compared as the set of its distinct
+property objects, held as (least, greatest) canonical JSON: exact for the one or two variants a dedup key
+ever carries in practice (identical redeliveries; Braze's samples share one id across types whose Mixpanel
+names coincide).
 """
 
 from __future__ import annotations
@@ -31,28 +34,32 @@ MAX_LINE_BYTES = 64 << 20  # a staged line holds one event's properties (Mixpane
 _JOIN = """
 CREATE TABLE joined AS
 WITH x AS (
-    SELECT e, d, t, i, min(n) AS n, count(*) AS copies, arg_min(p, n) AS p FROM expected GROUP BY e, d, t, i
+    SELECT e, d, t, i, min(n) AS n, count(*) AS copies, min(p) AS lo, max(p) AS hi FROM expected GROUP BY e, d, t, i
 ), m AS (
-    SELECT e, d, t, coalesce(i, '#' || n) AS k, max(n) AS n, count(*) AS copies, arg_max(p, n) AS p
+    SELECT e, d, t, coalesce(i, '#' || n) AS k, max(n) AS n, count(*) AS copies, min(p) AS lo, max(p) AS hi
     FROM found GROUP BY e, d, t, coalesce(i, '#' || n)
 )
 SELECT coalesce(x.e, m.e) AS e, x.n AS xn, m.n AS mn, coalesce(x.copies, 0) AS xcopies,
-       coalesce(m.copies, 0) AS mcopies, (x.n IS NOT NULL AND m.n IS NOT NULL AND x.p <> m.p) AS differ
+       coalesce(m.copies, 0) AS mcopies,
+       (x.n IS NOT NULL AND m.n IS NOT NULL AND (x.lo <> m.lo OR x.hi <> m.hi)) AS differ,
+       CASE WHEN x.n IS NOT NULL AND m.n IS NOT NULL AND (x.lo <> m.lo OR x.hi <> m.hi)
+            THEN [x.lo, x.hi, m.lo, m.hi] END AS sides
 FROM x FULL OUTER JOIN m ON x.e = m.e AND x.d = m.d AND x.t = m.t AND x.i = m.k
 """
 
+# Copies beyond those the Currents side explains (a record Braze delivered twice may arrive twice).
 _COUNTS = """
 SELECT e,
        count(*) FILTER (WHERE xn IS NOT NULL AND mn IS NOT NULL AND NOT differ) AS same,
        count(*) FILTER (WHERE mn IS NULL) AS missing,
        count(*) FILTER (WHERE xn IS NULL) AS extra,
-       coalesce(sum(greatest(mcopies - 1, 0)), 0) AS duplicates,
+       coalesce(sum(greatest(mcopies - greatest(xcopies, 1), 0)), 0) AS duplicates,
        coalesce(sum(greatest(xcopies - 1, 0)), 0) AS repeated
 FROM joined GROUP BY e ORDER BY e
 """
 
 _DIFFERING = """
-SELECT x.e, x.d, x.t, x.i, x.f, x.r, x.p, m.f, m.r, m.p
+SELECT x.e, x.d, x.t, x.i, x.f, x.r, j.sides, m.f, m.r
 FROM joined j JOIN expected x ON x.n = j.xn JOIN found m ON m.n = j.mn
 WHERE j.differ ORDER BY j.xn
 """
@@ -68,8 +75,8 @@ WHERE j.xn IS NULL ORDER BY j.mn LIMIT ?
 """
 
 _DUPLICATED = """
-SELECT m.e, m.d, m.t, m.i, j.mcopies FROM joined j JOIN found m ON m.n = j.mn
-WHERE j.mcopies > 1 ORDER BY j.mn LIMIT ?
+SELECT m.e, m.d, m.t, m.i, j.mcopies, j.xcopies FROM joined j JOIN found m ON m.n = j.mn
+WHERE j.mcopies > greatest(j.xcopies, 1) ORDER BY j.mn LIMIT ?
 """
 
 _COPIES = "SELECT f, r FROM found WHERE e = ? AND d = ? AND t = ? AND i = ? ORDER BY n"
@@ -146,7 +153,10 @@ class DuckDBEngine:
         while rows := cursor.fetchmany(FETCH_ROWS):
             for row in rows:
                 name = decode_field(row[0])
-                differences = property_differences(loads(row[6]), loads(row[9]), tolerance)
+                low, high, found_low, found_high = row[6]
+                differences = property_differences(loads(low), loads(found_low), tolerance)
+                if not differences and (high != low or found_high != found_low):
+                    differences = property_differences(loads(high), loads(found_high), tolerance)
                 if not differences:
                     tally.add("matched", name)
                     continue
@@ -164,9 +174,10 @@ class DuckDBEngine:
             tally.sample("missing", _key_sample(row, "currents", expected_files))
         for row in con.execute(_EXTRA, [limit]).fetchall():
             tally.sample("extra", _key_sample(row, "mixpanel", found_files))
-        for event, distinct_id, moment, insert_id, copies in con.execute(_DUPLICATED, [limit]).fetchall():
+        for event, distinct_id, moment, insert_id, copies, explained in con.execute(_DUPLICATED, [limit]).fetchall():
             lines = con.execute(_COPIES, [event, distinct_id, moment, insert_id]).fetchall()
             tally.sample("duplicates", {
                 "event": decode_field(event), "distinct_id": decode_field(distinct_id), "time": _seconds(moment),
                 "$insert_id": decode_field(insert_id), "copies": int(copies),
+                "currents_copies": int(explained),
                 "source": {"side": "mixpanel", "copies": [{"file": found_files[f], "line": r} for f, r in lines]}})
