@@ -42,8 +42,8 @@ def _wrong_kind(item: Any, source: CurrentsFile) -> str | None:
     if type(item) is not dict or TYPE_KEY in item or type(item.get("user")) is dict or source.type_from_path:
         return None
     if type(item.get("event")) is str and type(item.get("properties")) is dict:
-        return "a Mixpanel event, not a Currents record (give Mixpanel exports with --mixpanel)"
-    return "the first record names no Currents event type"
+        return "a Mixpanel export, not Currents records (give it with --mixpanel)"
+    return "not a Currents export (the first record names no Currents event type)"
 
 
 def stage_expected(files: list[CurrentsFile], config: MappingConfig, window: TimeWindow, writer: StagingWriter,
@@ -72,7 +72,7 @@ def stage_expected(files: list[CurrentsFile], config: MappingConfig, window: Tim
                     checked = True
                     problem = _wrong_kind(record, source)
                     if problem is not None:
-                        raise ReconcileInputError(f"{source.path}: not a Currents export ({problem})")
+                        raise ReconcileInputError(f"{source.path}: {problem}")
                 if path_type is not None:
                     if override is None:  # the schema (or record) names no catalog type: the path does
                         override = record.get(TYPE_KEY) not in catalog

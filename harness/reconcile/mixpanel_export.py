@@ -21,6 +21,7 @@ import orjson
 from harness.reconcile.errors import ReconcileInputError
 
 GZIP_MAGIC = b"\x1f\x8b"
+AVRO_MAGIC = b"Obj\x01"
 BLOCK_BYTES = 1 << 22
 MAX_LISTED_BAD_LINES = 20
 
@@ -50,10 +51,13 @@ class MixpanelExportReader:
         self.rows = 0
         try:
             with open(path, "rb") as handle:
-                head = handle.read(2)
+                head = handle.read(4)
         except OSError as exc:
             raise ReconcileInputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-        self.compressed = head == GZIP_MAGIC
+        if head == AVRO_MAGIC:
+            raise ReconcileInputError(f"{path}: an Avro file, not a Mixpanel raw export (give Currents files as "
+                                      "CURRENTS_PATH)")
+        self.compressed = head.startswith(GZIP_MAGIC)
 
     def _open(self) -> io.BufferedIOBase:
         if self.compressed:
