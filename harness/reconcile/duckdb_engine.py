@@ -1,8 +1,8 @@
 """The default engine: both staged sides loaded into an embedded DuckDB database, joined and counted in SQL.
 
-The database lives in a file in the run's temporary directory, with a memory limit and that directory as
-DuckDB's spill space, so a side of tens of millions of events is joined within bounded memory. Only the
-pairs whose canonical property JSON differs come back to Python (streamed in batches), where the property
+The database is in memory, with a memory limit and the run's temporary directory as DuckDB's spill space,
+so a side of tens of millions of events is joined within bounded memory. Only the pairs whose canonical
+property JSON differs come back to Python (streamed in batches), where the property
 diff with the float tolerance of currents-to-mixpanel.md §1 decides between `matched` and `mismatched`;
 samples are fetched with LIMIT.
 
@@ -10,9 +10,9 @@ Dedup rules (mixpanel-ingestion.md §10): both sides are grouped by the dedup ke
 `$insert_id` is never deduplicated. Copies in the export beyond those the Currents side explains are
 `duplicates` (Currents is at-least-once: a record delivered twice may arrive twice; repeated Currents
 records are reported as input facts). A group's properties are compared as the set of its distinct
-property objects, held as (least, greatest) canonical JSON: exact for the one or two variants a dedup key
-ever carries in practice (identical redeliveries; Braze's samples share one id across types whose Mixpanel
-names coincide).
+property objects, carried through the join as the least and greatest 64-bit hash of their canonical JSON
+(only hashes, to keep the join small): exact for the one or two variants a dedup key carries in practice
+(identical redeliveries; Braze's samples share one id across types whose Mixpanel names coincide).
 """
 
 from __future__ import annotations
@@ -34,16 +34,16 @@ MAX_LINE_BYTES = 64 << 20  # a staged line holds one event's properties (Mixpane
 _JOIN = """
 CREATE TABLE joined AS
 WITH x AS (
-    SELECT e, d, t, i, min(n) AS n, count(*) AS copies, min(p) AS lo, max(p) AS hi FROM expected GROUP BY e, d, t, i
+    SELECT e, d, t, i, min(n) AS n, count(*) AS copies, min(hash(p)) AS lo, max(hash(p)) AS hi
+    FROM expected GROUP BY e, d, t, i
 ), m AS (
-    SELECT e, d, t, coalesce(i, '#' || n) AS k, max(n) AS n, count(*) AS copies, min(p) AS lo, max(p) AS hi
+    SELECT e, d, t, coalesce(i, '#' || n) AS k, max(n) AS n, count(*) AS copies, min(hash(p)) AS lo,
+           max(hash(p)) AS hi
     FROM found GROUP BY e, d, t, coalesce(i, '#' || n)
 )
 SELECT coalesce(x.e, m.e) AS e, x.n AS xn, m.n AS mn, coalesce(x.copies, 0) AS xcopies,
        coalesce(m.copies, 0) AS mcopies,
-       (x.n IS NOT NULL AND m.n IS NOT NULL AND (x.lo <> m.lo OR x.hi <> m.hi)) AS differ,
-       CASE WHEN x.n IS NOT NULL AND m.n IS NOT NULL AND (x.lo <> m.lo OR x.hi <> m.hi)
-            THEN [x.lo, x.hi, m.lo, m.hi] END AS sides
+       (x.n IS NOT NULL AND m.n IS NOT NULL AND (x.lo <> m.lo OR x.hi <> m.hi)) AS differ
 FROM x FULL OUTER JOIN m ON x.e = m.e AND x.d = m.d AND x.t = m.t AND x.i = m.k
 """
 
@@ -59,7 +59,7 @@ FROM joined GROUP BY e ORDER BY e
 """
 
 _DIFFERING = """
-SELECT x.e, x.d, x.t, x.i, x.f, x.r, j.sides, m.f, m.r
+SELECT x.e, x.d, x.t, x.i, x.f, x.r, x.p, m.f, m.r, m.p, j.xcopies, j.mcopies
 FROM joined j JOIN expected x ON x.n = j.xn JOIN found m ON m.n = j.mn
 WHERE j.differ ORDER BY j.xn
 """
@@ -80,6 +80,7 @@ WHERE j.mcopies > greatest(j.xcopies, 1) ORDER BY j.mn LIMIT ?
 """
 
 _COPIES = "SELECT f, r FROM found WHERE e = ? AND d = ? AND t = ? AND i = ? ORDER BY n"
+_VARIANTS = "SELECT DISTINCT p FROM {table} WHERE e = ? AND d = ? AND t = ? AND i = ? ORDER BY p"
 
 
 def _sql_string(text: str) -> str:
@@ -104,6 +105,22 @@ def _key_sample(row: Sequence[Any], side: str, files: Sequence[str]) -> dict[str
             "source": {"side": side, "file": files[file_index], "record" if side == "currents" else "line": number}}
 
 
+def _variant_differences(con: Any, row: Sequence[Any], tolerance: float) -> dict[str, Any]:
+    """The property variants of one dedup key on both sides, compared as sets (rare: several copies)."""
+    key = list(row[:4])
+    loads = orjson.loads
+    expected = [loads(p) for (p,) in con.execute(_VARIANTS.format(table="expected"), key).fetchall()]
+    found = [loads(p) for (p,) in con.execute(_VARIANTS.format(table="found"), key).fetchall()]
+    for ours, theirs in ((expected, found), (found, expected)):
+        for variant in ours:
+            if not any(not property_differences(variant, other, tolerance) for other in theirs):
+                closest = min(theirs, key=lambda other: len(property_differences(variant, other, tolerance)))
+                if ours is expected:
+                    return property_differences(variant, closest, tolerance)
+                return property_differences(closest, variant, tolerance)
+    return {}
+
+
 class DuckDBEngine:
     """Loads the two staging files, joins them by the dedup key, and counts the buckets into a `Tally`."""
 
@@ -121,7 +138,9 @@ class DuckDBEngine:
 
         spill = self.workdir / "spill"
         spill.mkdir(exist_ok=True)
-        with duckdb.connect(str(self.workdir / "reconcile.duckdb")) as con:
+        # In memory, but spilling to the run's directory past the limit: several times faster than a
+        # database file, which writes every loaded table out again at checkpoints.
+        with duckdb.connect(":memory:") as con:
             con.execute(f"SET memory_limit = {_sql_string(self.memory_limit)}")
             con.execute(f"SET temp_directory = {_sql_string(str(spill))}")
             con.execute("SET preserve_insertion_order = false")
@@ -153,10 +172,9 @@ class DuckDBEngine:
         while rows := cursor.fetchmany(FETCH_ROWS):
             for row in rows:
                 name = decode_field(row[0])
-                low, high, found_low, found_high = row[6]
-                differences = property_differences(loads(low), loads(found_low), tolerance)
-                if not differences and (high != low or found_high != found_low):
-                    differences = property_differences(loads(high), loads(found_high), tolerance)
+                differences = property_differences(loads(row[6]), loads(row[9]), tolerance)
+                if not differences and (row[10] > 1 or row[11] > 1):  # several copies: compare every variant
+                    differences = _variant_differences(con, row, tolerance)
                 if not differences:
                     tally.add("matched", name)
                     continue
