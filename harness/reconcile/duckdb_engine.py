@@ -87,9 +87,10 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _read_staging(path: Path) -> str:
+def _read_staging(paths: Sequence[Path]) -> str:
     columns = ", ".join(f"{name}: '{kind}'" for name, kind in STAGING_COLUMNS)
-    return (f"read_csv({_sql_string(str(path))}, delim='\t', quote='', escape='', header=false, "
+    files = "[" + ", ".join(_sql_string(str(path)) for path in paths) + "]"
+    return (f"read_csv({files}, delim='\t', quote='', escape='', header=false, "
             f"auto_detect=false, columns={{{columns}}}, max_line_size={MAX_LINE_BYTES})")
 
 
@@ -132,7 +133,7 @@ class DuckDBEngine:
         self.threads = threads
         self.repeated_currents_records = 0
 
-    def compare(self, expected: Path, found: Path, tally: Tally, expected_files: Sequence[str],
+    def compare(self, expected: Sequence[Path], found: Sequence[Path], tally: Tally, expected_files: Sequence[str],
                 found_files: Sequence[str], tolerance: float) -> None:
         import duckdb  # only when this engine runs: the CLI starts without it
 
@@ -148,8 +149,8 @@ class DuckDBEngine:
                 con.execute(f"SET threads = {int(self.threads)}")
             con.execute(f"CREATE TABLE expected AS SELECT * FROM {_read_staging(expected)}")
             con.execute(f"CREATE TABLE found AS SELECT * FROM {_read_staging(found)}")
-            expected.unlink()  # loaded: the staged copy only takes disk space now
-            found.unlink()
+            for path in (*expected, *found):
+                path.unlink()  # loaded: the staged copy only takes disk space now
             con.execute(_JOIN)
             self._count(con, tally)
             self._compare_properties(con, tally, expected_files, found_files, tolerance)

@@ -1,7 +1,8 @@
 """The Braze side: read every Currents file, run the mapping oracle, stage what should have arrived.
 
-The mapping is a pure function (`map_currents_event`), run here record by record as the files stream past;
-nothing of a side is kept in memory beyond one file's bytes and one chunk of staged lines. Records the
+The mapping is a pure function (`map_currents_event`), run record by record as a file streams past, one
+file per task (so files can be mapped in worker processes, each writing its own staging file); nothing of
+a side is kept in memory beyond one file's bytes and one chunk of staged lines per task. Records the
 mapping exports nothing for are counted as `not_exported` with their reason; records dated outside the
 window as `outside_window`; both are tallied here and never reach the engine.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from harness.catalog import load_catalog
@@ -22,12 +24,11 @@ from harness.reconcile.result import BadLine, Tally
 from harness.reconcile.staging import StagingWriter
 from harness.reconcile.window import TimeWindow
 
-PROGRESS_EVERY = 1 << 16
 UNKNOWN_TYPE_NAME = "(no type)"
 
 
 class ExpectedSide:
-    """Counts of the Braze side, filled while staging."""
+    """Counts of the Braze side (of one file, or merged over all of them)."""
 
     def __init__(self, tally: Tally) -> None:
         self.tally = tally
@@ -35,6 +36,14 @@ class ExpectedSide:
         self.not_exported_reasons: Counter = Counter()
         self.bad_lines: list[BadLine] = []
         self.bad_line_count = 0
+
+    def merge(self, other: ExpectedSide) -> None:
+        """Add one file's counts (files merged in input order keep the first samples first)."""
+        self.tally.merge(other.tally)
+        self.records += other.records
+        self.not_exported_reasons.update(other.not_exported_reasons)
+        self.bad_lines.extend(other.bad_lines)
+        self.bad_line_count += other.bad_line_count
 
 
 def _wrong_kind(item: Any, source: CurrentsFile) -> str | None:
@@ -46,65 +55,81 @@ def _wrong_kind(item: Any, source: CurrentsFile) -> str | None:
     return "not a Currents export (the first record names no Currents event type)"
 
 
-def stage_expected(files: list[CurrentsFile], config: MappingConfig, window: TimeWindow, writer: StagingWriter,
-                   side: ExpectedSide, progress: Callable[[], None] | None = None) -> None:
-    """Map and stage every record of `files` (file index = position in `files`)."""
+def staging_path(directory: Path, index: int) -> Path:
+    """The staging file of the Currents file at `index` (one per file, so files can be mapped in parallel)."""
+    return directory / f"expected-{index:07d}.tsv"
+
+
+def stage_currents_file(index: int, source: CurrentsFile, config: MappingConfig, window: TimeWindow,
+                        directory: Path, sample_limit: int) -> ExpectedSide:
+    """Map and stage one Currents file; returns its counts. Pure apart from reading `source` and writing its
+    staging file, so it runs in a worker process as well as in this one."""
+    side = ExpectedSide(Tally(sample_limit=sample_limit))
+    try:
+        reader = CurrentsReader.from_path(source.path, flatten_custom_http=False)
+    except CurrentsInputError as exc:
+        raise ReconcileInputError(str(exc)) from None
+    with open(staging_path(directory, index), "wb") as handle:
+        writer = StagingWriter(handle)
+        try:
+            _stage_records(reader, index, source, config, window, writer, side)
+        except CurrentsInputError as exc:
+            raise ReconcileInputError(str(exc)) from None
+        writer.flush()
+    if reader.malformed_count:
+        side.bad_line_count += reader.malformed_count
+        side.bad_lines.extend(BadLine(str(source.path), line, why) for line, why in reader.malformed)
+    return side
+
+
+def _stage_records(reader: CurrentsReader, index: int, source: CurrentsFile, config: MappingConfig,
+                   window: TimeWindow, writer: StagingWriter, side: ExpectedSide) -> None:
     catalog = load_catalog()
     tally = side.tally
     contains = window.contains
     add = writer.add
-    for index, source in enumerate(files):
-        try:
-            reader = CurrentsReader.from_path(source.path, flatten_custom_http=False)
-        except CurrentsInputError as exc:
-            raise ReconcileInputError(str(exc)) from None
-        storage_json = reader.may_hold_unions
-        path_type = source.type_from_path if source.type_from_path in catalog else None
-        override: bool | None = None  # whether the path's type replaces the records' own (decided once)
-        checked = reader.format == "avro"
-        number = 0
-        try:
-            for record, size in reader:
-                number += 1
-                if record is None:  # a malformed NDJSON line, listed by the reader
-                    continue
-                if not checked:
-                    checked = True
-                    problem = _wrong_kind(record, source)
-                    if problem is not None:
-                        raise ReconcileInputError(f"{source.path}: {problem}")
-                if path_type is not None:
-                    if override is None:  # the schema (or record) names no catalog type: the path does
-                        override = record.get(TYPE_KEY) not in catalog
-                    if override:
-                        record[TYPE_KEY] = path_type
-                side.records += 1
-                if progress is not None and not side.records % PROGRESS_EVERY:
-                    progress()
-                result = map_currents_event(record, config, size=size, storage_json=storage_json)
-                event = result.event
-                if event is None:
-                    _not_exported(side, record, result.reason, result.type_id, index, number, contains, files)
-                    continue
-                properties = event["properties"]
-                name = event["event"]
-                moment = time_ms(properties.get("time"))
-                if moment is None or not contains(moment):
-                    tally.add("outside_window", name)
-                    if tally.wants_sample("outside_window"):
-                        tally.sample("outside_window", _sample(name, properties, "currents", files[index], number))
-                    continue
-                add(index, number, name, properties.get("distinct_id"), moment, properties.get("$insert_id"),
-                    compared_properties(properties))
-        except CurrentsInputError as exc:
-            raise ReconcileInputError(str(exc)) from None
-        if reader.malformed_count:
-            side.bad_line_count += reader.malformed_count
-            side.bad_lines.extend(BadLine(str(source.path), line, why) for line, why in reader.malformed)
+    storage_json = reader.may_hold_unions
+    path_type = source.type_from_path if source.type_from_path in catalog else None
+    override: bool | None = None  # whether the path's type replaces the records' own (decided once)
+    checked = reader.format == "avro"
+    number = 0
+    for record, size in reader:
+        number += 1
+        if record is None:  # a malformed NDJSON line, listed by the reader
+            continue
+        if not checked:
+            checked = True
+            problem = _wrong_kind(record, source)
+            if problem is not None:
+                raise ReconcileInputError(f"{source.path}: {problem}")
+        if path_type is not None:
+            if override is None:  # the schema (or record) names no catalog type: the path does
+                override = record.get(TYPE_KEY) not in catalog
+            if override:
+                record[TYPE_KEY] = path_type
+        side.records += 1
+        result = map_currents_event(record, config, size=size, storage_json=storage_json)
+        event = result.event
+        if event is None:
+            _not_exported(side, record, result.reason, result.type_id, number, contains, source)
+            continue
+        properties = event["properties"]
+        name = event["event"]
+        moment = time_ms(properties.get("time"))
+        if moment is None or not contains(moment):
+            tally.add("outside_window", name)
+            if tally.wants_sample("outside_window"):
+                tally.sample("outside_window", {
+                    "event": name, "distinct_id": properties.get("distinct_id"), "time": properties.get("time"),
+                    "$insert_id": properties.get("$insert_id"),
+                    "source": {"side": "currents", "file": str(source.path), "record": number}})
+            continue
+        add(index, number, name, properties.get("distinct_id"), moment, properties.get("$insert_id"),
+            compared_properties(properties))
 
 
-def _not_exported(side: ExpectedSide, record: Any, reason: str | None, type_id: str | None, index: int,
-                  number: int, contains: Callable[[int], bool], files: list[CurrentsFile]) -> None:
+def _not_exported(side: ExpectedSide, record: Any, reason: str | None, type_id: str | None, number: int,
+                  contains: Callable[[int], bool], source: CurrentsFile) -> None:
     tally = side.tally
     name = type_id or UNKNOWN_TYPE_NAME
     moment = time_ms(record.get("time")) if type(record) is dict else None
@@ -120,7 +145,7 @@ def _not_exported(side: ExpectedSide, record: Any, reason: str | None, type_id: 
                                   "time": record.get("time") if type(record) is dict else None}
         if bucket == "not_exported":
             sample["reason"] = reason
-        sample["source"] = {"side": "currents", "file": str(files[index].path), "record": number}
+        sample["source"] = {"side": "currents", "file": str(source.path), "record": number}
         tally.sample(bucket, sample)
 
 
@@ -132,10 +157,3 @@ def _field(record: Any, name: str) -> Any:
         return record[name]
     user = record.get("user")
     return user.get(name) if type(user) is dict else None
-
-
-def _sample(name: str, properties: dict[str, Any], side: str, source: Any, number: int) -> dict[str, Any]:
-    path = getattr(source, "path", source)
-    return {"event": name, "distinct_id": properties.get("distinct_id"), "time": properties.get("time"),
-            "$insert_id": properties.get("$insert_id"),
-            "source": {"side": side, "file": str(path), "record" if side == "currents" else "line": number}}

@@ -4,8 +4,9 @@ Each in-window event becomes one tab-separated line:
 
     n  file  record  event  distinct_id  time_ms  insert_id  properties
 
-`n` numbers the side's events in reading order; `file` and `record` say where the event came from (index
-into the side's file list, and record or line number); `event`, `distinct_id` and `insert_id` are written as
+`n` orders the side's events as read, `file << 32 | record`, the same whichever process staged them;
+`file` and `record` say where the event came from (index into the side's file list, and record or line
+number); `event`, `distinct_id` and `insert_id` are written as
 JSON strings (so a tab or newline inside them can never break a line, and equal strings stay equal bytes;
 an absent insert id is an empty field); `properties` is the compared properties as canonical JSON (sorted
 keys, compact). orjson escapes every control character inside JSON strings, so no field holds a tab.
@@ -37,7 +38,7 @@ class StagingWriter:
             insert_id: str | None, properties: dict[str, Any]) -> None:
         dumps = orjson.dumps
         self._lines.append(_LINE % (
-            self.count, file_index, record, dumps(event), dumps(distinct_id), time_ms,
+            file_index << 32 | record, file_index, record, dumps(event), dumps(distinct_id), time_ms,
             b"" if insert_id is None else dumps(insert_id), canonical_json(properties)))
         self.count += 1
         if len(self._lines) >= CHUNK_LINES:

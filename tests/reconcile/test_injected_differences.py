@@ -171,3 +171,16 @@ def test_a_subtree_of_the_layout_is_one_type(tmp_path, sides):
     result = reconcile([subtree], [write_export(opens, tmp_path / "export.jsonl")], MappingConfig(), WINDOW)
     assert result.differences == 0
     assert result.summary["matched"] == len(opens) > 0
+
+
+def test_worker_processes_give_the_same_result(tmp_path, sides):
+    currents, rows = sides
+    rows = copy.deepcopy(rows)
+    del rows[100]
+    rows.append(copy.deepcopy(rows[0]))
+    rows[7]["properties"]["$partner_id"] = "someone else"
+    one = run(tmp_path, currents, rows, jobs=1).as_dict()
+    two = run(tmp_path, currents, rows, jobs=2).as_dict()
+    assert one["inputs"]["currents"].pop("jobs") == 1 and two["inputs"]["currents"].pop("jobs") == 2
+    assert one == two
+    assert one["summary"]["missing"] == one["summary"]["duplicates"] == one["summary"]["mismatched"] == 1

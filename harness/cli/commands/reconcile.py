@@ -48,9 +48,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="samples kept per bucket (default 20)")
     parser.add_argument("--memory-limit", default="2GB", metavar="SIZE",
                         help="memory the engine may use before spilling to disk (default 2GB)")
+    parser.add_argument("-j", "--jobs", type=_jobs, default=None, metavar="N",
+                        help="worker processes mapping the Currents side ('auto', the default: by input size "
+                             "and CPUs; 1 = this process only)")
     parser.add_argument("--workdir", metavar="DIR", help="where the run's temporary files go (default: system temp)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print no counts")
     parser.set_defaults(func=handler, token=DEFAULT_TOKEN)
+
+
+def _jobs(text: str) -> int | None:
+    if text == "auto":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of processes or 'auto', got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1 process, got {value}")
+    return value
 
 
 def _samples(text: str) -> int:
@@ -78,7 +93,7 @@ def handler(args: argparse.Namespace) -> int:
 
     try:
         result = reconcile(args.currents, args.exports, config, window, sample_limit=args.samples,
-                           workdir=args.workdir, memory_limit=args.memory_limit,
+                           workdir=args.workdir, memory_limit=args.memory_limit, jobs=args.jobs,
                            progress=progress if show_progress else None)
     except ReconcileInputError as exc:
         raise CliError(str(exc)) from None
