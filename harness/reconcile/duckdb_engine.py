@@ -29,7 +29,10 @@ from harness.reconcile.staging import STAGING_COLUMNS, decode_field
 
 DEFAULT_MEMORY_LIMIT = "2GB"
 FETCH_ROWS = 10_000
-MAX_LINE_BYTES = 64 << 20  # a staged line holds one event's properties (Mixpanel caps an event at 1 MB)
+MAX_LINE_BYTES = 8 << 20  # a staged line holds one event's properties (Mixpanel caps an event at 1 MB)
+# DuckDB's CSV reader buffers 16 x max_line_size by default, capped at the file's size: set it, or a large
+# staging file is read in one block as large as the memory limit.
+CSV_BUFFER_BYTES = 4 * MAX_LINE_BYTES
 
 _JOIN = """
 CREATE TABLE joined AS
@@ -91,7 +94,8 @@ def _read_staging(paths: Sequence[Path]) -> str:
     columns = ", ".join(f"{name}: '{kind}'" for name, kind in STAGING_COLUMNS)
     files = "[" + ", ".join(_sql_string(str(path)) for path in paths) + "]"
     return (f"read_csv({files}, delim='\t', quote='', escape='', header=false, "
-            f"auto_detect=false, columns={{{columns}}}, max_line_size={MAX_LINE_BYTES})")
+            f"auto_detect=false, columns={{{columns}}}, max_line_size={MAX_LINE_BYTES}, "
+            f"buffer_size={CSV_BUFFER_BYTES})")
 
 
 def _seconds(ms: int) -> int | float:
