@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from harness.reconcile.properties import property_differences
+from harness.reconcile.properties import property_differences, variant_differences
 from harness.reconcile.result import Tally
 from harness.reconcile.staging import STAGING_COLUMNS, decode_field
 
@@ -116,14 +116,7 @@ def _variant_differences(con: Any, row: Sequence[Any], tolerance: float) -> dict
     loads = orjson.loads
     expected = [loads(p) for (p,) in con.execute(_VARIANTS.format(table="expected"), key).fetchall()]
     found = [loads(p) for (p,) in con.execute(_VARIANTS.format(table="found"), key).fetchall()]
-    for ours, theirs in ((expected, found), (found, expected)):
-        for variant in ours:
-            if not any(not property_differences(variant, other, tolerance) for other in theirs):
-                closest = min(theirs, key=lambda other: len(property_differences(variant, other, tolerance)))
-                if ours is expected:
-                    return property_differences(variant, closest, tolerance)
-                return property_differences(closest, variant, tolerance)
-    return {}
+    return variant_differences(expected, found, tolerance)
 
 
 class DuckDBEngine:

@@ -21,7 +21,7 @@ from harness.reconcile.errors import ReconcileInputError
 from harness.reconcile.layout import CurrentsFile
 from harness.reconcile.properties import compared_properties, time_ms
 from harness.reconcile.result import BadLine, Tally
-from harness.reconcile.staging import StagingWriter
+from harness.reconcile.staging import EventSink, StagingWriter
 from harness.reconcile.window import TimeWindow
 
 UNKNOWN_TYPE_NAME = "(no type)"
@@ -62,20 +62,24 @@ def staging_path(directory: Path, index: int) -> Path:
 
 def stage_currents_file(index: int, source: CurrentsFile, config: MappingConfig, window: TimeWindow,
                         directory: Path, sample_limit: int) -> ExpectedSide:
-    """Map and stage one Currents file; returns its counts. Pure apart from reading `source` and writing its
-    staging file, so it runs in a worker process as well as in this one."""
+    """Map and stage one Currents file into its staging file; returns its counts. Pure apart from reading
+    `source` and writing the staging file, so it runs in a worker process as well as in this one."""
+    with open(staging_path(directory, index), "wb") as handle:
+        writer = StagingWriter(handle)
+        side = map_currents_file(index, source, config, window, writer, sample_limit)
+        writer.flush()
+    return side
+
+
+def map_currents_file(index: int, source: CurrentsFile, config: MappingConfig, window: TimeWindow,
+                      sink: EventSink, sample_limit: int) -> ExpectedSide:
+    """Map one Currents file, handing each in-window expected event to `sink`; returns the file's counts."""
     side = ExpectedSide(Tally(sample_limit=sample_limit))
     try:
         reader = CurrentsReader.from_path(source.path, flatten_custom_http=False)
+        _stage_records(reader, index, source, config, window, sink, side)
     except CurrentsInputError as exc:
         raise ReconcileInputError(str(exc)) from None
-    with open(staging_path(directory, index), "wb") as handle:
-        writer = StagingWriter(handle)
-        try:
-            _stage_records(reader, index, source, config, window, writer, side)
-        except CurrentsInputError as exc:
-            raise ReconcileInputError(str(exc)) from None
-        writer.flush()
     if reader.malformed_count:
         side.bad_line_count += reader.malformed_count
         side.bad_lines.extend(BadLine(str(source.path), line, why) for line, why in reader.malformed)
@@ -83,11 +87,11 @@ def stage_currents_file(index: int, source: CurrentsFile, config: MappingConfig,
 
 
 def _stage_records(reader: CurrentsReader, index: int, source: CurrentsFile, config: MappingConfig,
-                   window: TimeWindow, writer: StagingWriter, side: ExpectedSide) -> None:
+                   window: TimeWindow, sink: EventSink, side: ExpectedSide) -> None:
     catalog = load_catalog()
     tally = side.tally
     contains = window.contains
-    add = writer.add
+    add = sink.add
     storage_json = reader.may_hold_unions
     path_type = source.type_from_path if source.type_from_path in catalog else None
     override: bool | None = None  # whether the path's type replaces the records' own (decided once)

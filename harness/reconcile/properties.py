@@ -86,3 +86,21 @@ def property_differences(expected: dict[str, Any], found: dict[str, Any],
         if key not in expected and is_compared(key):
             differences[key] = {"expected": ABSENT, "found": value}
     return dict(sorted(differences.items()))
+
+
+def variant_differences(expected: list[dict[str, Any]], found: list[dict[str, Any]],
+                        tolerance: float) -> dict[str, dict[str, Any]]:
+    """The property variants of one dedup key on both sides, compared as sets: empty when every variant on
+    each side has an equal one on the other, else the differences of the first unmatched variant against
+    its closest counterpart (several copies of one key are rare; this is not a hot path)."""
+    for ours, theirs in ((expected, found), (found, expected)):
+        for variant in ours:
+            if any(not property_differences(variant, other, tolerance) for other in theirs):
+                continue
+            if not theirs:
+                return {}
+            closest = min(theirs, key=lambda other: len(property_differences(variant, other, tolerance)))
+            if ours is expected:
+                return property_differences(variant, closest, tolerance)
+            return property_differences(closest, variant, tolerance)
+    return {}

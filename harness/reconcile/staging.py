@@ -14,7 +14,7 @@ keys, compact). orjson escapes every control character inside JSON strings, so n
 
 from __future__ import annotations
 
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import orjson
 
@@ -24,6 +24,23 @@ STAGING_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 CHUNK_LINES = 8192  # lines buffered before one write: few, large writes
 _LINE = b"%d\t%d\t%d\t%b\t%b\t%d\t%b\t%b\n"
+
+
+class EventSink(Protocol):
+    """Where a side's in-window events go: a staging file (DuckDB) or in-memory columns (Dask)."""
+
+    def add(self, file_index: int, record: int, event: str, distinct_id: str, time_ms: int,
+            insert_id: str | None, properties: dict[str, Any]) -> None: ...
+
+
+def event_number(file_index: int, record: int) -> int:
+    """An event's `n`: its place in reading order, the same whichever process read it."""
+    return file_index << 32 | record
+
+
+def event_source(number: int) -> tuple[int, int]:
+    """(file index, record or line number) back from an event's `n`."""
+    return number >> 32, number & 0xFFFFFFFF
 
 
 class StagingWriter:
@@ -38,7 +55,7 @@ class StagingWriter:
             insert_id: str | None, properties: dict[str, Any]) -> None:
         dumps = orjson.dumps
         self._lines.append(_LINE % (
-            file_index << 32 | record, file_index, record, dumps(event), dumps(distinct_id), time_ms,
+            event_number(file_index, record), file_index, record, dumps(event), dumps(distinct_id), time_ms,
             b"" if insert_id is None else dumps(insert_id), canonical_json(properties)))
         self.count += 1
         if len(self._lines) >= CHUNK_LINES:
