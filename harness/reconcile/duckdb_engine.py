@@ -25,6 +25,7 @@ import orjson
 
 from harness.reconcile.properties import property_differences, variant_differences
 from harness.reconcile.result import Tally
+from harness.reconcile.samples import duplicate_sample, key_sample, mismatch_sample, source_of
 from harness.reconcile.staging import STAGING_COLUMNS, decode_field
 
 DEFAULT_MEMORY_LIMIT = "2GB"
@@ -98,16 +99,10 @@ def _read_staging(paths: Sequence[Path]) -> str:
             f"buffer_size={CSV_BUFFER_BYTES})")
 
 
-def _seconds(ms: int) -> int | float:
-    """Milliseconds back to Mixpanel's `time` unit for display."""
-    return ms // 1000 if ms % 1000 == 0 else ms / 1000
-
-
 def _key_sample(row: Sequence[Any], side: str, files: Sequence[str]) -> dict[str, Any]:
     event, distinct_id, moment, insert_id, file_index, number = row[:6]
-    return {"event": decode_field(event), "distinct_id": decode_field(distinct_id), "time": _seconds(moment),
-            "$insert_id": decode_field(insert_id),
-            "source": {"side": side, "file": files[file_index], "record" if side == "currents" else "line": number}}
+    return key_sample(decode_field(event), decode_field(distinct_id), moment, decode_field(insert_id),
+                      source_of(side, files[file_index], number))
 
 
 def _variant_differences(con: Any, row: Sequence[Any], tolerance: float) -> dict[str, Any]:
@@ -178,11 +173,10 @@ class DuckDBEngine:
                     continue
                 tally.add("mismatched", name)
                 if tally.wants_sample("mismatched"):
-                    sample = _key_sample(row, "currents", expected_files)
-                    sample["source"] = {"currents": sample["source"],
-                                        "mixpanel": {"file": found_files[row[7]], "line": row[8]}}
-                    sample["differences"] = differences
-                    tally.sample("mismatched", sample)
+                    tally.sample("mismatched", mismatch_sample(
+                        name, decode_field(row[1]), row[2], decode_field(row[3]),
+                        source_of("currents", expected_files[row[4]], row[5]),
+                        source_of("mixpanel", found_files[row[7]], row[8]), differences))
 
     def _samples(self, con: Any, tally: Tally, expected_files: Sequence[str], found_files: Sequence[str]) -> None:
         limit = tally.sample_limit
@@ -192,8 +186,6 @@ class DuckDBEngine:
             tally.sample("extra", _key_sample(row, "mixpanel", found_files))
         for event, distinct_id, moment, insert_id, copies, explained in con.execute(_DUPLICATED, [limit]).fetchall():
             lines = con.execute(_COPIES, [event, distinct_id, moment, insert_id]).fetchall()
-            tally.sample("duplicates", {
-                "event": decode_field(event), "distinct_id": decode_field(distinct_id), "time": _seconds(moment),
-                "$insert_id": decode_field(insert_id), "copies": int(copies),
-                "currents_copies": int(explained),
-                "source": {"side": "mixpanel", "copies": [{"file": found_files[f], "line": r} for f, r in lines]}})
+            tally.sample("duplicates", duplicate_sample(
+                decode_field(event), decode_field(distinct_id), moment, decode_field(insert_id), int(copies),
+                int(explained), [{"file": found_files[f], "line": r} for f, r in lines]))
