@@ -25,7 +25,7 @@ from harness.reconcile.result import DEFAULT_SAMPLES, ReconcileResult, Tally
 from harness.reconcile.staging import StagingWriter
 from harness.reconcile.window import TimeWindow
 
-ENGINES: tuple[str, ...] = ("duckdb",)
+ENGINES: tuple[str, ...] = ("duckdb", "dask")
 MASKED = "***"  # the project token stays out of reports (DESIGN.md §6: secrets never leak)
 MAX_AUTO_JOBS = 4
 PARALLEL_MIN_BYTES = 16 << 20  # below this much Currents input, starting workers costs more than it saves
@@ -72,13 +72,24 @@ def _mapped_files(files: list[CurrentsFile], config: MappingConfig, window: Time
 def reconcile(currents_paths: Iterable[str | os.PathLike[str]], export_paths: Iterable[str | os.PathLike[str]],
               config: MappingConfig, window: TimeWindow | None = None, *, sample_limit: int = DEFAULT_SAMPLES,
               workdir: str | os.PathLike[str] | None = None, memory_limit: str = DEFAULT_MEMORY_LIMIT,
-              jobs: int | None = None, progress: Progress | None = None) -> ReconcileResult:
+              jobs: int | None = None, engine: str = "duckdb", scheduler: str | None = None,
+              progress: Progress | None = None) -> ReconcileResult:
     """Compare a Currents export with a Mixpanel raw export. Raises `ReconcileInputError` for unreadable
     input (before or while reading); bad lines are counted in the result instead. `jobs`: worker processes
-    for the Currents side (None = by input size and CPUs)."""
+    for the Currents side (None = by input size and CPUs). `engine="dask"` runs the stages on Dask instead
+    (`scheduler`: a distributed scheduler's address; None = Dask's local processes)."""
     window = window or TimeWindow()
     currents_files = discover_currents_files(currents_paths)
     export_files = discover_export_files(export_paths)
+    if engine == "dask":
+        from harness.reconcile.dask_engine import DaskEngine
+
+        dask_engine = DaskEngine(scheduler)
+        expected, found, tally = dask_engine.run(currents_files, export_files, config, window, sample_limit)
+        return _result(tally, expected, found, currents_files, export_files, dask_engine.name,
+                       dask_engine.repeated_currents_records, None, window, config)
+    if engine != "duckdb":
+        raise ValueError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})")
     jobs = auto_jobs(currents_files) if jobs is None else jobs
     expected_side = ExpectedSide(Tally(sample_limit=sample_limit))
     found_side = FoundSide(Tally(sample_limit=sample_limit))
@@ -101,20 +112,28 @@ def reconcile(currents_paths: Iterable[str | os.PathLike[str]], export_paths: It
             progress("compare", expected_side.records + found_side.rows)
         tally = expected_side.tally
         tally.merge(found_side.tally)
-        engine = DuckDBEngine(run_dir, memory_limit=memory_limit)
-        engine.compare([staging_path(run_dir, index) for index in range(len(currents_files))], [found_path], tally,
-                       [str(f.path) for f in currents_files], [str(p) for p in export_files], config.float_tolerance)
+        duckdb_engine = DuckDBEngine(run_dir, memory_limit=memory_limit)
+        duckdb_engine.compare([staging_path(run_dir, index) for index in range(len(currents_files))], [found_path],
+                              tally, [str(f.path) for f in currents_files], [str(p) for p in export_files],
+                              config.float_tolerance)
+    return _result(tally, expected_side, found_side, currents_files, export_files, duckdb_engine.name,
+                   duckdb_engine.repeated_currents_records, jobs, window, config)
+
+
+def _result(tally: Tally, expected_side: ExpectedSide, found_side: FoundSide, currents_files: list[CurrentsFile],
+            export_files: list[Path], engine: str, repeated: int, jobs: int | None, window: TimeWindow,
+            config: MappingConfig) -> ReconcileResult:
     bad_lines = expected_side.bad_lines + found_side.bad_lines
+    currents: dict[str, Any] = {"files": len(currents_files), "records": expected_side.records,
+                                "repeated_records": repeated}
+    if jobs is not None:
+        currents["jobs"] = jobs
     return ReconcileResult(
         tally=tally,
         not_exported_reasons=expected_side.not_exported_reasons,
         bad_lines=bad_lines[:MAX_LISTED_BAD_LINES],
         bad_line_count=expected_side.bad_line_count + found_side.bad_line_count,
-        inputs={
-            "currents": {"files": len(currents_files), "records": expected_side.records,
-                         "repeated_records": engine.repeated_currents_records, "jobs": jobs},
-            "mixpanel": {"files": len(export_files), "rows": found_side.rows},
-        },
+        inputs={"currents": currents, "mixpanel": {"files": len(export_files), "rows": found_side.rows}},
         window=window.as_dict(),
-        settings={"engine": engine.name, "mapping": {**config.as_dict(), "token": MASKED}},
+        settings={"engine": engine, "mapping": {**config.as_dict(), "token": MASKED}},
     )

@@ -98,9 +98,8 @@ def test_bad_options_get_one_line_and_exit_2(tmp_path, capsys, sides, argv, mess
     assert len(out.err.strip().splitlines()) == 1 and message in out.err
 
 
-def test_dask_is_not_an_engine_here(tmp_path, capsys, sides):
+def test_scheduler_needs_the_dask_engine(tmp_path, capsys, sides):
     currents, rows = sides
-    with pytest.raises(SystemExit) as stopped:
-        main(["reconcile", str(currents), "--mixpanel", str(write_export(rows, tmp_path / "e.jsonl")),
-              "--engine", "dask"])
-    assert stopped.value.code == 2
+    status, out = reconcile_cli(capsys, currents, "--mixpanel", write_export(rows, tmp_path / "e.jsonl"),
+                                "--scheduler", "tcp://127.0.0.1:8786")
+    assert status == 2 and "--scheduler is for --engine dask" in out.err

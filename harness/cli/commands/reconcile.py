@@ -1,7 +1,8 @@
 """`harness reconcile`: did everything Braze's Currents export holds arrive in Mixpanel, exactly as it should?
 
     harness reconcile CURRENTS_PATH ... --mixpanel EXPORT_PATH [--from T] [--to T] [--profile P]
-                      [--set KEY=VALUE] [--json FILE] [--html FILE] [--engine duckdb]
+                      [--set KEY=VALUE] [--json FILE] [--html FILE] [--engine duckdb|dask]
+                      [--scheduler ADDRESS]
 
 The counts go to stderr; `--json` and `--html` write the reports. Exit status: 0 clean, 1 differences
 found, 2 bad input (a missing, unreadable or wrong kind of file or an empty directory: one line naming it;
@@ -43,7 +44,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="another mapping setting of spec §11, e.g. null_policy=emit_null (repeatable)")
     parser.add_argument("--json", dest="json_path", metavar="FILE", help="write the JSON report here")
     parser.add_argument("--html", dest="html_path", metavar="FILE", help="write the HTML report here")
-    parser.add_argument("--engine", choices=ENGINES, default="duckdb", help="join engine (default duckdb)")
+    parser.add_argument("--engine", choices=ENGINES, default="duckdb",
+                        help="duckdb (default: one machine, embedded) or dask (optional extra: "
+                             "pip install '.[dask]')")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="--engine dask: a distributed scheduler's address (default: local processes)")
     parser.add_argument("--samples", type=_samples, default=20, metavar="N",
                         help="samples kept per bucket (default 20)")
     parser.add_argument("--memory-limit", default="2GB", metavar="SIZE",
@@ -80,6 +85,8 @@ def _samples(text: str) -> int:
 
 def handler(args: argparse.Namespace) -> int:
     config = build_config(args)  # the mapping's own option parsing, shared with `harness map`
+    if args.scheduler and args.engine != "dask":
+        raise CliError("--scheduler is for --engine dask")
     try:
         window = parse_window(args.window_from, args.window_to)
     except ValueError as exc:
@@ -94,6 +101,7 @@ def handler(args: argparse.Namespace) -> int:
     try:
         result = reconcile(args.currents, args.exports, config, window, sample_limit=args.samples,
                            workdir=args.workdir, memory_limit=args.memory_limit, jobs=args.jobs,
+                           engine=args.engine, scheduler=args.scheduler,
                            progress=progress if show_progress else None)
     except ReconcileInputError as exc:
         raise CliError(str(exc)) from None
