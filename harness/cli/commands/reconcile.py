@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 from harness.catalog import PROFILES
 from harness.cli.commands.map import build_config
@@ -20,6 +21,8 @@ from harness.cli.errors import CliError
 from harness.cli.terminal import progress_enabled
 from harness.mapping import DEFAULT_TOKEN
 from harness.reconcile import ENGINES, HtmlReportWriter, JsonReportWriter, ReconcileInputError, parse_window, reconcile
+
+PROGRESS_INTERVAL_S = 0.25
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -93,7 +96,14 @@ def handler(args: argparse.Namespace) -> int:
         raise CliError(f"--from/--to: {exc}") from None
     show_progress = not args.quiet and progress_enabled(sys.stderr)
 
+    shown_stage, shown_at = "", 0.0
+
     def progress(stage: str, count: int) -> None:
+        nonlocal shown_stage, shown_at
+        now = time.monotonic()
+        if stage == shown_stage and now - shown_at < PROGRESS_INTERVAL_S:
+            return  # a terminal line a few times a second is enough
+        shown_stage, shown_at = stage, now
         label = {"currents": "Currents records read", "mixpanel": "Mixpanel rows read"}.get(stage)
         text = f"{label}: {count:,}" if label else f"comparing {count:,} events"
         print(f"\r\x1b[2K{text}", end="", file=sys.stderr, flush=True)
