@@ -8,9 +8,11 @@
     result.by_type / result.tally.samples / result.exit_status (0 clean, 1 differences, 2 bad input)
 
 Stages: `layout` (find the files: Braze's storage layout, export files), `expected` (Currents records
-through the mapping oracle), `found` (export rows, via `mixpanel_export`), both written by `staging`, then
-`duckdb_engine` (load, join on the dedup key of `properties`, count); `result` holds the buckets,
-`json_report` and `html_report` write them. `window` parses `--from`/`--to`.
+through the mapping oracle, one file per task), `found` (export rows, via `mixpanel_export`), both handed
+to an `EventSink` (`staging`), then an engine: `duckdb_engine` (default: load, join on the dedup key of
+`properties`, count in SQL) or `dask_engine` (optional extra: the same on a Dask cluster); `run` ties them
+together. `result` holds the buckets, `samples` their shape, `json_report` and `html_report` write them;
+`window` parses `--from`/`--to`.
 """
 
 from harness.reconcile.errors import ReconcileInputError
