@@ -1,0 +1,90 @@
+"""``ProfileFilter``: a test on one profile property's value at t (DESIGN.md §7.1, braze-cohort-sync.md §8.1).
+
+Operators: ``equals`` (JSON equality), ``in`` (any of a list), ``is_set`` / ``not_set`` (a property is set
+when it has a non-null value; ``true`` or ``false``), and the numeric ``gt``, ``gte``, ``lt``, ``lte``, which a
+non-number (strings and booleans included) never passes. The value at t comes from the property's timeline:
+the last change at or before t; ``None`` (never set, not yet set, or unset) is "not set".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Set
+from dataclasses import dataclass
+from math import inf
+from typing import Any
+
+from harness.cohorts import intervals as iv
+from harness.cohorts.index import CohortIndex
+from harness.cohorts.json_values import is_number, json_equal, matches_any
+from harness.cohorts.nodes import EvaluationContext
+
+Test = Callable[[Any, Any], bool]
+
+
+def _equals(value: Any, operand: Any) -> bool:
+    return value is not None and json_equal(value, operand)
+
+
+def _in(value: Any, operand: tuple[Any, ...]) -> bool:
+    return value is not None and matches_any(value, operand)
+
+
+def _is_set(value: Any, operand: bool) -> bool:
+    return (value is not None) is operand
+
+
+def _not_set(value: Any, operand: bool) -> bool:
+    return (value is None) is operand
+
+
+def _gt(value: Any, operand: float) -> bool:
+    return is_number(value) and value > operand
+
+
+def _gte(value: Any, operand: float) -> bool:
+    return is_number(value) and value >= operand
+
+
+def _lt(value: Any, operand: float) -> bool:
+    return is_number(value) and value < operand
+
+
+def _lte(value: Any, operand: float) -> bool:
+    return is_number(value) and value <= operand
+
+
+OPERATORS: dict[str, Test] = {
+    "equals": _equals, "in": _in, "is_set": _is_set, "not_set": _not_set,
+    "gt": _gt, "gte": _gte, "lt": _lt, "lte": _lte,
+}
+"""Operator name -> test(value at t, operand). The parser validates operands per operator."""
+
+
+@dataclass(frozen=True)
+class ProfileFilter:
+    property: str
+    operator: str
+    operand: Any  # a tuple for ``in``
+
+    def holds(self, value: Any) -> bool:
+        return OPERATORS[self.operator](value, self.operand)
+
+    def match(self, ctx: EvaluationContext) -> Set[str]:
+        test, operand = OPERATORS[self.operator], self.operand
+        values = ctx.index.timeline(self.property).values_at(ctx.t)
+        if test(None, operand):  # "not set" passes: everyone known, minus those whose value fails
+            return ctx.universe.difference([d for d, value in values if not test(value, operand)])
+        return {d for d, value in values if test(value, operand)}  # a value at t means a profile known at t
+
+    def intervals(self, index: CohortIndex, distinct_id: str) -> iv.Intervals:
+        timeline = index.timeline(self.property)
+        times = timeline.times.get(distinct_id, [])
+        values = timeline.values.get(distinct_id, [])
+        starts = [-inf, *times]
+        ends = [*times, inf]
+        held = [None, *values]
+        return iv.from_pieces((start, end, self.holds(value)) for start, end, value in zip(starts, ends, held, strict=True))
+
+    def to_json(self) -> dict[str, Any]:
+        operand = list(self.operand) if self.operator == "in" else self.operand
+        return {"profile": {"property": self.property, self.operator: operand}}
