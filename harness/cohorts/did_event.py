@@ -11,7 +11,8 @@ A distinct_id without any such event has count 0, so "at most N" includes those 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Set
+from collections import Counter
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 from math import inf
 from typing import Any
@@ -47,35 +48,26 @@ class DidEvent:
     def match(self, ctx: EvaluationContext) -> Set[str]:
         table = self._table(ctx.index)
         low, high = self.count_range
-        zero_counts = low <= 0
-        t = ctx.t
-        visible = table.visible
+        t, times = ctx.t, table.times
         if self.within_days is not None:
-            after, upto, closed_start = t - self.within_days * DAY_S, t, False
+            first = bisect_right(times, t - self.within_days * DAY_S)  # (t - D days, t]
+            last = bisect_right(times, t)
         else:
-            after = self.from_time if self.from_time is not None else -inf
-            upto = t if self.to_time is None or self.to_time > t else self.to_time
-            closed_start = True
-        failing, passing = [], []
-        for distinct_id, times in table.times.items():
-            first = bisect_left(times, after) if closed_start else bisect_right(times, after)
-            last = bisect_right(times, upto)
-            if last <= first:
-                count = 0  # also when the window is empty (``from`` after t)
-            elif distinct_id in visible:
-                count = sum(1 for seen in visible[distinct_id][first:last] if seen <= t)
-            else:
-                count = last - first
-            if low <= count <= high:
-                passing.append(distinct_id)
-            else:
-                failing.append(distinct_id)
-        if zero_counts:
-            return ctx.universe.difference(failing)
-        return set(passing)  # a counted event is visible at t, so its distinct_id is in the universe
+            first = 0 if self.from_time is None else bisect_left(times, self.from_time)  # [from, min(to, t)]
+            last = bisect_right(times, t if self.to_time is None or self.to_time > t else self.to_time)
+        counted: Iterable[str] = table.ids[first:last] if last > first else ()
+        if table.visible is not None and last > first:  # drop events not yet ingested at t
+            counted = [d for d, seen in zip(counted, table.visible[first:last], strict=True) if seen <= t]
+        if low <= 0:  # a count of 0 passes: everyone known at t, minus those counted too often
+            if high == inf:
+                return ctx.universe
+            return ctx.universe.difference([d for d, n in Counter(counted).items() if n > high])
+        if low == 1 and high == inf:
+            return set(counted)
+        return {d for d, n in Counter(counted).items() if low <= n <= high}  # counted ids are known at t
 
     def intervals(self, index: CohortIndex, distinct_id: str) -> iv.Intervals:
-        rows = self._table(index).events.get(distinct_id, ())
+        rows = self._table(index).of(distinct_id)
         low, high = self.count_range
         return iv.where_count((self._span(e) for e in rows), lambda count: low <= count <= high)
 

@@ -1,127 +1,158 @@
 """``CohortIndex``: a source indexed once, reused for every evaluation time and every cohort.
 
-Events are grouped by name and then by distinct_id with their times sorted, so "did E n times in a window"
-is two bisections per distinct_id that ever did E. Profile properties are grouped by property and then by
-distinct_id as a sorted timeline. The universe (every distinct_id Mixpanel knows at t, from an event or a
-profile) is a prefix of the ids sorted by when each became known. Subsets of a name's events that match a
-``where`` are built the first time a cohort asks and cached.
+Events are sorted by time once and split by name into flat columns (times, distinct_ids), so "did E in a
+window" is two bisections and a slice, and the counting runs in C (``set``, ``Counter``) over the events in
+the window only. Profile properties become one ``PropertyTimeline`` each: the ids whose property changed once
+are a time-sorted column (their values at t are a prefix), the rest keep their own short history. The
+universe (every distinct_id Mixpanel knows at t, from an event or a profile) is the union of two prefixes of
+ids sorted by when each became known. Building uses C-level sorts and dict tricks rather than per-row Python
+work, because an index of a million profiles and a million events must not cost more than evaluating it.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Sequence
+from itertools import chain
+from math import inf
+from operator import attrgetter
 from typing import Any
 
-from harness.cohorts.source import CohortSource, Event
+from harness.cohorts.source import CohortSource, Event, PropertyChange
+
+_time = attrgetter("time")
+_distinct_id = attrgetter("distinct_id")
+_known_at = attrgetter("known_at")
+_value = attrgetter("value")
 
 
 class EventTable:
-    """The events of one name (optionally narrowed by a ``where``), per distinct_id in time order.
+    """The events of one name (optionally narrowed by a ``where``) in time order, as flat columns.
 
-    ``times[id]`` is sorted; ``visible[id]`` (same order) is kept only for ids with an event ingested after its
-    time, the rare case that needs more than a bisection.
+    ``visible`` (aligned with ``times``) is kept only when some event was ingested after its time, the case
+    in which a window slice must also be filtered by ``visible <= t``.
     """
 
-    __slots__ = ("events", "times", "visible")
+    __slots__ = ("_by_id", "ids", "rows", "times", "visible")
 
-    def __init__(self, events: Iterable[Event]) -> None:
-        grouped: dict[str, list[Event]] = {}
-        for event in events:
-            rows = grouped.get(event.distinct_id)
-            if rows is None:
-                grouped[event.distinct_id] = [event]
-            else:
-                rows.append(event)
-        self.events: dict[str, list[Event]] = {}
-        self.times: dict[str, list[float]] = {}
-        self.visible: dict[str, list[float]] = {}
-        for distinct_id, rows in grouped.items():
-            if len(rows) > 1:
-                rows.sort(key=_event_time)
-            self.events[distinct_id] = rows
-            self.times[distinct_id] = [e.time for e in rows]
-            if any(e.known_at is not None and e.known_at > e.time for e in rows):
-                self.visible[distinct_id] = [e.visible_from for e in rows]
+    def __init__(self, rows: list[Event]) -> None:
+        """``rows`` must already be sorted by time."""
+        self.rows = rows
+        self.times: list[float] = list(map(_time, rows))
+        self.ids: list[str] = list(map(_distinct_id, rows))
+        self.visible: list[float] | None = _visible_column(rows, self.times)
+        self._by_id: dict[str, list[Event]] | None = None
 
     def narrowed(self, keep: Callable[[Event], bool]) -> EventTable:
-        return EventTable(e for rows in self.events.values() for e in rows if keep(e))
+        return EventTable([e for e in self.rows if keep(e)])
+
+    def of(self, distinct_id: str) -> Sequence[Event]:
+        """One distinct_id's events in time order (grouped on first use: only timelines need it)."""
+        if self._by_id is None:
+            by_id: dict[str, list[Event]] = {}
+            for event in self.rows:
+                by_id.setdefault(event.distinct_id, []).append(event)
+            self._by_id = by_id
+        return self._by_id.get(distinct_id, ())
 
 
 class PropertyTimeline:
-    """One property's value over time, per distinct_id: ``times[id]`` sorted, ``values[id]`` aligned.
+    """One property's value over time for every profile; ``None`` is "not set".
 
-    ``last`` holds each id's final (time, value), so evaluating at or after the last change needs no search.
+    ``single_*``: the ids with one change time (the usual case), sorted by that time, so the ids set by t are
+    a prefix. ``history``: ids with changes at several times, each with sorted times and aligned values.
     """
 
-    __slots__ = ("last", "times", "values")
+    __slots__ = ("_last", "history", "single_ids", "single_times", "single_values")
 
-    def __init__(self, changes: dict[str, list[tuple[float, Any]]]) -> None:
-        self.times: dict[str, list[float]] = {}
-        self.values: dict[str, list[Any]] = {}
-        self.last: dict[str, tuple[float, Any]] = {}
-        for distinct_id, rows in changes.items():
-            if len(rows) > 1:
-                rows.sort(key=_first)  # stable: of two changes at one time, the later-listed one wins
-            self.times[distinct_id] = [time for time, _ in rows]
-            self.values[distinct_id] = [value for _, value in rows]
-            self.last[distinct_id] = rows[-1]
+    def __init__(self, changes: list[PropertyChange]) -> None:
+        """``changes`` must be sorted by time; of two changes at one time the later-listed one wins."""
+        ids = list(map(_distinct_id, changes))
+        times = list(map(_time, changes))
+        self.history: dict[str, tuple[list[float], list[Any]]] = {}
+        self._last: dict[str, tuple[float, Any]] | None = None
+        last_row = dict(zip(ids, range(len(ids)), strict=True))
+        if len(last_row) == len(ids):  # one change per id: the columns are the sorted rows themselves
+            self.single_ids, self.single_times = ids, times
+            self.single_values: list[Any] = list(map(_value, changes))
+            return
+        first_time = _first_times(ids, times)
+        history_ids = {d for d, i in last_row.items() if times[i] != first_time[d]}
+        for change in changes if history_ids else ():
+            if change.distinct_id in history_ids:
+                column = self.history.setdefault(change.distinct_id, ([], []))
+                if column[0] and column[0][-1] == change.time:
+                    column[1][-1] = change.value  # same time: the later-listed change wins
+                else:
+                    column[0].append(change.time)
+                    column[1].append(change.value)
+        rows = sorted(i for d, i in last_row.items() if d not in history_ids)
+        self.single_ids = [ids[i] for i in rows]
+        self.single_times = [times[i] for i in rows]
+        self.single_values = [changes[i].value for i in rows]
+
+    def values_at(self, t: float) -> tuple[list[str], list[Any]]:
+        """The ids whose property has changed by t, and their values at t (``None`` where unset)."""
+        k = bisect_right(self.single_times, t)
+        ids, values = self.single_ids[:k], self.single_values[:k]
+        for distinct_id, (times, column) in self.history.items():
+            i = bisect_right(times, t) - 1
+            if i >= 0:
+                ids.append(distinct_id)
+                values.append(column[i])
+        return ids, values
 
     def value_at(self, distinct_id: str, t: float) -> Any:
-        """The value at t; ``None`` when unset (never set, not yet set or unset)."""
-        last = self.last.get(distinct_id)
-        if last is None:
-            return None
-        if last[0] <= t:
-            return last[1]
-        i = bisect_right(self.times[distinct_id], t) - 1
-        return self.values[distinct_id][i] if i >= 0 else None
+        single = self._singles().get(distinct_id)
+        if single is not None:
+            return single[1] if single[0] <= t else None
+        times, column = self.changes_of(distinct_id)
+        i = bisect_right(times, t) - 1
+        return column[i] if i >= 0 else None
 
-    def values_at(self, t: float) -> Iterable[tuple[str, Any]]:
-        """(distinct_id, value at t) for every id with a change of this property (value may be ``None``)."""
-        times, values = self.times, self.values
-        for distinct_id, (last_time, last_value) in self.last.items():
-            if last_time <= t:
-                yield distinct_id, last_value
-            else:
-                i = bisect_right(times[distinct_id], t) - 1
-                yield distinct_id, values[distinct_id][i] if i >= 0 else None
+    def _singles(self) -> dict[str, tuple[float, Any]]:
+        """id -> (time, value) of the one-change ids, built on first use (only timelines and member rows need it)."""
+        if self._last is None:
+            pairs = zip(self.single_times, self.single_values, strict=True)
+            self._last = dict(zip(self.single_ids, pairs, strict=True))
+        return self._last
+
+    def changes_of(self, distinct_id: str) -> tuple[list[float], list[Any]]:
+        """One id's change times and values (empty lists when the property never changed for it)."""
+        if distinct_id in self.history:
+            return self.history[distinct_id]
+        single = self._singles().get(distinct_id)
+        return ([single[0]], [single[1]]) if single is not None else ([], [])
 
 
 class CohortIndex:
     """Everything a cohort evaluation reads, indexed once from a ``CohortSource``."""
 
     def __init__(self, source: CohortSource) -> None:
+        events = sorted(source.events(), key=_time)
         by_name: dict[str, list[Event]] = {}
-        first_known: dict[str, float] = {}
-        for event in source.events():
-            rows = by_name.get(event.name)
-            if rows is None:
-                by_name[event.name] = [event]
-            else:
-                rows.append(event)
-            seen = event.visible_from
-            if seen < first_known.get(event.distinct_id, seen + 1):
-                first_known[event.distinct_id] = seen
-        changes: dict[str, dict[str, list[tuple[float, Any]]]] = {}
-        for change in source.property_changes():
-            per_id = changes.setdefault(change.property, {})
-            rows_ = per_id.get(change.distinct_id)
-            if rows_ is None:
-                per_id[change.distinct_id] = [(change.time, change.value)]
-            else:
-                rows_.append((change.time, change.value))
-            if change.time < first_known.get(change.distinct_id, change.time + 1):
-                first_known[change.distinct_id] = change.time
+        for event in events:
+            by_name.setdefault(event.name, []).append(event)
         self._tables = {name: EventTable(rows) for name, rows in by_name.items()}
         self._narrowed: dict[tuple[str, Any], EventTable] = {}
-        self._empty = EventTable(())
-        self.properties = {name: PropertyTimeline(per_id) for name, per_id in changes.items()}
-        self._empty_timeline = PropertyTimeline({})
-        self.first_known = first_known
-        ordered = sorted(first_known.items(), key=_second)
-        self._known_times = [time for _, time in ordered]
-        self._known_ids = [distinct_id for distinct_id, _ in ordered]
+        self._empty = EventTable([])
+        changes = sorted(source.property_changes(), key=_time)
+        by_property: dict[str, list[PropertyChange]] = {}
+        for change in changes:
+            by_property.setdefault(change.property, []).append(change)
+        self.properties = {name: PropertyTimeline(rows) for name, rows in by_property.items()}
+        self._empty_timeline = PropertyTimeline([])
+        # When each id became known: first visible event, first profile change (two sorted prefix columns).
+        event_times = list(map(_time, events))
+        visible = _visible_column(events, event_times)
+        if visible is not None:
+            order = sorted(range(len(events)), key=visible.__getitem__)
+            self._event_known = _first_seen([events[i].distinct_id for i in order], [visible[i] for i in order])
+        else:
+            self._event_known = _first_seen(list(map(_distinct_id, events)), event_times)
+        self._profile_known = _first_seen(list(map(_distinct_id, changes)), list(map(_time, changes)))
+        self._first_known: dict[str, float] | None = None
         self._universe_cache: tuple[float, frozenset[str]] | None = None
 
     def events(self, name: str, key: Any = None, keep: Callable[[Event], bool] | None = None) -> EventTable:
@@ -142,13 +173,26 @@ class CohortIndex:
         cached = self._universe_cache
         if cached is not None and cached[0] == t:
             return cached[1]
-        universe = frozenset(self._known_ids[: bisect_right(self._known_times, t)])
+        (event_ids, event_times), (profile_ids, profile_times) = self._event_known, self._profile_known
+        universe = frozenset(chain(event_ids[: bisect_right(event_times, t)],
+                                   profile_ids[: bisect_right(profile_times, t)]))
         self._universe_cache = (t, universe)
         return universe
 
+    @property
+    def first_known(self) -> dict[str, float]:
+        """distinct_id -> the first simulated time it is in the universe."""
+        if self._first_known is None:
+            known = dict(zip(*self._profile_known, strict=True))
+            for distinct_id, time in zip(*self._event_known, strict=True):
+                if time < known.get(distinct_id, inf):
+                    known[distinct_id] = time
+            self._first_known = known
+        return self._first_known
+
     def all_ids(self) -> list[str]:
-        """Every distinct_id the source ever knows, in the order they become known."""
-        return list(self._known_ids)
+        """Every distinct_id the source ever knows."""
+        return list(self.first_known)
 
     def properties_at(self, distinct_id: str, t: float) -> dict[str, Any]:
         """The profile's set properties at t (unset ones left out), by property name."""
@@ -160,13 +204,24 @@ class CohortIndex:
         return out
 
 
-def _event_time(event: Event) -> float:
-    return event.time
+def _visible_column(rows: list[Event], times: list[float]) -> list[float] | None:
+    """When each event becomes visible, or ``None`` when that is its time for all of them."""
+    known = list(map(_known_at, rows))
+    if known.count(None) == len(known):
+        return None
+    visible = [k if k is not None and k > t else t for t, k in zip(times, known, strict=True)]
+    return None if visible == times else visible
 
 
-def _first(row: tuple[float, Any]) -> float:
-    return row[0]
+def _first_times(ids: list[str], times: list[float]) -> dict[str, float]:
+    """From rows sorted by time: id -> its first time, in the order first seen (``setdefault`` keeps the first
+    write; ``deque(maxlen=0)`` drives the loop in C)."""
+    first: dict[str, float] = {}
+    deque(map(first.setdefault, ids, times), maxlen=0)
+    return first
 
 
-def _second(row: tuple[str, float]) -> float:
-    return row[1]
+def _first_seen(ids: list[str], times: list[float]) -> tuple[list[str], list[float]]:
+    """From rows sorted by time: each id once, in the order first seen, with that first time."""
+    first = _first_times(ids, times)
+    return list(first), list(first.values())

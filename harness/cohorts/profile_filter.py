@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Set
 from dataclasses import dataclass
+from itertools import compress, repeat
 from math import inf
+from operator import not_
 from typing import Any
 
 from harness.cohorts import intervals as iv
@@ -71,19 +73,19 @@ class ProfileFilter:
 
     def match(self, ctx: EvaluationContext) -> Set[str]:
         test, operand = OPERATORS[self.operator], self.operand
-        values = ctx.index.timeline(self.property).values_at(ctx.t)
+        ids, values = ctx.index.timeline(self.property).values_at(ctx.t)
+        passed = list(map(test, values, repeat(operand, len(values))))
         if test(None, operand):  # "not set" passes: everyone known, minus those whose value fails
-            return ctx.universe.difference([d for d, value in values if not test(value, operand)])
-        return {d for d, value in values if test(value, operand)}  # a value at t means a profile known at t
+            return ctx.universe.difference(compress(ids, map(not_, passed)))
+        return set(compress(ids, passed))  # a change by t means a profile known at t
 
     def intervals(self, index: CohortIndex, distinct_id: str) -> iv.Intervals:
-        timeline = index.timeline(self.property)
-        times = timeline.times.get(distinct_id, [])
-        values = timeline.values.get(distinct_id, [])
+        times, values = index.timeline(self.property).changes_of(distinct_id)
         starts = [-inf, *times]
         ends = [*times, inf]
         held = [None, *values]
-        return iv.from_pieces((start, end, self.holds(value)) for start, end, value in zip(starts, ends, held, strict=True))
+        pieces = zip(starts, ends, held, strict=True)
+        return iv.from_pieces((start, end, self.holds(value)) for start, end, value in pieces)
 
     def to_json(self) -> dict[str, Any]:
         operand = list(self.operand) if self.operator == "in" else self.operand
