@@ -1,7 +1,7 @@
 """``DidEvent``: "did E at least / at most / exactly N times in the last D days (or between two times),
 where event properties match" (DESIGN.md §7.1).
 
-Window semantics (a harness default; Mixpanel does not document the boundary): "in the last D days" at t
+Window semantics (a harness default, not taken from a Mixpanel source): "in the last D days" at t
 counts events with time in ``(t - D·86400, t]``; ``from`` / ``to`` count events with time in ``[from, to]``; with
 neither, every event up to t counts. Events after t never count, nor do events Mixpanel has not yet ingested
 at t (``known_at > t``). ``where`` matches event properties by JSON equality; a list value means "any of".

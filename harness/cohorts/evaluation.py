@@ -27,8 +27,8 @@ class CohortEvaluator:
     def members(self, definition: Definition, t: float) -> frozenset[str]:
         """The distinct_ids in the cohort at t."""
         node = _node(definition)
-        ctx = EvaluationContext(self.index, t, self.index.universe(t))
-        return frozenset(node.match(ctx))
+        members = node.match(EvaluationContext(self.index, t))
+        return members if isinstance(members, frozenset) else frozenset(members)
 
     def sorted_members(self, definition: Definition, t: float) -> list[str]:
         return sorted(self.members(definition, t))

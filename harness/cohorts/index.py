@@ -4,9 +4,9 @@ Events are sorted by time once and split by name into flat columns (times, disti
 window" is two bisections and a slice, and the counting runs in C (``set``, ``Counter``) over the events in
 the window only. Profile properties become one ``PropertyTimeline`` each: the ids whose property changed once
 are a time-sorted column (their values at t are a prefix), the rest keep their own short history. The
-universe (every distinct_id Mixpanel knows at t, from an event or a profile) is the union of two prefixes of
-ids sorted by when each became known. Building uses C-level sorts and dict tricks rather than per-row Python
-work, because an index of a million profiles and a million events must not cost more than evaluating it.
+universe (every distinct_id Mixpanel knows at t, from an event or a profile) is a prefix of the ids sorted
+by when each became known (merged on first use). Building uses C-level sorts, ``map`` and dict tricks rather
+than per-row Python work: indexing is paid once per source, but for a million profiles and a million events.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Sequence
-from itertools import chain
-from math import inf
 from operator import attrgetter
 from typing import Any
 
@@ -152,6 +150,7 @@ class CohortIndex:
         else:
             self._event_known = _first_seen(list(map(_distinct_id, events)), event_times)
         self._profile_known = _first_seen(list(map(_distinct_id, changes)), list(map(_time, changes)))
+        self._known: tuple[list[str], list[float]] | None = None
         self._first_known: dict[str, float] | None = None
         self._universe_cache: tuple[float, frozenset[str]] | None = None
 
@@ -173,21 +172,28 @@ class CohortIndex:
         cached = self._universe_cache
         if cached is not None and cached[0] == t:
             return cached[1]
-        (event_ids, event_times), (profile_ids, profile_times) = self._event_known, self._profile_known
-        universe = frozenset(chain(event_ids[: bisect_right(event_times, t)],
-                                   profile_ids[: bisect_right(profile_times, t)]))
+        ids, times = self._known_column()
+        universe = frozenset(ids[: bisect_right(times, t)])
         self._universe_cache = (t, universe)
         return universe
+
+    def _known_column(self) -> tuple[list[str], list[float]]:
+        """Every id once, sorted by when it became known (merged from events and profiles on first use)."""
+        if self._known is None:
+            (event_ids, event_times), (profile_ids, profile_times) = self._event_known, self._profile_known
+            if not event_ids or not profile_ids:
+                self._known = (event_ids, event_times) if event_ids else (profile_ids, profile_times)
+            else:
+                ids, times = event_ids + profile_ids, event_times + profile_times
+                order = sorted(range(len(ids)), key=times.__getitem__)
+                self._known = _first_seen(list(map(ids.__getitem__, order)), list(map(times.__getitem__, order)))
+        return self._known
 
     @property
     def first_known(self) -> dict[str, float]:
         """distinct_id -> the first simulated time it is in the universe."""
         if self._first_known is None:
-            known = dict(zip(*self._profile_known, strict=True))
-            for distinct_id, time in zip(*self._event_known, strict=True):
-                if time < known.get(distinct_id, inf):
-                    known[distinct_id] = time
-            self._first_known = known
+            self._first_known = dict(zip(*self._known_column(), strict=True))
         return self._first_known
 
     def all_ids(self) -> list[str]:

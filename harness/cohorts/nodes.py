@@ -1,4 +1,4 @@
-"""Cohort definition nodes: the ``CohortNode`` protocol, its two contexts, and the set-combining nodes.
+"""Cohort definition nodes: the ``CohortNode`` protocol, its evaluation context, and the set-combining nodes.
 
 Each node is a small frozen object with three methods, in the style of fake Braze's segment filters:
 
@@ -14,17 +14,24 @@ from __future__ import annotations
 
 from collections.abc import Set
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Protocol
 
 from harness.cohorts import intervals as iv
 from harness.cohorts.index import CohortIndex
 
 
-@dataclass(frozen=True)
 class EvaluationContext:
-    index: CohortIndex
-    t: float
-    universe: frozenset[str]
+    """One evaluation: the index, the time t, and the universe at t (built only if a node asks for it: "did E
+    at least once" and most profile tests never need it)."""
+
+    def __init__(self, index: CohortIndex, t: float) -> None:
+        self.index = index
+        self.t = t
+
+    @cached_property
+    def universe(self) -> frozenset[str]:
+        return self.index.universe(self.t)
 
 
 class CohortNode(Protocol):

@@ -12,7 +12,7 @@ from collections.abc import Callable, Set
 from dataclasses import dataclass
 from itertools import compress, repeat
 from math import inf
-from operator import not_
+from operator import eq, not_
 from typing import Any
 
 from harness.cohorts import intervals as iv
@@ -74,7 +74,10 @@ class ProfileFilter:
     def match(self, ctx: EvaluationContext) -> Set[str]:
         test, operand = OPERATORS[self.operator], self.operand
         ids, values = ctx.index.timeline(self.property).values_at(ctx.t)
-        passed = list(map(test, values, repeat(operand, len(values))))
+        if self.operator == "equals" and isinstance(operand, str):
+            passed = list(map(eq, values, repeat(operand)))  # in C; for a string, == is JSON equality
+        else:
+            passed = list(map(test, values, repeat(operand)))
         if test(None, operand):  # "not set" passes: everyone known, minus those whose value fails
             return ctx.universe.difference(compress(ids, map(not_, passed)))
         return set(compress(ids, passed))  # a change by t means a profile known at t
