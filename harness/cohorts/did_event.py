@@ -71,6 +71,9 @@ class DidEvent:
         low, high = self.count_range
         return iv.where_count((self._span(e) for e in rows), lambda count: low <= count <= high)
 
+    def subjects(self, index: CohortIndex) -> set[str]:
+        return set(self._table(index).ids)
+
     def _span(self, event: Event) -> tuple[float, float]:
         """When one event counts: from its visibility until the window has passed it (or for ever)."""
         if self.within_days is not None:

@@ -90,6 +90,10 @@ class PropertyTimeline:
         self.single_times = [times[i] for i in rows]
         self.single_values = [changes[i].value for i in rows]
 
+    def ids(self) -> set[str]:
+        """Every id with a change of this property."""
+        return set(self.single_ids).union(self.history)
+
     def values_at(self, t: float) -> tuple[list[str], list[Any]]:
         """The ids whose property has changed by t, and their values at t (``None`` where unset)."""
         k = bisect_right(self.single_times, t)
@@ -172,12 +176,12 @@ class CohortIndex:
         cached = self._universe_cache
         if cached is not None and cached[0] == t:
             return cached[1]
-        ids, times = self._known_column()
+        ids, times = self.known_column()
         universe = frozenset(ids[: bisect_right(times, t)])
         self._universe_cache = (t, universe)
         return universe
 
-    def _known_column(self) -> tuple[list[str], list[float]]:
+    def known_column(self) -> tuple[list[str], list[float]]:
         """Every id once, sorted by when it became known (merged from events and profiles on first use)."""
         if self._known is None:
             (event_ids, event_times), (profile_ids, profile_times) = self._event_known, self._profile_known
@@ -193,7 +197,7 @@ class CohortIndex:
     def first_known(self) -> dict[str, float]:
         """distinct_id -> the first simulated time it is in the universe."""
         if self._first_known is None:
-            self._first_known = dict(zip(*self._known_column(), strict=True))
+            self._first_known = dict(zip(*self.known_column(), strict=True))
         return self._first_known
 
     def all_ids(self) -> list[str]:

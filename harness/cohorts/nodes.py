@@ -5,6 +5,8 @@ Each node is a small frozen object with three methods, in the style of fake Braz
 - ``match(ctx)``: the distinct_ids it holds for at ``ctx.t``, always a subset of ``ctx.universe``;
 - ``intervals(index, distinct_id)``: the simulated times at which it holds for one distinct_id, exactly
   (``harness.cohorts.intervals``), before the universe is applied (the timeline applies it once);
+- ``subjects(index)``: the distinct_ids the node has data about (events, property changes, a list); for
+  any other id its answer is the same at all times, which lets the timeline treat those ids in bulk;
 - ``to_json()``: the definition it was parsed from, in the shape of DESIGN.md §7.1 (normalised).
 
 The behavioural and profile nodes live in ``did_event`` and ``profile_filter``.
@@ -39,6 +41,8 @@ class CohortNode(Protocol):
 
     def intervals(self, index: CohortIndex, distinct_id: str) -> iv.Intervals: ...
 
+    def subjects(self, index: CohortIndex) -> set[str]: ...
+
     def to_json(self) -> dict[str, Any]: ...
 
 
@@ -63,6 +67,9 @@ class AllOf:
                 break
         return out
 
+    def subjects(self, index: CohortIndex) -> set[str]:
+        return set().union(*(child.subjects(index) for child in self.children))
+
     def to_json(self) -> dict[str, Any]:
         return {"and": [child.to_json() for child in self.children]}
 
@@ -85,6 +92,9 @@ class AnyOf:
             out = iv.union(out, child.intervals(index, distinct_id))
         return out
 
+    def subjects(self, index: CohortIndex) -> set[str]:
+        return set().union(*(child.subjects(index) for child in self.children))
+
     def to_json(self) -> dict[str, Any]:
         return {"or": [child.to_json() for child in self.children]}
 
@@ -102,6 +112,9 @@ class NoneOf:
         # The universe is applied once at the top: U - (r & U) == U & complement(r).
         return iv.complement(self.child.intervals(index, distinct_id))
 
+    def subjects(self, index: CohortIndex) -> set[str]:
+        return self.child.subjects(index)
+
     def to_json(self) -> dict[str, Any]:
         return {"not": self.child.to_json()}
 
@@ -117,6 +130,9 @@ class IdList:
 
     def intervals(self, index: CohortIndex, distinct_id: str) -> iv.Intervals:
         return iv.ALWAYS if distinct_id in self.ids else iv.NEVER
+
+    def subjects(self, index: CohortIndex) -> set[str]:
+        return set(self.ids)
 
     def to_json(self) -> dict[str, Any]:
         return {"ids": sorted(self.ids)}

@@ -90,6 +90,9 @@ class ProfileFilter:
         pieces = zip(starts, ends, held, strict=True)
         return iv.from_pieces((start, end, self.holds(value)) for start, end, value in pieces)
 
+    def subjects(self, index: CohortIndex) -> set[str]:
+        return index.timeline(self.property).ids()
+
     def to_json(self) -> dict[str, Any]:
         operand = list(self.operand) if self.operator == "in" else self.operand
         return {"profile": {"property": self.property, self.operator: operand}}
