@@ -5,9 +5,9 @@ window" is two bisections and a slice, and the counting runs in C (``set``, ``Co
 the window only. Profile properties become one ``PropertyTimeline`` each: the ids whose property changed once
 are a time-sorted column (their values at t are a prefix), the rest keep their own short history. The
 universe (every distinct_id Mixpanel knows at t, from an event or a profile) is a prefix of the ids sorted
-by when each became known (merged on first use). Building uses C-level sorts, ``map`` and dict tricks rather
-than per-row Python work: indexing is paid once per source, but for a million profiles and a million events.
-"""
+by when each became known. Tables, timelines and that column are built on first use and kept. Building uses
+C-level sorts, ``map`` and dict tricks rather than per-row Python work: it is paid once per source, but for
+a million profiles and a million events."""
 
 from __future__ import annotations
 
@@ -129,38 +129,34 @@ class PropertyTimeline:
 
 
 class CohortIndex:
-    """Everything a cohort evaluation reads, indexed once from a ``CohortSource``."""
+    """Everything a cohort evaluation reads, from one read of a ``CohortSource``.
+
+    The source is read and sorted by time once, here. Each event name's table, each property's timeline and
+    the known-at column are built the first time a cohort needs them and then kept, so a source of a million
+    profiles and a million events costs for the names and properties cohorts actually use.
+    """
 
     def __init__(self, source: CohortSource) -> None:
-        events = sorted(source.events(), key=_time)
-        by_name: dict[str, list[Event]] = {}
-        for event in events:
-            by_name.setdefault(event.name, []).append(event)
-        self._tables = {name: EventTable(rows) for name, rows in by_name.items()}
+        self._events = sorted(source.events(), key=_time)
+        self._rows_by_name: dict[str, list[Event]] = {}
+        for event in self._events:
+            self._rows_by_name.setdefault(event.name, []).append(event)
+        self._changes = sorted(source.property_changes(), key=_time)
+        self._changes_by_property: dict[str, list[PropertyChange]] = {}
+        for change in self._changes:
+            self._changes_by_property.setdefault(change.property, []).append(change)
+        self._tables: dict[str, EventTable] = {}
         self._narrowed: dict[tuple[str, Any], EventTable] = {}
-        self._empty = EventTable([])
-        changes = sorted(source.property_changes(), key=_time)
-        by_property: dict[str, list[PropertyChange]] = {}
-        for change in changes:
-            by_property.setdefault(change.property, []).append(change)
-        self.properties = {name: PropertyTimeline(rows) for name, rows in by_property.items()}
-        self._empty_timeline = PropertyTimeline([])
-        # When each id became known: first visible event, first profile change (two sorted prefix columns).
-        event_times = list(map(_time, events))
-        visible = _visible_column(events, event_times)
-        if visible is not None:
-            order = sorted(range(len(events)), key=visible.__getitem__)
-            self._event_known = _first_seen([events[i].distinct_id for i in order], [visible[i] for i in order])
-        else:
-            self._event_known = _first_seen(list(map(_distinct_id, events)), event_times)
-        self._profile_known = _first_seen(list(map(_distinct_id, changes)), list(map(_time, changes)))
+        self._timelines: dict[str, PropertyTimeline] = {}
         self._known: tuple[list[str], list[float]] | None = None
         self._first_known: dict[str, float] | None = None
         self._universe_cache: tuple[float, frozenset[str]] | None = None
 
     def events(self, name: str, key: Any = None, keep: Callable[[Event], bool] | None = None) -> EventTable:
         """The table of events called ``name``; with ``keep``, those it accepts (cached under ``key``)."""
-        table = self._tables.get(name, self._empty)
+        table = self._tables.get(name)
+        if table is None:
+            table = self._tables[name] = EventTable(self._rows_by_name.get(name, []))
         if keep is None:
             return table
         narrowed = self._narrowed.get((name, key))
@@ -169,7 +165,14 @@ class CohortIndex:
         return narrowed
 
     def timeline(self, property_name: str) -> PropertyTimeline:
-        return self.properties.get(property_name, self._empty_timeline)
+        timeline = self._timelines.get(property_name)
+        if timeline is None:
+            rows = self._changes_by_property.get(property_name, [])
+            timeline = self._timelines[property_name] = PropertyTimeline(rows)
+        return timeline
+
+    def property_names(self) -> list[str]:
+        return sorted(self._changes_by_property)
 
     def universe(self, t: float) -> frozenset[str]:
         """Every distinct_id known at t: with an event visible at t or a profile change at or before t."""
@@ -182,15 +185,15 @@ class CohortIndex:
         return universe
 
     def known_column(self) -> tuple[list[str], list[float]]:
-        """Every id once, sorted by when it became known (merged from events and profiles on first use)."""
+        """Every id once, sorted by when it became known: its first visible event or profile change."""
         if self._known is None:
-            (event_ids, event_times), (profile_ids, profile_times) = self._event_known, self._profile_known
-            if not event_ids or not profile_ids:
-                self._known = (event_ids, event_times) if event_ids else (profile_ids, profile_times)
-            else:
-                ids, times = event_ids + profile_ids, event_times + profile_times
-                order = sorted(range(len(ids)), key=times.__getitem__)
-                self._known = _first_seen(list(map(ids.__getitem__, order)), list(map(times.__getitem__, order)))
+            events, changes = self._events, self._changes
+            ids = list(map(_distinct_id, events))
+            times = _visible_column(events, list(map(_time, events))) or list(map(_time, events))
+            ids += map(_distinct_id, changes)
+            times += map(_time, changes)
+            order = sorted(range(len(ids)), key=times.__getitem__)
+            self._known = _first_seen(list(map(ids.__getitem__, order)), list(map(times.__getitem__, order)))
         return self._known
 
     @property
@@ -207,8 +210,8 @@ class CohortIndex:
     def properties_at(self, distinct_id: str, t: float) -> dict[str, Any]:
         """The profile's set properties at t (unset ones left out), by property name."""
         out = {}
-        for name in sorted(self.properties):
-            value = self.properties[name].value_at(distinct_id, t)
+        for name in self.property_names():
+            value = self.timeline(name).value_at(distinct_id, t)
             if value is not None:
                 out[name] = value
         return out
