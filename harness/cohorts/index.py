@@ -1,6 +1,6 @@
 """``CohortIndex``: a source indexed once, reused for every evaluation time and every cohort.
 
-Events are sorted by time once and split by name into flat columns (times, distinct_ids), so "did E in a
+Events are split by name and sorted by time into flat columns (times, distinct_ids), so "did E in a
 window" is two bisections and a slice, and the counting runs in C (``set``, ``Counter``) over the events in
 the window only. Profile properties become one ``PropertyTimeline`` each: the ids whose property changed once
 are a time-sorted column (their values at t are a prefix), the rest keep their own short history. The
@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Callable, Sequence
-from operator import attrgetter
+from collections.abc import Callable, Iterable, Sequence
+from itertools import chain, compress, repeat
+from math import inf
+from operator import attrgetter, le
 from typing import Any
 
 from harness.cohorts.source import CohortSource, Event, PropertyChange
@@ -35,7 +37,8 @@ class EventTable:
     __slots__ = ("_by_id", "ids", "rows", "times", "visible")
 
     def __init__(self, rows: list[Event]) -> None:
-        """``rows`` must already be sorted by time."""
+        """``rows`` in listing order; sorted here by time (stably: listing order breaks ties)."""
+        rows = sorted(rows, key=_time)
         self.rows = rows
         self.times: list[float] = list(map(_time, rows))
         self.ids: list[str] = list(map(_distinct_id, rows))
@@ -58,52 +61,66 @@ class EventTable:
 class PropertyTimeline:
     """One property's value over time for every profile; ``None`` is "not set".
 
-    ``single_*``: the ids with one change time (the usual case), sorted by that time, so the ids set by t are
-    a prefix. ``history``: ids with changes at several times, each with sorted times and aligned values.
+    ``single_*``: the ids with one change (the usual case), in listing order; the ones set by t are picked
+    out in C (``compress`` over ``time <= t``), or all of them once t is past the latest. ``history``: ids with
+    several changes, each with sorted distinct times and aligned values.
     """
 
-    __slots__ = ("_last", "history", "single_ids", "single_times", "single_values")
+    __slots__ = ("_last", "history", "latest_single", "single_ids", "single_times", "single_values")
 
     def __init__(self, changes: list[PropertyChange]) -> None:
-        """``changes`` must be sorted by time; of two changes at one time the later-listed one wins."""
+        """``changes`` in listing order (any time order); of two changes at one time the later-listed wins.
+
+        Nothing is sorted but the few ids with a history: on a million profiles, sorting by time (or touching
+        every id in time order, which scatters memory access) costs more than the evaluations it would save.
+        """
         ids = list(map(_distinct_id, changes))
         times = list(map(_time, changes))
         self.history: dict[str, tuple[list[float], list[Any]]] = {}
         self._last: dict[str, tuple[float, Any]] | None = None
         last_row = dict(zip(ids, range(len(ids)), strict=True))
-        if len(last_row) == len(ids):  # one change per id: the columns are the sorted rows themselves
+        if len(last_row) == len(ids):  # one change per id: the columns are the rows themselves
             self.single_ids, self.single_times = ids, times
             self.single_values: list[Any] = list(map(_value, changes))
-            return
-        first_time = _first_times(ids, times)
-        history_ids = {d for d, i in last_row.items() if times[i] != first_time[d]}
-        for change in changes if history_ids else ():
-            if change.distinct_id in history_ids:
-                column = self.history.setdefault(change.distinct_id, ([], []))
-                if column[0] and column[0][-1] == change.time:
-                    column[1][-1] = change.value  # same time: the later-listed change wins
+        else:
+            first_row: dict[str, int] = {}
+            deque(map(first_row.setdefault, ids, range(len(ids))), maxlen=0)
+            # A row that is both the first and the last of its id is an id that changed once (int sets, in C).
+            once = set(last_row.values()).intersection(first_row.values())
+            for i in sorted(set(range(len(ids))).difference(once), key=times.__getitem__):
+                column = self.history.setdefault(ids[i], ([], []))
+                if column[0] and column[0][-1] == times[i]:
+                    column[1][-1] = changes[i].value  # same time: the later-listed change wins
                 else:
-                    column[0].append(change.time)
-                    column[1].append(change.value)
-        rows = sorted(i for d, i in last_row.items() if d not in history_ids)
-        self.single_ids = [ids[i] for i in rows]
-        self.single_times = [times[i] for i in rows]
-        self.single_values = [changes[i].value for i in rows]
+                    column[0].append(times[i])
+                    column[1].append(changes[i].value)
+            keep = list(map(once.__contains__, range(len(ids))))
+            self.single_ids = list(compress(ids, keep))
+            self.single_times = list(compress(times, keep))
+            self.single_values = list(map(_value, compress(changes, keep)))
+        self.latest_single = max(self.single_times, default=-inf)
 
     def ids(self) -> set[str]:
         """Every id with a change of this property."""
         return set(self.single_ids).union(self.history)
 
-    def values_at(self, t: float) -> tuple[list[str], list[Any]]:
+    def values_at(self, t: float) -> tuple[Iterable[str], Iterable[Any]]:
         """The ids whose property has changed by t, and their values at t (``None`` where unset)."""
-        k = bisect_right(self.single_times, t)
-        ids, values = self.single_ids[:k], self.single_values[:k]
+        if t >= self.latest_single:
+            ids: Iterable[str] = self.single_ids
+            values: Iterable[Any] = self.single_values
+        else:
+            set_by_t = list(map(le, self.single_times, repeat(t)))
+            ids, values = compress(self.single_ids, set_by_t), compress(self.single_values, set_by_t)
+        if not self.history:
+            return ids, values
+        history_ids, history_values = [], []
         for distinct_id, (times, column) in self.history.items():
             i = bisect_right(times, t) - 1
             if i >= 0:
-                ids.append(distinct_id)
-                values.append(column[i])
-        return ids, values
+                history_ids.append(distinct_id)
+                history_values.append(column[i])
+        return chain(ids, history_ids), chain(values, history_values)
 
     def value_at(self, distinct_id: str, t: float) -> Any:
         single = self._singles().get(distinct_id)
@@ -131,17 +148,17 @@ class PropertyTimeline:
 class CohortIndex:
     """Everything a cohort evaluation reads, from one read of a ``CohortSource``.
 
-    The source is read and sorted by time once, here. Each event name's table, each property's timeline and
+    The source is read and grouped once, here. Each event name's table, each property's timeline and
     the known-at column are built the first time a cohort needs them and then kept, so a source of a million
     profiles and a million events costs for the names and properties cohorts actually use.
     """
 
     def __init__(self, source: CohortSource) -> None:
-        self._events = sorted(source.events(), key=_time)
+        self._events = list(source.events())
         self._rows_by_name: dict[str, list[Event]] = {}
         for event in self._events:
             self._rows_by_name.setdefault(event.name, []).append(event)
-        self._changes = sorted(source.property_changes(), key=_time)
+        self._changes = list(source.property_changes())
         self._changes_by_property: dict[str, list[PropertyChange]] = {}
         for change in self._changes:
             self._changes_by_property.setdefault(change.property, []).append(change)
@@ -192,8 +209,10 @@ class CohortIndex:
             times = _visible_column(events, list(map(_time, events))) or list(map(_time, events))
             ids += map(_distinct_id, changes)
             times += map(_time, changes)
-            order = sorted(range(len(ids)), key=times.__getitem__)
-            self._known = _first_seen(list(map(ids.__getitem__, order)), list(map(times.__getitem__, order)))
+            order = sorted(range(len(ids)), key=times.__getitem__)  # stable: listing order breaks ties
+            first_row: dict[str, int] = {}  # id -> its earliest row; setdefault keeps the first write, in C
+            deque(map(first_row.setdefault, map(ids.__getitem__, order), order), maxlen=0)
+            self._known = list(first_row), list(map(times.__getitem__, first_row.values()))
         return self._known
 
     @property
@@ -224,17 +243,3 @@ def _visible_column(rows: list[Event], times: list[float]) -> list[float] | None
         return None
     visible = [k if k is not None and k > t else t for t, k in zip(times, known, strict=True)]
     return None if visible == times else visible
-
-
-def _first_times(ids: list[str], times: list[float]) -> dict[str, float]:
-    """From rows sorted by time: id -> its first time, in the order first seen (``setdefault`` keeps the first
-    write; ``deque(maxlen=0)`` drives the loop in C)."""
-    first: dict[str, float] = {}
-    deque(map(first.setdefault, ids, times), maxlen=0)
-    return first
-
-
-def _first_seen(ids: list[str], times: list[float]) -> tuple[list[str], list[float]]:
-    """From rows sorted by time: each id once, in the order first seen, with that first time."""
-    first = _first_times(ids, times)
-    return list(first), list(first.values())

@@ -75,9 +75,9 @@ class ProfileFilter:
         test, operand = OPERATORS[self.operator], self.operand
         ids, values = ctx.index.timeline(self.property).values_at(ctx.t)
         if self.operator == "equals" and isinstance(operand, str):
-            passed = list(map(eq, values, repeat(operand)))  # in C; for a string, == is JSON equality
+            passed = map(eq, values, repeat(operand))  # in C; for a string, == is JSON equality
         else:
-            passed = list(map(test, values, repeat(operand)))
+            passed = map(test, values, repeat(operand))
         if test(None, operand):  # "not set" passes: everyone known, minus those whose value fails
             return ctx.universe.difference(compress(ids, map(not_, passed)))
         return set(compress(ids, passed))  # a change by t means a profile known at t
