@@ -204,22 +204,27 @@ class CohortIndex:
     def known_column(self) -> tuple[list[str], list[float]]:
         """Every id once, sorted by when it became known: its first visible event or profile change."""
         if self._known is None:
-            events, changes = self._events, self._changes
-            ids = list(map(_distinct_id, events))
-            times = _visible_column(events, list(map(_time, events))) or list(map(_time, events))
-            ids += map(_distinct_id, changes)
-            times += map(_time, changes)
-            order = sorted(range(len(ids)), key=times.__getitem__)  # stable: listing order breaks ties
-            first_row: dict[str, int] = {}  # id -> its earliest row; setdefault keeps the first write, in C
-            deque(map(first_row.setdefault, map(ids.__getitem__, order), order), maxlen=0)
-            self._known = list(first_row), list(map(times.__getitem__, first_row.values()))
+            first_known = self.first_known
+            ids = sorted(first_known, key=first_known.__getitem__)
+            self._known = ids, list(map(first_known.__getitem__, ids))
         return self._known
 
     @property
     def first_known(self) -> dict[str, float]:
         """distinct_id -> the first simulated time it is in the universe."""
         if self._first_known is None:
-            self._first_known = dict(zip(*self.known_column(), strict=True))
+            events, changes = self._events, self._changes
+            ids = list(map(_distinct_id, events))
+            times = _visible_column(events, list(map(_time, events))) or list(map(_time, events))
+            ids += map(_distinct_id, changes)
+            times += map(_time, changes)
+            # One pass in listing order (rows of one id sit together in memory), then sort only the ids.
+            known: dict[str, float] = {}
+            get = known.get
+            for distinct_id, time in zip(ids, times, strict=True):
+                if time < get(distinct_id, inf):
+                    known[distinct_id] = time
+            self._first_known = known
         return self._first_known
 
     def all_ids(self) -> list[str]:

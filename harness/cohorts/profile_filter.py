@@ -84,6 +84,11 @@ class ProfileFilter:
 
     def intervals(self, index: CohortIndex, distinct_id: str) -> iv.Intervals:
         times, values = index.timeline(self.property).changes_of(distinct_id)
+        if len(times) == 1:  # the usual profile: one change, so at most one boundary
+            before, after = self.holds(None), self.holds(values[0])
+            if before == after:
+                return iv.ALWAYS if before else iv.NEVER
+            return ((-inf, times[0]),) if before else ((times[0], inf),)
         starts = [-inf, *times]
         ends = [*times, inf]
         held = [None, *values]
