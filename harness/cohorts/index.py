@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from itertools import chain, compress, repeat
 from math import inf
-from operator import attrgetter, le
+from operator import attrgetter, itemgetter, le
 from typing import Any
 
 from harness.cohorts.source import CohortSource, Event, PropertyChange
@@ -25,6 +25,7 @@ _time = attrgetter("time")
 _distinct_id = attrgetter("distinct_id")
 _known_at = attrgetter("known_at")
 _value = attrgetter("value")
+_first = itemgetter(0)
 
 
 class EventTable:
@@ -78,22 +79,33 @@ class PropertyTimeline:
         times = list(map(_time, changes))
         self.history: dict[str, tuple[list[float], list[Any]]] = {}
         self._last: dict[str, tuple[float, Any]] | None = None
-        last_row = dict(zip(ids, range(len(ids)), strict=True))
-        if len(last_row) == len(ids):  # one change per id: the columns are the rows themselves
+        if len(set(ids)) == len(ids):  # one change per id: the columns are the rows themselves
             self.single_ids, self.single_times = ids, times
             self.single_values: list[Any] = list(map(_value, changes))
         else:
+            last_row = dict(zip(ids, range(len(ids)), strict=True))
             first_row: dict[str, int] = {}
             deque(map(first_row.setdefault, ids, range(len(ids))), maxlen=0)
             # A row that is both the first and the last of its id is an id that changed once (int sets, in C).
             once = set(last_row.values()).intersection(first_row.values())
-            for i in sorted(set(range(len(ids))).difference(once), key=times.__getitem__):
-                column = self.history.setdefault(ids[i], ([], []))
-                if column[0] and column[0][-1] == times[i]:
-                    column[1][-1] = changes[i].value  # same time: the later-listed change wins
+            grouped: dict[str, list[tuple[float, Any]]] = {}
+            for i in sorted(set(range(len(ids))).difference(once)):  # listing order: memory-friendly
+                rows = grouped.get(ids[i])
+                if rows is None:
+                    grouped[ids[i]] = [(times[i], changes[i].value)]
                 else:
-                    column[0].append(times[i])
-                    column[1].append(changes[i].value)
+                    rows.append((times[i], changes[i].value))
+            for distinct_id, rows in grouped.items():
+                rows.sort(key=_first)  # stable: of two changes at one time the later-listed stays last
+                distinct_times: list[float] = []
+                values: list[Any] = []
+                for time, value in rows:
+                    if distinct_times and distinct_times[-1] == time:
+                        values[-1] = value
+                    else:
+                        distinct_times.append(time)
+                        values.append(value)
+                self.history[distinct_id] = (distinct_times, values)
             keep = list(map(once.__contains__, range(len(ids))))
             self.single_ids = list(compress(ids, keep))
             self.single_times = list(compress(times, keep))
