@@ -3,11 +3,12 @@
 Events are split by name and sorted by time into flat columns (times, distinct_ids), so "did E in a
 window" is two bisections and a slice, and the counting runs in C (``set``, ``Counter``) over the events in
 the window only. Profile properties become one ``PropertyTimeline`` each: the ids whose property changed once
-are a time-sorted column (their values at t are a prefix), the rest keep their own short history. The
+are flat columns (their values at t are picked out in C), the rest keep their own short history. The
 universe (every distinct_id Mixpanel knows at t, from an event or a profile) is a prefix of the ids sorted
 by when each became known. Tables, timelines and that column are built on first use and kept. Building uses
-C-level sorts, ``map`` and dict tricks rather than per-row Python work: it is paid once per source, but for
-a million profiles and a million events."""
+C-level ``map``, ``compress``, sorts and dict tricks rather than per-row Python work, in listing order where
+it can (one profile's rows sit together in memory): it is paid once per source, but for a million profiles
+and a million events."""
 
 from __future__ import annotations
 
@@ -88,24 +89,8 @@ class PropertyTimeline:
             deque(map(first_row.setdefault, ids, range(len(ids))), maxlen=0)
             # A row that is both the first and the last of its id is an id that changed once (int sets, in C).
             once = set(last_row.values()).intersection(first_row.values())
-            grouped: dict[str, list[tuple[float, Any]]] = {}
-            for i in sorted(set(range(len(ids))).difference(once)):  # listing order: memory-friendly
-                rows = grouped.get(ids[i])
-                if rows is None:
-                    grouped[ids[i]] = [(times[i], changes[i].value)]
-                else:
-                    rows.append((times[i], changes[i].value))
-            for distinct_id, rows in grouped.items():
-                rows.sort(key=_first)  # stable: of two changes at one time the later-listed stays last
-                distinct_times: list[float] = []
-                values: list[Any] = []
-                for time, value in rows:
-                    if distinct_times and distinct_times[-1] == time:
-                        values[-1] = value
-                    else:
-                        distinct_times.append(time)
-                        values.append(value)
-                self.history[distinct_id] = (distinct_times, values)
+            multi_rows = sorted(set(range(len(ids))).difference(once))  # listing order: memory-friendly
+            self.history = _histories(ids, times, changes, multi_rows)
             keep = list(map(once.__contains__, range(len(ids))))
             self.single_ids = list(compress(ids, keep))
             self.single_times = list(compress(times, keep))
@@ -251,6 +236,31 @@ class CohortIndex:
             if value is not None:
                 out[name] = value
         return out
+
+
+def _histories(ids: list[str], times: list[float], changes: list[PropertyChange],
+               rows: list[int]) -> dict[str, tuple[list[float], list[Any]]]:
+    """The given rows grouped per id as (sorted distinct times, values); of equal times the later-listed wins."""
+    grouped: dict[str, list[tuple[float, Any]]] = {}
+    for i in rows:
+        group = grouped.get(ids[i])
+        if group is None:
+            grouped[ids[i]] = [(times[i], changes[i].value)]
+        else:
+            group.append((times[i], changes[i].value))
+    history = {}
+    for distinct_id, group in grouped.items():
+        group.sort(key=_first)  # stable: of two changes at one time the later-listed stays last
+        distinct_times: list[float] = []
+        values: list[Any] = []
+        for time, value in group:
+            if distinct_times and distinct_times[-1] == time:
+                values[-1] = value
+            else:
+                distinct_times.append(time)
+                values.append(value)
+        history[distinct_id] = (distinct_times, values)
+    return history
 
 
 def _visible_column(rows: list[Event], times: list[float]) -> list[float] | None:
