@@ -4,7 +4,7 @@
 
 Builds, in memory, N profiles (``plan`` and ``$braze_external_id``; one in ten changes plan later, so the
 timelines are not all one change long) and N events (three names, ``Email Click`` half of them, with a
-``campaign_id``) over 30 simulated days. Reading and sorting the source into an index is timed once, apart:
+``campaign_id``) over 30 simulated days. Reading and grouping the source into an index is timed once, apart:
 it is paid once per source. Then it times, ``--repeat`` times each at a fresh evaluation time: a profile
 cohort (``plan = pro``), a behavioural cohort (``Email Click`` at least once in the last 7 days), the same
 with ``where campaign_id``, and a combination of all three with ``not``. The index builds a name's event
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
           f"built in {time.perf_counter() - start:.2f} s (not part of any figure)")
     start, cpu = time.perf_counter(), time.process_time()
     index = CohortIndex(source)
-    print(f"index: read and sort (once per source): wall {time.perf_counter() - start:.2f} s, "
+    print(f"index: read and group (once per source): wall {time.perf_counter() - start:.2f} s, "
           f"cpu {time.process_time() - cpu:.2f} s")
     evaluator = CohortEvaluator(index)
 
