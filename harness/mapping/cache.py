@@ -24,7 +24,7 @@ class ConfigPlans:
 
     __slots__ = ("plans", "flat", "storage", "http", "_config_ref")
 
-    def __init__(self, config_ref: weakref.ref[MappingConfig]) -> None:
+    def __init__(self, config_ref: weakref.ref[MappingConfig] | None) -> None:
         self.plans: dict[str, MappingPlan] = {}
         self.flat: dict[str, Runner] = {}  # normalised flat records
         self.storage: dict[str, Runner] = {}  # storage JSON, unions maybe still wrapped
@@ -45,12 +45,13 @@ class PlanCache:
 
     def __init__(self) -> None:
         self._by_config: dict[int, ConfigPlans] = {}
-        # The config looked up last and its plans, as one tuple so that threads never see a mixed pair.
-        self.recent: tuple[MappingConfig | None, ConfigPlans | None] = (None, None)
+        # The config looked up last and its plans, as one tuple so that threads never see a mixed pair
+        # (read directly by the hot path of `map_currents_event`; an empty placeholder before the first lookup).
+        self.recent: tuple[MappingConfig | None, ConfigPlans] = (None, ConfigPlans(None))
 
     def for_config(self, config: MappingConfig) -> ConfigPlans:
         recent_config, recent_plans = self.recent
-        if recent_config is config and recent_plans is not None:
+        if recent_config is config:
             return recent_plans
         key = id(config)
         plans = self._by_config.get(key)
@@ -82,7 +83,7 @@ class PlanCache:
 
     def clear(self) -> None:
         self._by_config.clear()
-        self.recent = (None, None)
+        self.recent = (None, ConfigPlans(None))
 
     def __len__(self) -> int:
         """Number of configs with compiled plans."""

@@ -41,8 +41,8 @@ def map_currents_event(
     """
     if type(record) is not dict:
         return MappingResult(None, REASON_INVALID_RECORD, None, NO_WARNINGS)
-    recent_config, tables = cache.recent
-    if recent_config is not config or tables is None:
+    recent_config, tables = cache.recent  # the config of the previous call, most of the time
+    if recent_config is not config:
         tables = cache.for_config(config)
     if type_id is None:  # hot path: a record of an already compiled type, read where its own shape says
         try:
