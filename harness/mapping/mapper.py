@@ -23,11 +23,11 @@ __all__ = ["map_currents_event", "map_currents_events", "record_size"]
 def map_currents_event(
     record: Any,
     config: MappingConfig = DEFAULT_CONFIG,
+    cache: PlanCache = DEFAULT_CACHE,  # positional-or-keyword: filling a keyword-only default costs more per call
     *,
     type_id: str | None = None,
     size: int | None = None,
     storage_json: bool = False,
-    cache: PlanCache = DEFAULT_CACHE,
 ) -> MappingResult:
     """Map one Currents record (currents-to-mixpanel.md §2-§7) under `config` (§11).
 
@@ -50,7 +50,7 @@ def map_currents_event(
         except (KeyError, TypeError):  # not compiled yet, no type, or an unhashable one
             pass
         else:
-            if type(record.get("user")) is not dict:
+            if "user" not in record or type(record["user"]) is not dict:  # not a Custom HTTP event
                 return run(record, size)
         if type(record.get("user")) is dict:  # a Custom HTTP event
             try:

@@ -58,7 +58,7 @@ def map_records(records: Iterable[tuple[Any, int | None]], config: MappingConfig
     dumps = orjson.dumps
     option = orjson.OPT_APPEND_NEWLINE
     for record, size in records:
-        result = map_currents_event(record, config, size=size, storage_json=storage_json, cache=cache)
+        result = map_currents_event(record, config, cache, size=size, storage_json=storage_json)
         add(result)
         event = result.event
         if event is not None:
@@ -117,7 +117,7 @@ def map_ndjson_chunk(chunk: bytes, first_line: int, type_hint: str | None, confi
         type_id = item.get(TYPE_KEY)
         run = runners.get(type_id) if type(type_id) is str else None
         if run is None:  # first record of its type, or not mappable: the general path (caches the runner)
-            result = map_currents_event(item, config, size=len(line), storage_json=True, cache=cache)
+            result = map_currents_event(item, config, cache, size=len(line), storage_json=True)
         else:
             result = run(item, len(line))
         event = result.event

@@ -8,6 +8,13 @@ to know what the mapping does; call `map_currents_event` when speed matters.
 
     from harness.mapping.reference import map_currents_event_reference
     result = map_currents_event_reference(record, MappingConfig(token="t"))    # same arguments, same result
+
+The §11 settings and the step that reads each: `profile` (§0, every step), `undocumented_types` (§5 summary),
+`drift_fields` (P5), `line_rcs_event_names` / `trim_event_names` (N7), `legacy_iam_casing` (§7.3),
+`empty_external_id_is_missing` (E2), `max_record_bytes` (E12), `legacy_partner_id` / `legacy_insert_id`
+(§7.2), `token` (E5), `null_policy` (P2), the three prefixes and `prefix_separator` (N2-N4),
+`nested_property_mode` (N3), `strict_properties` (N5). `export_set` is not a setting of the harness yet:
+the glossary set (its default) is what the catalog exports.
 """
 
 from __future__ import annotations
