@@ -86,14 +86,14 @@ def map_currents_event(
 
 
 def map_currents_events(records: Iterable[Any], config: MappingConfig = DEFAULT_CONFIG,
-                        report: MappingReport | None = None) -> list[dict[str, Any]]:
+                        report: MappingReport | None = None, cache: PlanCache = DEFAULT_CACHE) -> list[dict[str, Any]]:
     """Map many records; returns the Mixpanel events in input order and, if given, counts into `report`
     (the oracle view: what a connector should have delivered for these records)."""
     events: list[dict[str, Any]] = []
     append = events.append
     add = report.add if report is not None else None
     for record in records:
-        result = map_currents_event(record, config)
+        result = map_currents_event(record, config, cache)
         if add is not None:
             add(result)
         if result.event is not None:
