@@ -7,7 +7,7 @@ Every [HD] behaviour of the spec is a field here with the spec's default. Genera
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from harness.catalog import PROFILES
@@ -29,7 +29,9 @@ _CHOICES: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class MappingConfig:
-    """Settings of the reference mapping; immutable and hashable. Build variants with `.with_(key=value)`."""
+    """Settings of the reference mapping; immutable and hashable. Build variants with `.with_(key=value)`.
+
+    Plain settings only: what is compiled for a config lives in a `harness.mapping.cache.PlanCache`."""
 
     profile: str = "current"  # §5 / §7
     token: str = DEFAULT_TOKEN  # E5 (the spec requires one; the harness defaults to its fake's token)
@@ -50,13 +52,6 @@ class MappingConfig:
     legacy_partner_id: bool = False  # §7.2 [HD]
     legacy_iam_casing: str = "as_printed"  # §7.3 [HD]
     float_tolerance: float = DEFAULT_FLOAT_TOLERANCE  # §1 (tests) [HD]
-    # Compiled per-type plans, filled lazily by harness.mapping.plan; not part of equality or hashing.
-    _plans: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
-    # type id -> compiled flat runner: the hot path of `map_currents_event` (one dict lookup).
-    _flat_runners: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
-    # The same for storage-JSON records (unions maybe still wrapped) and Custom HTTP events.
-    _storage_runners: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
-    _http_runners: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         for name, choices in _CHOICES.items():
@@ -71,22 +66,12 @@ class MappingConfig:
                      "legacy_partner_id"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be true or false (got {getattr(self, name)!r})")
-        if isinstance(self.max_record_bytes, bool) or not isinstance(self.max_record_bytes, int) or self.max_record_bytes <= 0:
+        max_bytes = self.max_record_bytes
+        if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes <= 0:
             raise ValueError(f"max_record_bytes must be a positive integer (got {self.max_record_bytes!r})")
-        if isinstance(self.float_tolerance, bool) or not isinstance(self.float_tolerance, (int, float)) or self.float_tolerance < 0:
+        tolerance = self.float_tolerance
+        if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or tolerance < 0:
             raise ValueError(f"float_tolerance must be a non-negative number (got {self.float_tolerance!r})")
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickle the settings only; compiled plans are rebuilt where the copy is used."""
-        return self.as_dict()
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        for name, value in state.items():
-            object.__setattr__(self, name, value)
-        object.__setattr__(self, "_plans", {})
-        object.__setattr__(self, "_flat_runners", {})
-        object.__setattr__(self, "_storage_runners", {})
-        object.__setattr__(self, "_http_runners", {})
 
     def with_(self, **changes: Any) -> MappingConfig:
         """A copy with some settings changed (validated)."""

@@ -1,5 +1,7 @@
-"""The reference mapping: one Currents record -> one Mixpanel event, or the reason there is none.
+"""The mapping's entry point: one Currents record -> one Mixpanel event, or the reason there is none.
 
+Runs the compiled fast path (`harness.mapping.plan`, plans kept in a `PlanCache`); the same rules as plain
+code are `harness.mapping.reference.map_currents_event_reference`, and both must agree.
 Pure: no I/O, no clock, no randomness; the same record and config always give the same result.
 """
 
@@ -9,8 +11,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from harness.currents_io.normalise import TYPE_KEY, normalise_custom_http
+from harness.mapping.cache import DEFAULT_CACHE, PlanCache
 from harness.mapping.config import DEFAULT_CONFIG, MappingConfig
-from harness.mapping.plan import plan_for, record_size
+from harness.mapping.fields import record_size
 from harness.mapping.report import MappingReport
 from harness.mapping.result import NO_WARNINGS, REASON_INVALID_RECORD, REASON_UNKNOWN_TYPE, MappingResult
 
@@ -20,6 +23,7 @@ __all__ = ["map_currents_event", "map_currents_events", "record_size"]
 def map_currents_event(
     record: Any,
     config: MappingConfig = DEFAULT_CONFIG,
+    cache: PlanCache = DEFAULT_CACHE,  # positional-or-keyword: filling a keyword-only default costs more per call
     *,
     type_id: str | None = None,
     size: int | None = None,
@@ -32,21 +36,25 @@ def map_currents_event(
     supplies/overrides the type; `size` is the record's serialised size in bytes when the caller knows it
     (otherwise it is measured by serialising the record) for the E12 oversize rule. `storage_json=True` says
     that nullable fields may still be Avro-JSON unions (`{"string": "x"}`); they are unwrapped on the fly.
+    `cache` holds the compiled plans (a process-wide one by default).
     Never raises for bad input: the result says `invalid_record`, `unknown_type`, ... instead.
     """
     if type(record) is not dict:
         return MappingResult(None, REASON_INVALID_RECORD, None, NO_WARNINGS)
+    recent_config, tables = cache.recent  # the config of the previous call, most of the time
+    if recent_config is not config:
+        tables = cache.for_config(config)
     if type_id is None:  # hot path: a record of an already compiled type, read where its own shape says
         try:
-            run = (config._storage_runners if storage_json else config._flat_runners)[record[TYPE_KEY]]
+            run = (tables.storage if storage_json else tables.flat)[record[TYPE_KEY]]
         except (KeyError, TypeError):  # not compiled yet, no type, or an unhashable one
             pass
         else:
-            if type(record.get("user")) is not dict:
+            if "user" not in record or type(record["user"]) is not dict:  # not a Custom HTTP event
                 return run(record, size)
         if type(record.get("user")) is dict:  # a Custom HTTP event
             try:
-                run = config._http_runners[record[TYPE_KEY]]
+                run = tables.http[record[TYPE_KEY]]
             except (KeyError, TypeError):
                 pass
             else:
@@ -56,9 +64,9 @@ def map_currents_event(
         type_id = record.get(TYPE_KEY)
     if type(type_id) is not str:
         return MappingResult(None, REASON_INVALID_RECORD, None, NO_WARNINGS)
-    plan = config._plans.get(type_id)
+    plan = tables.plans.get(type_id)
     if plan is None:
-        plan = plan_for(type_id, config)
+        plan = cache.plan(type_id, config)
         if plan is None:
             return MappingResult(None, REASON_UNKNOWN_TYPE, type_id, NO_WARNINGS)
     runners = plan.runners
@@ -73,30 +81,21 @@ def map_currents_event(
         kind = "storage" if storage_json else "flat"
     run = runners.get(kind) or plan.runner(kind)
     if own and type(record.get(TYPE_KEY)) is str:  # cache for the hot path above (by the record's own type)
-        cache_runner(config, kind, type_id, run)
+        tables.runners(kind)[type_id] = run
     return run(record, size)
 
 
-def cache_runner(config: MappingConfig, kind: str, type_id: str, run: Any) -> None:
-    if kind == "http":
-        config._http_runners[type_id] = run
-    elif kind == "storage":
-        config._storage_runners[type_id] = run
-    else:
-        config._flat_runners[type_id] = run
-
-
 def map_currents_events(records: Iterable[Any], config: MappingConfig = DEFAULT_CONFIG,
-                        report: MappingReport | None = None) -> list[dict[str, Any]]:
+                        report: MappingReport | None = None, cache: PlanCache = DEFAULT_CACHE) -> list[dict[str, Any]]:
     """Map many records; returns the Mixpanel events in input order and, if given, counts into `report`
     (the oracle view: what a connector should have delivered for these records)."""
-    events = []
+    events: list[dict[str, Any]] = []
     append = events.append
     add = report.add if report is not None else None
     for record in records:
-        result = map_currents_event(record, config)
+        result = map_currents_event(record, config, cache)
         if add is not None:
             add(result)
-        if result[0] is not None:
-            append(result[0])
+        if result.event is not None:
+            append(result.event)
     return events

@@ -18,6 +18,7 @@ import orjson
 
 from harness.currents_io.normalise import TYPE_KEY
 from harness.currents_io.readers import iter_ndjson, ndjson_chunks
+from harness.mapping.cache import DEFAULT_CACHE, PlanCache
 from harness.mapping.config import MappingConfig
 from harness.mapping.mapper import map_currents_event
 from harness.mapping.report import MappingReport
@@ -51,15 +52,15 @@ def serialise_event(event: dict[str, Any]) -> bytes | None:
 
 
 def map_records(records: Iterable[tuple[Any, int | None]], config: MappingConfig, report: MappingReport,
-                write: Callable[[bytes], Any], storage_json: bool = False) -> None:
+                write: Callable[[bytes], Any], storage_json: bool = False, cache: PlanCache = DEFAULT_CACHE) -> None:
     """Map `(record, size)` pairs, writing one NDJSON line per Mixpanel event and counting into `report`."""
     add = report.add
     dumps = orjson.dumps
     option = orjson.OPT_APPEND_NEWLINE
     for record, size in records:
-        result = map_currents_event(record, config, size=size, storage_json=storage_json)
+        result = map_currents_event(record, config, cache, size=size, storage_json=storage_json)
         add(result)
-        event = result[0]
+        event = result.event
         if event is not None:
             try:
                 write(dumps(event, option=option))
@@ -71,7 +72,8 @@ def map_records(records: Iterable[tuple[Any, int | None]], config: MappingConfig
                     write(line)
 
 
-def map_ndjson_chunk(chunk: bytes, first_line: int, type_hint: str | None, config: MappingConfig) -> ChunkOutcome:
+def map_ndjson_chunk(chunk: bytes, first_line: int, type_hint: str | None, config: MappingConfig,
+                     cache: PlanCache = DEFAULT_CACHE) -> ChunkOutcome:
     """Parse, map and serialise one chunk of NDJSON (records read raw: Custom HTTP or storage JSON).
 
     The same as `map_records(iter_ndjson(chunk, raw=True, ...), config, ..., storage_json=True)` (kept as
@@ -87,8 +89,9 @@ def map_ndjson_chunk(chunk: bytes, first_line: int, type_hint: str | None, confi
     dumps = orjson.dumps
     option = orjson.OPT_APPEND_NEWLINE
     decode_error = orjson.JSONDecodeError
-    http_runners = config._http_runners
-    storage_runners = config._storage_runners
+    tables = cache.for_config(config)
+    http_runners = tables.http
+    storage_runners = tables.storage
     names: dict[str, int] = {}
     plain = 0  # mapped events without warnings, counted here instead of through report.add
 
@@ -114,14 +117,14 @@ def map_ndjson_chunk(chunk: bytes, first_line: int, type_hint: str | None, confi
         type_id = item.get(TYPE_KEY)
         run = runners.get(type_id) if type(type_id) is str else None
         if run is None:  # first record of its type, or not mappable: the general path (caches the runner)
-            result = map_currents_event(item, config, size=len(line), storage_json=True)
+            result = map_currents_event(item, config, cache, size=len(line), storage_json=True)
         else:
             result = run(item, len(line))
-        event = result[0]
+        event = result.event
         if event is None:
             add(result)
             continue
-        if result[3]:
+        if result.warnings:
             add(result)
         else:
             plain += 1

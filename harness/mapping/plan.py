@@ -1,13 +1,14 @@
-"""A compiled mapping plan: everything about one (type, config) pair that does not depend on the record.
+"""The compiled fast path: a mapping plan is everything about one (type, config) pair that does not depend
+on the record, turned into generated straight-line functions (one per input kind).
 
-Compiling once per (type, config) turns mapping one record into a dictionary lookup plus one generated,
-straight-line function (`MappingPlan.run`). The plan reads the catalog only; no event name or key is
-written here.
+Compiling once per (type, config) turns mapping one record into a dictionary lookup plus one call
+(`MappingPlan.runner`). The plan reads the catalog only; no event name or key is written here. Plans are
+kept in a `harness.mapping.cache.PlanCache`; `harness.mapping.reference` is the plain interpreter of the same
+rules, which the runners must agree with (tests/mapping/test_reference_agrees.py).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,15 @@ from harness.catalog import (
 )
 from harness.currents_io.normalise import normalise_custom_http
 from harness.mapping.config import MappingConfig
+from harness.mapping.fields import (
+    CUSTOM_HTTP_TOP_KEYS,
+    NEVER_SENT_FIELDS,
+    custom_http_layout,
+    record_size,
+    union_fields,
+    unwrap_union,
+)
+from harness.mapping.properties import expand_properties
 from harness.mapping.result import (
     NO_WARNINGS,
     REASON_BAD_PROPERTIES_JSON,
@@ -38,12 +48,7 @@ from harness.mapping.result import (
     MappingResult,
 )
 
-# E9: source fields never sent under any name (id/external_user_id/time feed the envelope instead).
-NEVER_SENT_FIELDS = frozenset({
-    "id", "external_user_id", "time", "user_id", "timezone", "canvas_step_message_variation_id",
-    "canvas_step_message_variation_api_id", "app_group_api_id", "canvas_api_id", "canvas_variation_api_id",
-    "canvas_step_api_id", "gender", "country", "language", "sdk_version", "carrier", "resolution",
-})
+__all__ = ["NEVER_SENT_FIELDS", "RUNNER_KINDS", "MappingPlan", "Runner", "compile_plan", "record_size"]
 
 Runner = Callable[[dict, "int | None"], MappingResult]
 
@@ -73,6 +78,9 @@ class MappingPlan:
         run = self.runners.get(kind)
         if run is None:
             source = self.sources[kind]
+            # Generated code is exec'd here and nowhere else: one straight-line function per (type, config,
+            # kind), with every setting and catalog lookup decided at compile time, is what makes the hot path
+            # fast. `harness.mapping.reference` is the plain interpreter these runners must agree with.
             exec(compile(source, f"<mapping plan {self.type_id} {kind}>", "exec"), self.namespace)
             run = self.runners[kind] = self.namespace["run_" + kind]
         return run
@@ -93,80 +101,8 @@ class MappingPlan:
 RUNNER_KINDS = ("flat", "storage", "http")
 
 
-# --- helpers called by generated code ----------------------------------------------------------------
-
-UNMEASURABLE_SIZE = 1 << 62  # a record too deeply nested to serialise: treated as oversize (E12)
-
-
-def record_size(record: dict[str, Any]) -> int:
-    """Serialised (compact JSON, UTF-8) size of a record in bytes, for E12. orjson makes this ~1 us."""
-    try:
-        return len(orjson.dumps(record))
-    except (TypeError, orjson.JSONEncodeError):  # values orjson cannot hold (huge ints, deep nesting, ...)
-        try:
-            return len(json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8"))
-        except (RecursionError, ValueError):
-            return UNMEASURABLE_SIZE
-
-
-def _flatten(obj: dict[str, Any], prefix: str, out: dict[str, Any]) -> None:
-    for key, value in obj.items():
-        if type(value) is dict and value:
-            _flatten(value, f"{prefix}{key}.", out)
-        else:
-            out[prefix + str(key)] = value
-
-
-def decode_properties(raw: Any) -> dict[str, Any] | None:
-    """The source `properties`: a JSON-encoded string (storage) or an object (Custom HTTP). None if bad."""
-    if type(raw) is str:
-        try:
-            raw = orjson.loads(raw)
-        except ValueError:
-            try:  # orjson refuses a few inputs Python's json accepts (NaN, integers beyond 64 bits)
-                raw = json.loads(raw)
-            except (ValueError, RecursionError):
-                return None
-    return raw if type(raw) is dict else None
-
-
-def expand_properties(raw: Any, prefix: str, props: dict[str, Any], nested_mode: str) -> bool:
-    """N3/N4: add one prefixed key per top-level key of the source `properties`. False when undecodable."""
-    if raw is None:
-        return True
-    decoded = decode_properties(raw)
-    if decoded is None:
-        return False
-    try:
-        if nested_mode == "flatten":
-            flat: dict[str, Any] = {}
-            _flatten(decoded, "", flat)
-            decoded = flat
-        elif nested_mode == "json_string":
-            decoded = {
-                k: (json.dumps(v, ensure_ascii=False) if type(v) is dict or type(v) is list else v)
-                for k, v in decoded.items()
-            }
-    except (RecursionError, ValueError):  # nested beyond what can be flattened or serialised
-        return False
-    for key, value in decoded.items():
-        out_key = prefix + (key if type(key) is str else str(key))
-        if out_key not in props:  # N6: a standard or envelope key always wins
-            props[out_key] = value
-    return True
-
-
-def unwrap_union(value: dict[str, Any]) -> Any:
-    """`{"string": "x"}` -> "x"; `{"array": [{"string": "a"}, None]}` -> ["a", None]; other objects unchanged."""
-    if len(value) != 1:
-        return value
-    for inner in value.values():
-        if type(inner) is list:
-            return [unwrap_union(v) if type(v) is dict else v for v in inner]
-        return inner
-
-
 def unknown_field_warnings(record: dict[str, Any], known: frozenset[str]) -> tuple[str, ...]:
+    """Called by generated code: one warning per input field the catalog does not know for the type."""
     return tuple(WARNING_UNKNOWN_FIELD + str(k) for k in record if k not in known)
 
 
@@ -177,10 +113,7 @@ def _undocumented_pairs(event_type: EventType) -> tuple[tuple[str, str], ...]:
     return tuple((f.name, f.name) for f in event_type.fields if f.name not in NEVER_SENT_FIELDS)
 
 
-_HTTP_TOP_KEYS = frozenset({"event_type", "id", "time", "user", "properties"})
-
-
-def _body(plan_args: dict[str, Any], config: MappingConfig, where: dict[str, tuple[str, str]],
+def _body(plan: MappingPlan, config: MappingConfig, where: dict[str, tuple[str, str]],
           unions: frozenset[str] = frozenset()) -> list[str]:
     """The mapping body shared by the runners. `where[field] = (getter name, key in that object)`; fields in
     `unions` may hold an Avro-JSON union wrapper, unwrapped inline."""
@@ -188,7 +121,7 @@ def _body(plan_args: dict[str, Any], config: MappingConfig, where: dict[str, tup
     partner_id = config.legacy_partner_id if legacy else True
     insert_id = config.legacy_insert_id if legacy else True
     emit_null = config.null_policy == "emit_null"
-    required = set(plan_args["required"])
+    required = set(plan.required)
     empty_is_missing = config.empty_external_id_is_missing
 
     def load(field: str, target: str = "v") -> list[str]:
@@ -201,7 +134,8 @@ def _body(plan_args: dict[str, Any], config: MappingConfig, where: dict[str, tup
             lines += [
                 f"    if type({target}) is dict and len({target}) == 1:",
                 f"        [{target}] = {target}.values()",
-                f"        if type({target}) is list: {target} = [unwrap_union(x) if type(x) is dict else x for x in {target}]",
+                f"        if type({target}) is list: {target} = "
+                f"[unwrap_union(x) if type(x) is dict else x for x in {target}]",
             ]
         return lines
 
@@ -225,7 +159,7 @@ def _body(plan_args: dict[str, Any], config: MappingConfig, where: dict[str, tup
     code += load("time") + ["    if v is not None: props['time'] = v",
              f"    else: warnings = warnings + ({WARNING_MISSING_REQUIRED + 'time'!r},)",
              "    props['token'] = TOKEN"]
-    for source, key in plan_args["pairs"]:
+    for source, key in plan.pairs:
         code += load(source)
         if emit_null:
             code.append(f"    props[{key!r}] = v")
@@ -235,14 +169,14 @@ def _body(plan_args: dict[str, Any], config: MappingConfig, where: dict[str, tup
             code.append(f"    if v is not None: props[{key!r}] = v")
             if (source, key) in required:
                 code.append(f"    else: warnings = warnings + ({WARNING_MISSING_REQUIRED + key!r},)")
-    if plan_args["expansion_prefix"] is not None:
+    if plan.expansion_prefix is not None:
         code += load("properties")
         code.append("    if not expand_properties(v, EXPANSION_PREFIX, props, NESTED_MODE):")
         if config.strict_properties:
             code.append("        return MappingResult(None, BAD_PROPERTIES_JSON, TYPE_ID, NO_WARNINGS)")
         else:
             code.append(f"        warnings = warnings + ({WARNING_BAD_PROPERTIES_JSON!r},)")
-    name_field = plan_args["name_field"]
+    name_field = plan.name_field
     if name_field is None:
         code.append("    name = EVENT_NAME")
     else:
@@ -256,7 +190,7 @@ def _body(plan_args: dict[str, Any], config: MappingConfig, where: dict[str, tup
     return code
 
 
-def _sources(plan_args: dict[str, Any], config: MappingConfig, event_type: EventType) -> tuple[dict, dict]:
+def _sources(plan: MappingPlan, config: MappingConfig, event_type: EventType) -> tuple[dict, dict]:
     """Generate the runners of an exported plan (see `MappingPlan.runner`). A Custom HTTP event with any key
     outside the canonical places is flattened and handed to the flat runner, so all paths agree.
     Keys are embedded with repr() (always str); every other constant is passed through the namespace."""
@@ -265,22 +199,18 @@ def _sources(plan_args: dict[str, Any], config: MappingConfig, event_type: Event
         "        warnings = warnings + unknown_field_warnings(record, KNOWN)",
         "    return new_result(MappingResult, ({'event': name, 'properties': props}, None, TYPE_ID, warnings))",
     ]
-    flat = ["def run_flat(record, size):"] + _body(plan_args, config, {}) + tail
-    unions = frozenset(f.name for f in event_type.fields if f.nullable or f.type == "array<string>")
-    storage = ["def run_storage(record, size):"] + _body(plan_args, config, {}, unions) + tail
+    flat = ["def run_flat(record, size):"] + _body(plan, config, {}) + tail
+    storage = ["def run_storage(record, size):"] + _body(plan, config, {}, union_fields(event_type)) + tail
     where: dict[str, tuple[str, str]] = {}
-    user_keys: set[str] = set()
-    property_keys: set[str] = set()
     for f in event_type.fields:
         path = f.custom_http_path
         if len(path) == 1:
             where[f.name] = ("record.get", path[0])
         elif path[0] == "user":
             where[f.name] = ("user.get", path[1])
-            user_keys.add(path[1])
         else:
             where[f.name] = ("properties.get", path[1])
-            property_keys.add(path[1])
+    user_keys, property_keys = custom_http_layout(event_type)
     http = [
         "def run_http(record, size):",
         "    user = record['user']",
@@ -288,19 +218,20 @@ def _sources(plan_args: dict[str, Any], config: MappingConfig, event_type: Event
         "    if (type(properties) is not dict or not HTTP_TOP.issuperset(record) or not HTTP_USER.issuperset(user)",
         "            or not HTTP_PROPERTIES.issuperset(properties)):",
         "        return PLAN.runner('flat')(normalise_custom_http(record), size)",
-    ] + _body(plan_args, config, where) + [
+    ] + _body(plan, config, where) + [
         "    return new_result(MappingResult, ({'event': name, 'properties': props}, None, TYPE_ID, warnings))"
     ]
     namespace: dict[str, Any] = {
         "MappingResult": MappingResult, "NO_WARNINGS": NO_WARNINGS, "NO_EXTERNAL_USER_ID": REASON_NO_EXTERNAL_USER_ID,
         "OVERSIZE": REASON_OVERSIZE, "BAD_PROPERTIES_JSON": REASON_BAD_PROPERTIES_JSON, "PARTNER_ID": PARTNER_ID,
-        "TYPE_ID": plan_args["type_id"], "MAX_BYTES": config.max_record_bytes, "TOKEN": config.token,
-        "EXPANSION_PREFIX": plan_args["expansion_prefix"], "NESTED_MODE": config.nested_property_mode,
-        "EVENT_NAME": plan_args["event_name"], "NAME_PREFIX": config.custom_event_prefix + config.prefix_separator,
-        "KNOWN": plan_args["known_fields"], "record_size": record_size, "expand_properties": expand_properties,
+        "TYPE_ID": plan.type_id, "MAX_BYTES": config.max_record_bytes, "TOKEN": config.token,
+        "EXPANSION_PREFIX": plan.expansion_prefix, "NESTED_MODE": config.nested_property_mode,
+        "EVENT_NAME": plan.event_name, "NAME_PREFIX": config.custom_event_prefix + config.prefix_separator,
+        "KNOWN": plan.known_fields, "record_size": record_size, "expand_properties": expand_properties,
         "unknown_field_warnings": unknown_field_warnings, "normalise_custom_http": normalise_custom_http,
         "unwrap_union": unwrap_union, "dumps": orjson.dumps, "new_result": tuple.__new__,
-        "HTTP_TOP": _HTTP_TOP_KEYS, "HTTP_USER": frozenset(user_keys), "HTTP_PROPERTIES": frozenset(property_keys),
+        "HTTP_TOP": CUSTOM_HTTP_TOP_KEYS, "HTTP_USER": user_keys, "HTTP_PROPERTIES": property_keys,
+        "PLAN": plan,
     }
     sources = {"flat": "\n".join(flat), "storage": "\n".join(storage), "http": "\n".join(http)}
     return sources, namespace
@@ -327,7 +258,8 @@ def compile_plan(type_id: str, config: MappingConfig) -> MappingPlan | None:
         rules = [r for r in mapping.properties if not (r.drift and config.drift_fields == "drop")]
         pairs = tuple((r.source, r.key) for r in rules)
         required = tuple((r.source, r.key) for r in rules if r.required)
-        if config.profile == PROFILE_CURRENT and mapping.prefixed_event_name and config.line_rcs_event_names == "prefixed":
+        if (config.profile == PROFILE_CURRENT and mapping.prefixed_event_name
+                and config.line_rcs_event_names == "prefixed"):
             name = mapping.prefixed_event_name
         if config.profile == PROFILE_LEGACY and mapping.title_case_event_name and config.legacy_iam_casing == "title":
             name = mapping.title_case_event_name
@@ -349,7 +281,7 @@ def compile_plan(type_id: str, config: MappingConfig) -> MappingPlan | None:
         expansion_prefix = config.purchase_property_prefix + config.prefix_separator
     else:
         expansion_prefix = None
-    args = dict(
+    plan = MappingPlan(
         type_id=type_id,
         exported=exported,
         event_name=None if name_field else name,
@@ -358,23 +290,14 @@ def compile_plan(type_id: str, config: MappingConfig) -> MappingPlan | None:
         expansion_prefix=expansion_prefix,
         required=required,
         known_fields=frozenset(event_type.field_names) | {"event_type"},
+        runners={},
+        sources={},
+        namespace={},
     )
     if exported:
-        sources, namespace = _sources(args, config, event_type)
-        plan = MappingPlan(**args, runners={}, sources=sources, namespace=namespace)
-        namespace["PLAN"] = plan
-        return plan
-    not_exported = _not_exported_runner(type_id)
-    return MappingPlan(**args, runners=dict.fromkeys(RUNNER_KINDS, not_exported), sources={}, namespace={})
-
-
-def plan_for(type_id: str, config: MappingConfig) -> MappingPlan | None:
-    """Cached `compile_plan`: plans live on the config object, so a config compiles each known type once
-    (unknown type ids are not cached, so hostile input cannot grow the cache)."""
-    plans = config._plans
-    plan = plans.get(type_id)
-    if plan is None:
-        plan = compile_plan(type_id, config)
-        if plan is not None:
-            plans[type_id] = plan
+        sources, namespace = _sources(plan, config, event_type)
+        plan.sources.update(sources)
+        plan.namespace.update(namespace)
+    else:
+        plan.runners.update(dict.fromkeys(RUNNER_KINDS, _not_exported_runner(type_id)))
     return plan

@@ -30,7 +30,7 @@ class MappingReport:
     events_by_name: Counter = field(default_factory=Counter)  # Mixpanel event name -> count
 
     def add(self, result: MappingResult) -> None:
-        event, reason, type_id, warnings = result
+        event = result.event
         self.total += 1
         if event is not None:
             self.mapped += 1
@@ -38,11 +38,13 @@ class MappingReport:
             name = event["event"]
             names[name] = names.get(name, 0) + 1
         else:
+            reason = result.reason
             self.reasons[reason] += 1
             if reason == REASON_NOT_EXPORTED:
-                self.not_exported_types[type_id] += 1
+                self.not_exported_types[result.type_id] += 1
             elif reason == REASON_UNKNOWN_TYPE:
-                self.unknown_types[type_id] += 1
+                self.unknown_types[result.type_id] += 1
+        warnings = result.warnings
         if warnings:
             for warning in warnings:
                 if warning.startswith(WARNING_UNKNOWN_FIELD):
@@ -96,7 +98,8 @@ class MappingReport:
             f"unknown type: {self.unknown}",
         ]
         for reason in REASONS:
-            if reason not in (REASON_NOT_EXPORTED, REASON_NO_EXTERNAL_USER_ID, REASON_UNKNOWN_TYPE) and self.reasons[reason]:
+            shown_above = reason in (REASON_NOT_EXPORTED, REASON_NO_EXTERNAL_USER_ID, REASON_UNKNOWN_TYPE)
+            if not shown_above and self.reasons[reason]:
                 lines.append(f"{reason.replace('_', ' ')}: {self.reasons[reason]}")
         if self.unknown_types:
             lines.append("unknown types: " + ", ".join(f"{k} ({v})" for k, v in sorted(self.unknown_types.items())))

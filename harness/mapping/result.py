@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 # Reasons a record produces no Mixpanel event (counted by MappingReport).
 REASON_NO_EXTERNAL_USER_ID = "no_external_user_id"  # E2
@@ -29,29 +28,23 @@ WARNING_UNKNOWN_FIELD = "unknown_field:"  # an input field the catalog does not 
 NO_WARNINGS: tuple[str, ...] = ()
 
 
-class MappingResult(tuple):
+class MappingResult(NamedTuple):
     """`event` is `{"event": name, "properties": {...}}` when mapped, else None and `reason` says why.
 
-    A 4-tuple `(event, reason, type_id, warnings)` underneath, because creating one must cost next to
-    nothing on the hot path; compare and unpack it like a tuple, read it through the named attributes.
+    A NamedTuple because creating one must cost next to nothing on the hot path (the compiled runners build
+    it with `tuple.__new__`); read it by name, never by position.
     """
 
-    __slots__ = ()
-
-    def __new__(cls, event: dict[str, Any] | None, reason: str | None, type_id: str | None,
-                warnings: tuple[str, ...] = NO_WARNINGS) -> MappingResult:
-        return tuple.__new__(cls, (event, reason, type_id, warnings))
-
-    event = property(itemgetter(0), doc="the Mixpanel event, or None")
-    reason = property(itemgetter(1), doc="why there is no event (REASON_*), or None")
-    type_id = property(itemgetter(2), doc="the Currents type id, when the record had one")
-    warnings = property(itemgetter(3), doc="validation warnings of an emitted event")
+    event: dict[str, Any] | None  # the Mixpanel event, or None
+    reason: str | None  # why there is no event (REASON_*), or None
+    type_id: str | None  # the Currents type id, when the record had one
+    warnings: tuple[str, ...] = NO_WARNINGS  # validation warnings of an emitted event
 
     @property
     def mapped(self) -> bool:
-        return self[0] is not None
+        return self.event is not None
 
     def __repr__(self) -> str:
-        if self[0] is not None:
-            return f"MappingResult(event={self[0]['event']!r}, type_id={self[2]!r}, warnings={self[3]!r})"
-        return f"MappingResult(reason={self[1]!r}, type_id={self[2]!r}, warnings={self[3]!r})"
+        if self.event is not None:
+            return f"MappingResult(event={self.event['event']!r}, type_id={self.type_id!r}, warnings={self.warnings!r})"
+        return f"MappingResult(reason={self.reason!r}, type_id={self.type_id!r}, warnings={self.warnings!r})"

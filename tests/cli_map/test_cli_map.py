@@ -44,8 +44,10 @@ def test_map_every_format_to_ndjson(samples_dir, custom_http_dir, capsys):
 
 def test_map_counts_not_exported_dropped_unknown(tmp_path, capsys):
     lines = [
-        {"event_type": "users.messages.email.Send", "id": "1", "time": 1, "external_user_id": "e", "email_address": "a"},
-        {"event_type": "users.messages.email.Send", "id": "2", "time": 1, "external_user_id": None, "email_address": "a"},
+        {"event_type": "users.messages.email.Send", "id": "1", "time": 1, "external_user_id": "e",
+         "email_address": "a"},
+        {"event_type": "users.messages.email.Send", "id": "2", "time": 1, "external_user_id": None,
+         "email_address": "a"},
         {"event_type": "users.messages.email.Send", "id": "3", "time": 1, "external_user_id": "", "email_address": "a"},
         {"event_type": "users.messages.email.Retry", "id": "4", "time": 1, "external_user_id": "e"},
         {"event_type": "users.future.Thing", "id": "5", "time": 1, "external_user_id": "e"},
@@ -76,7 +78,8 @@ def test_map_stdin_custom_http_batch(capsys, monkeypatch, custom_http_dir):
 
 
 def test_map_legacy_profile(samples_dir, capsys):
-    code, out, _ = run(["map", "--profile", "legacy", str(samples_dir / "storage-json" / "users.campaigns.Conversion.json")], capsys)
+    path = samples_dir / "storage-json" / "users.campaigns.Conversion.json"
+    code, out, _ = run(["map", "--profile", "legacy", str(path)], capsys)
     (event,) = events_of(out)
     assert code == 0 and event["event"] == "Campaign Conversion Event" and "$partner_id" not in event["properties"]
 
@@ -125,7 +128,8 @@ def test_map_as_a_process_no_traceback(tmp_path):
     """A bad file through the real console entry point: one line on stderr, non-zero exit, no traceback."""
     bad = tmp_path / "bad.avro"
     bad.write_bytes(b"Obj\x01\x00\x00broken")
-    proc = subprocess.run([sys.executable, "-m", "harness", "map", str(bad)], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([sys.executable, "-m", "harness", "map", str(bad)], capture_output=True, text=True,
+                          timeout=60)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().count("\n") == 0
 
@@ -172,7 +176,8 @@ def custom_http_dir(samples_dir):
 
 @pytest.mark.skipif(not __import__("os").path.exists("/dev/full"), reason="needs /dev/full")
 def test_map_full_disk_one_line(samples_dir, capsys):
-    code, _, err = run(["map", "-q", str(samples_dir / "avro" / "users.behaviors.Purchase.avro"), "-o", "/dev/full"], capsys)
+    path = samples_dir / "avro" / "users.behaviors.Purchase.avro"
+    code, _, err = run(["map", "-q", str(path), "-o", "/dev/full"], capsys)
     assert code == 2 and "cannot write /dev/full" in err and err.count("\n") == 1
 
 

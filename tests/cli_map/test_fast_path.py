@@ -15,7 +15,8 @@ from harness.mapping.pipeline import map_ndjson_chunk, map_ndjson_chunk_referenc
 def _mixed_input(samples_dir, seed: int, n: int = 1500) -> bytes:
     """Every sample type in both raw shapes (exported or not), plus hostile and odd lines."""
     rng = random.Random(seed)
-    templates = [json.loads(p.read_text(encoding="utf-8")) for p in sorted((samples_dir / "custom-http").rglob("*.json"))]
+    paths = sorted((samples_dir / "custom-http").rglob("*.json"))
+    templates = [json.loads(p.read_text(encoding="utf-8")) for p in paths]
     for path in sorted((samples_dir / "storage-json").glob("*.json")):
         record = json.loads(path.read_text(encoding="utf-8"))
         if rng.random() < 0.8:  # the rest rely on the file-name hint (or have no type at all)
@@ -31,7 +32,8 @@ def _mixed_input(samples_dir, seed: int, n: int = 1500) -> bytes:
         '{"event_type": "users.behaviors.CustomEvent", "external_user_id": "u", "name": "x", "properties": "{bad"}',
         '{"event_type": "users.behaviors.CustomEvent", "external_user_id": {"string": "u"}, "extra_field": 1}',
         '{"event_type": "users.behaviors.CustomEvent", "external_user_id": "u", "properties": {"n": 1e400}}',
-        '{"event_type": "users.behaviors.CustomEvent", "external_user_id": "u", "name": "big", "properties": "{\\"n\\": 18446744073709551616}"}',
+        '{"event_type": "users.behaviors.CustomEvent", "external_user_id": "u", "name": "big", '
+        '"properties": "{\\"n\\": 18446744073709551616}"}',
     ]
     lines = []
     for i in range(n):

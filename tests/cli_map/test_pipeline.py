@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pickle
 
 import pytest
 
 from harness.cli import main
-from harness.mapping import MappingConfig, MappingReport, map_currents_event
+from harness.mapping import MappingConfig, MappingReport, PlanCache, map_currents_event
 from harness.mapping.pipeline import auto_jobs, map_ndjson
 
 
@@ -73,13 +74,17 @@ def test_jobs_do_not_change_the_output(samples_dir, tmp_path, capsys):
 
 
 def test_config_pickles_without_compiled_plans():
+    """A config is plain settings (workers get it pickled); compiled plans stay in the process's PlanCache."""
+    cache = PlanCache()
     config = MappingConfig(profile="legacy", token="x")
-    map_currents_event({"event_type": "users.messages.email.Send", "external_user_id": "e"}, config)
-    assert config._plans
+    map_currents_event({"event_type": "users.messages.email.Send", "external_user_id": "e"}, config, cache=cache)
+    assert cache.for_config(config).plans
+    assert set(vars(config)) == {f.name for f in dataclasses.fields(MappingConfig)}  # nothing compiled on it
     copy = pickle.loads(pickle.dumps(config))
-    assert copy == config and copy._plans == {}
+    assert copy == config and set(vars(copy)) == set(vars(config))
+    assert cache.for_config(copy).plans == {}
     assert map_currents_event({"event_type": "users.messages.email.Send", "external_user_id": "e", "id": "i",
-                               "time": 1}, copy).event["properties"]["token"] == "x"
+                               "time": 1}, copy, cache=cache).event["properties"]["token"] == "x"
 
 
 def test_auto_jobs():

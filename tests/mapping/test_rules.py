@@ -123,7 +123,8 @@ def test_oversize_e12():
     big = custom_event({"blob": "x" * (900 * 1024)})
     assert map_currents_event(big, CONFIG).reason == "oversize"
     assert map_currents_event(custom_event({"blob": "x" * 1000}), CONFIG).mapped
-    assert map_currents_event(custom_event({"blob": "x" * 1000}), CONFIG.with_(max_record_bytes=500)).reason == "oversize"
+    small = CONFIG.with_(max_record_bytes=500)
+    assert map_currents_event(custom_event({"blob": "x" * 1000}), small).reason == "oversize"
     # a caller that knows the serialised size passes it
     assert map_currents_event(email_send(), CONFIG, size=10**7).reason == "oversize"
     assert map_currents_event(email_send(), CONFIG, size=100).mapped
@@ -214,7 +215,8 @@ def test_malformed_properties_json_n5(bad):
 def test_prefixed_key_never_overwrites_n6():
     """N6: with an empty prefix and separator, standard keys win over a clashing custom property."""
     config = CONFIG.with_(custom_event_property_prefix="", prefix_separator="")
-    props = map_currents_event(custom_event({"platform": "evil", "distinct_id": "evil", "x": 1}), config).event["properties"]
+    record = custom_event({"platform": "evil", "distinct_id": "evil", "x": 1})
+    props = map_currents_event(record, config).event["properties"]
     assert props["platform"] == "ios" and props["distinct_id"] == "user-1" and props["x"] == 1
 
 
@@ -238,7 +240,8 @@ def test_line_rcs_names_n7():
 
 def test_closed_key_set_p1():
     """P1: an input field that is not documented for the type never reaches Mixpanel."""
-    props = map_currents_event(email_send(esp="sendgrid", sending_ip="1.2.3.4", timezone="UTC"), CONFIG).event["properties"]
+    record = email_send(esp="sendgrid", sending_ip="1.2.3.4", timezone="UTC")
+    props = map_currents_event(record, CONFIG).event["properties"]
     assert "esp" not in props and "sending_ip" not in props and "timezone" not in props
 
 

@@ -22,7 +22,10 @@ CATALOG = load_catalog()
 SHAPES = ("avro", "storage-json", "custom-http")
 SAMPLE_TYPES = [t.type_id for t in CATALOG]
 EXPORTED = [t.type_id for t in CATALOG if t.exported("current")]
-PREFIXES = {"users.behaviors.CustomEvent": "[Custom event property] ", "users.behaviors.Purchase": "[Purchase property] "}
+PREFIXES = {
+    "users.behaviors.CustomEvent": "[Custom event property] ",
+    "users.behaviors.Purchase": "[Purchase property] ",
+}
 REL_TOL = 1e-6  # §1 float tolerance [HD]
 
 
@@ -56,7 +59,7 @@ def close(a, b) -> bool:
     if isinstance(a, float) or isinstance(b, float):
         return isinstance(a, (int, float)) and isinstance(b, (int, float)) and math.isclose(a, b, rel_tol=REL_TOL)
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(close(a[k], b[k]) for k in a)
     return type(a) is type(b) and a == b
@@ -94,7 +97,8 @@ def test_sample_inventory_section_1(sample_paths):
     assert sum("storage-json" in s for s in sample_paths.values()) == 94
     assert sum("custom-http" in s for s in sample_paths.values()) == 93
     no_custom = {t for t, s in sample_paths.items() if "custom-http" not in s}
-    assert no_custom == {"users.RandomBucketNumberUpdate", "users.UserDeleteRequest", "users.UserOrphan", "users.profile.Update"}
+    assert no_custom == {
+        "users.RandomBucketNumberUpdate", "users.UserDeleteRequest", "users.UserOrphan", "users.profile.Update"}
 
 
 # --- exported types: name, exact keys, values ------------------------------------------------------------

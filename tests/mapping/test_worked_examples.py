@@ -54,7 +54,8 @@ def test_x1_custom_http_input_gives_the_same_keys(custom_http_paths):
     assert result.event["properties"]["[Custom event property] listProperty"] == ["a"]
 
 
-@pytest.mark.parametrize("shape,price", [("storage-json", 3.140000104904175), ("custom-http", 3.14), ("avro", 3.140000104904175)])
+@pytest.mark.parametrize("shape,price", [
+    ("storage-json", 3.140000104904175), ("custom-http", 3.14), ("avro", 3.140000104904175)])
 def test_x2_purchase(shape, price, samples_dir, custom_http_paths):
     """§6 X2: Purchase with product_id, currency, price (as decoded) and [Purchase property] keys."""
     path = {

@@ -25,7 +25,8 @@ from harness.mapping.pipeline import auto_jobs, map_ndjson, map_records
 from harness.mapping.result import REASON_INVALID_RECORD
 
 _PROGRESS_EVERY = 50_000
-_SETTABLE = {f.name: f for f in fields(MappingConfig) if f.init and f.name not in ("profile", "token", "float_tolerance")}
+_NOT_SETTABLE = ("profile", "token", "float_tolerance")  # own options, or not a mapping setting
+_SETTABLE = {f.name: f for f in fields(MappingConfig) if f.init and f.name not in _NOT_SETTABLE}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
