@@ -1,0 +1,112 @@
+"""What one run sends, computed from the cohort's members and the last snapshot (pure, no HTTP):
+the identifier rules of braze-cohort-sync.md §8.2 and steps 4–6 of §8.5.
+
+- Export id = `str(value)` of the connection's identifier property; null, missing or "" is not eligible.
+  Profiles sharing an export id collapse to one id.
+- Without a snapshot the run is full (adds = E, no removes); with one it is a diff (adds = E − S,
+  removes = S − E), over export ids (`diff_key = export_id`) or over profiles (`distinct_id`: a member whose
+  id changed sends nothing).
+- Ids are sorted, cut into batches of `batch_size`, one change object per request, in `batch_order`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from harness.connectors.cohort_sync.members import Member
+from harness.connectors.cohort_sync.model import Snapshot
+from harness.connectors.cohort_sync.records import ProfileRow, RunKind
+
+
+@dataclass(frozen=True)
+class ChangePlan:
+    kind: RunKind
+    eligible: dict[str, str]
+    """distinct_id → export id of the eligible members: the snapshot if every request succeeds."""
+    adds: list[str]
+    removes: list[str]
+    rows: list[ProfileRow]
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One `/cohorts/users` request: one change object of up to `batch_size` ids."""
+
+    ids: list[str]
+    should_remove: bool
+
+
+def export_id(properties: Any, identifier: str) -> str | None:
+    """§8.2: the profile's export id, or None when it is not eligible (null, missing or empty)."""
+    value = properties.get(identifier)
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def plan_changes(members: Iterable[Member], identifier: str, snapshot: Snapshot | None, *,
+                 diff_key: str = "export_id", keep_rows: bool = True) -> ChangePlan:
+    """The adds, removes and rows of a full run (no snapshot) or a diff run against `snapshot`."""
+    current: dict[str, str] = {}
+    not_eligible: list[str] = []
+    for member in members:
+        eid = export_id(member.properties, identifier)
+        if eid is None:
+            not_eligible.append(member.distinct_id)
+        else:
+            current[member.distinct_id] = eid
+    if snapshot is None:
+        adds_set = set(current.values())
+        removes_set: set[str] = set()
+        previous: dict[str, str] = {}
+    elif diff_key == "distinct_id":
+        previous = snapshot.ids
+        kept = {previous[d] for d in previous if d in current}
+        adds_set = {eid for d, eid in current.items() if d not in previous} - kept
+        removes_set = {eid for d, eid in previous.items() if d not in current} - kept - set(current.values())
+    else:
+        previous = snapshot.ids
+        held = set(previous.values())
+        now_ids = set(current.values())
+        adds_set = now_ids - held
+        removes_set = held - now_ids
+    rows = _rows(current, not_eligible, previous, adds_set, removes_set) if keep_rows else []
+    return ChangePlan("full" if snapshot is None else "diff", current, sorted(adds_set), sorted(removes_set), rows)
+
+
+def plan_emptying(snapshot: Snapshot | None, *, keep_rows: bool = True) -> ChangePlan:
+    """The removes of every snapshot id (`on_cohort_delete` / `on_sync_stop` = `empty`)."""
+    previous = snapshot.ids if snapshot is not None else {}
+    removes = set(previous.values())
+    rows = _rows({}, [], previous, set(), removes) if keep_rows else []
+    return ChangePlan("empty", {}, [], sorted(removes), rows)
+
+
+def batches(plan: ChangePlan, batch_size: int, batch_order: str) -> list[Batch]:
+    adds = [Batch(plan.adds[i:i + batch_size], False) for i in range(0, len(plan.adds), batch_size)]
+    removes = [Batch(plan.removes[i:i + batch_size], True) for i in range(0, len(plan.removes), batch_size)]
+    return adds + removes if batch_order == "adds_first" else removes + adds
+
+
+def _rows(current: dict[str, str], not_eligible: list[str], previous: dict[str, str], adds: set[str],
+          removes: set[str]) -> list[ProfileRow]:
+    """One row per considered profile: each member (add, no-op or not_eligible; a shared export id is an
+    add on its first profile only), then one remove row per removed id, on a profile that held it."""
+    rows: list[ProfileRow] = []
+    claimed: set[str] = set()
+    for distinct_id, eid in current.items():
+        if eid in adds and eid not in claimed:
+            claimed.add(eid)
+            rows.append(ProfileRow(distinct_id, eid, "add"))
+        else:
+            rows.append(ProfileRow(distinct_id, eid, "no-op"))
+    rows.extend(ProfileRow(distinct_id, None, "not_eligible") for distinct_id in not_eligible)
+    if removes:
+        removed: set[str] = set()
+        for distinct_id, eid in previous.items():
+            if eid in removes and eid not in removed:
+                removed.add(eid)
+                rows.append(ProfileRow(distinct_id, eid, "remove"))
+    return rows
