@@ -54,7 +54,8 @@ class SyncWorld:
     def connect(self, key: str = DATA_IMPORT_KEY, **kw: Any) -> Connection:
         return self.engine.connect(key, kw.pop("braze_url", self.braze_url), **kw)
 
-    def sync(self, *, cohort_id: int = COHORT, connection: Connection | None = None, type: SyncType = "dynamic") -> Sync:
+    def sync(self, *, cohort_id: int = COHORT, connection: Connection | None = None,
+             type: SyncType = "dynamic") -> Sync:
         connection = connection or self.connect()
         return self.engine.create_sync(cohort_id, connection.connection_id, type=type)
 

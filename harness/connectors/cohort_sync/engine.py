@@ -92,7 +92,8 @@ class CohortSyncEngine:
                 name: str = "Braze") -> Connection:
         """A new connection: the Data Import Key from the Braze tile and the Braze instance's REST URL."""
         with self._lock:
-            connection = Connection(f"c{next(self._connection_ids)}", name, data_import_key, braze_url, user_id_property)
+            connection_id = f"c{next(self._connection_ids)}"
+            connection = Connection(connection_id, name, data_import_key, braze_url, user_id_property)
             self.connections[connection.connection_id] = connection
             self._lines[connection.connection_id] = _Line()
             return connection

@@ -141,13 +141,13 @@ class SyncRun:
             elif self.config.is_transient(answer.status):
                 delays = self.config.retry_delays_s
                 if self._attempt > len(delays):
-                    self._later(latency, lambda: self._finish("failed_transient", answer.message))
+                    self._later(latency, "failed_transient", answer.message)
                     return
                 self._wait_s = delays[self._attempt - 1]
                 self._attempt += 1
                 delay = latency + self._wait_s
             else:
-                self._later(latency, lambda: self._finish("paused", answer.message))
+                self._later(latency, "paused", answer.message)
                 return
             if delay > 0:
                 self.agenda.call_later(delay, self._step, label=f"cohort sync {self.sync.sync_id}: next request",
@@ -169,12 +169,13 @@ class SyncRun:
             len(request.ids or ()), request.should_remove))
         return answer
 
-    def _later(self, delay: float, action: Callable[[], None]) -> None:
+    def _later(self, delay: float, outcome: RunOutcome, reason: str) -> None:
+        """End the run when the last answer arrives (`delay` = the request latency)."""
         if delay > 0:
-            self.agenda.call_later(delay, action, label=f"cohort sync {self.sync.sync_id}: answer",
-                                   owner=self._owner)
+            self.agenda.call_later(delay, lambda: self._finish(outcome, reason),
+                                   label=f"cohort sync {self.sync.sync_id}: last answer", owner=self._owner)
         else:
-            action()
+            self._finish(outcome, reason)
 
     def _finish(self, outcome: RunOutcome, reason: str = "") -> None:
         self.record.outcome = outcome
