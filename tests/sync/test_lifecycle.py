@@ -178,3 +178,42 @@ def test_reconnect_after_an_invalid_key_uses_the_new_key(world):
     world.engine.reconnect(connection.connection_id, data_import_key=DATA_IMPORT_KEY)
     world.clock.set(T0 + TICK)
     assert world.members() == {"u1"}
+
+
+class _Failing:
+    """`InMemoryCohorts` whose member listing of one cohort raises while `broken` is set."""
+
+    def __init__(self, inner, cohort_id: int) -> None:
+        self.inner, self.cohort_id, self.broken = inner, cohort_id, False
+
+    def cohort(self, cohort_id, at):
+        return self.inner.cohort(cohort_id, at)
+
+    def count(self, cohort_id, at):
+        return self.inner.count(cohort_id, at)
+
+    def members(self, cohort_id, at):
+        if self.broken and cohort_id == self.cohort_id:
+            raise RuntimeError("cohort store unavailable")
+        return self.inner.members(cohort_id, at)
+
+
+def test_a_run_that_raises_ends_as_error_and_the_connection_goes_on(world):
+    """An engine-side exception ends that run (`error`), is kept in the scheduler's failures, and the other
+    syncs of the connection still run."""
+    world.seed("u1", "u2")
+    world.cohort({"d1": "u1"}, cohort_id=1, name="One")
+    world.cohort({"d2": "u2"}, cohort_id=2, name="Two")
+    failing = _Failing(world.cohorts, 1)
+    world.engine.cohorts = failing
+    connection = world.connect()
+    first = world.sync(cohort_id=1, connection=connection)
+    second = world.sync(cohort_id=2, connection=connection)
+    failing.broken = True
+    world.clock.set(T0 + TICK)
+    assert (first.last_run.outcome, first.last_run.reason) == ("error", "RuntimeError: cohort store unavailable")
+    assert first.state == "active" and second.last_run.started_at == T0 + TICK
+    assert second.last_run.outcome == "success"
+    (failure,) = world.fleet.scheduler.failures
+    assert "cohort store unavailable" in failure.error
+    world.fleet.scheduler.failures.clear()

@@ -270,7 +270,8 @@ class CohortSyncEngine:
         sync.runs.append(record)
         identifier = connection.user_id_property or self.config.identifier_property
         run = SyncRun(record, sync, connection, cohorts=self.cohorts, config=self.config, api=self.api,
-                      agenda=self.agenda, identifier=identifier, on_done=self._done, keep_rows=self.keep_rows)
+                      agenda=self.agenda, identifier=identifier, on_done=self._done, keep_rows=self.keep_rows,
+                      lock=self._lock)
         self._lines[sync.connection_id].running = run
         run.start()
 

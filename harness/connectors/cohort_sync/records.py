@@ -10,8 +10,9 @@ from typing import Any, Literal, NamedTuple
 
 RunKind = Literal["full", "diff", "empty"]
 """`empty`: the removes of the snapshot sent when a cohort is deleted or a sync stopped with `empty`."""
-RunOutcome = Literal["success", "failed_transient", "paused", "stopped"]
-"""`stopped`: the sync was stopped (or its connection disconnected) while this run was under way."""
+RunOutcome = Literal["success", "failed_transient", "paused", "stopped", "error"]
+"""`stopped`: the sync was stopped (or its connection disconnected) while this run was under way;
+`error`: the engine itself raised (its exception is in the scheduler's `failures`); the sync stays as it was."""
 Operation = Literal["add", "remove", "no-op", "not_eligible"]
 
 DECLARE = "cohorts"

@@ -10,6 +10,7 @@ exhausted, a pause, the sync stopped) leaves the snapshot as it was: the next ru
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -64,7 +65,8 @@ class SyncRun:
 
     def __init__(self, record: RunRecord, sync: Sync, connection: Connection, *, cohorts: CohortMembers,
                  config: CohortSyncConfig, api: BrazeCohortApi, agenda: Agenda, identifier: str,
-                 on_done: Callable[[SyncRun], None], keep_rows: bool = True) -> None:
+                 on_done: Callable[[SyncRun], None], keep_rows: bool = True,
+                 lock: threading.RLock | None = None) -> None:
         self.record = record
         self.sync = sync
         self.connection = connection
@@ -75,6 +77,8 @@ class SyncRun:
         self.identifier = identifier
         self.on_done = on_done
         self.keep_rows = keep_rows
+        self.lock = lock or threading.RLock()
+        """Held while the run works (the engine's lock: control calls from other threads wait for it)."""
         self.plan: ChangePlan | None = None
         self.declaring_name: str | None = None
         self._requests: list[_Request] = []
@@ -92,6 +96,24 @@ class SyncRun:
         return self.config.braze_cohort_id(self.sync.cohort_id)
 
     def start(self) -> None:
+        self._guarded(self._start)
+
+    def _resume(self) -> None:
+        self._guarded(self._step)
+
+    def _guarded(self, work: Callable[[], None]) -> None:
+        """Run `work` under the lock. If it raises (a bug, a `CohortMembers` that fails), the run ends as
+        `error` so the connection's other syncs go on, and the exception goes on to the caller (the
+        scheduler keeps it in `failures`)."""
+        with self.lock:
+            try:
+                work()
+            except Exception as exc:
+                if self.record.outcome is None:
+                    self._finish("error", f"{type(exc).__name__}: {exc}")
+                raise
+
+    def _start(self) -> None:
         record, sync, config = self.record, self.sync, self.config
         if record.kind == "empty":
             self.plan = plan_emptying(sync.snapshot, keep_rows=self.keep_rows)
@@ -150,7 +172,7 @@ class SyncRun:
                 self._later(latency, "paused", answer.message)
                 return
             if delay > 0:
-                self.agenda.call_later(delay, self._step, label=f"cohort sync {self.sync.sync_id}: next request",
+                self.agenda.call_later(delay, self._resume, label=f"cohort sync {self.sync.sync_id}: next request",
                                        owner=self._owner)
                 return
 
@@ -172,7 +194,7 @@ class SyncRun:
     def _later(self, delay: float, outcome: RunOutcome, reason: str) -> None:
         """End the run when the last answer arrives (`delay` = the request latency)."""
         if delay > 0:
-            self.agenda.call_later(delay, lambda: self._finish(outcome, reason),
+            self.agenda.call_later(delay, lambda: self._guarded(lambda: self._finish(outcome, reason)),
                                    label=f"cohort sync {self.sync.sync_id}: last answer", owner=self._owner)
         else:
             self._finish(outcome, reason)
