@@ -282,7 +282,7 @@ class CohortSyncEngine:
                 if record.kind == "empty":
                     sync.snapshot = None
                 elif run.plan is not None:
-                    sync.snapshot = Snapshot(run.plan.eligible, record.started_at)
+                    sync.snapshot = Snapshot(run.plan.eligible, record.started_at, run.plan.export_ids)
                 if sync.type == "one_time" and sync.state == "active":
                     sync.state = "completed"
             elif record.outcome == "failed_transient" and sync.type == "one_time":

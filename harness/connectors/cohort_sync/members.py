@@ -27,7 +27,7 @@ class CohortInfo:
     deleted: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Member:
     """One cohort member at one time: its distinct_id and its profile properties then."""
 

@@ -5,6 +5,7 @@ sync creation can raise (§8.8)."""
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -58,9 +59,12 @@ class Snapshot:
 
     ids: dict[str, str]
     taken_at: float
+    export_ids: AbstractSet[str] = frozenset()
+    """The distinct values of `ids` (kept, not recomputed: a diff run of a million ids needs them)."""
 
-    def export_ids(self) -> set[str]:
-        return set(self.ids.values())
+    def __post_init__(self) -> None:
+        if not self.export_ids and self.ids:
+            object.__setattr__(self, "export_ids", set(self.ids.values()))
 
 
 @dataclass

@@ -12,6 +12,7 @@ the identifier rules of braze-cohort-sync.md §8.2 and steps 4–6 of §8.5.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +28,34 @@ class ChangePlan:
     """distinct_id → export id of the eligible members: the snapshot if every request succeeds."""
     adds: list[str]
     removes: list[str]
-    rows: list[ProfileRow]
+    not_eligible: list[str]
+    """distinct_ids of the members without an export id."""
+    previous: dict[str, str]
+    """The snapshot the run diffs against (empty for a full run)."""
+    export_ids: set[str]
+    """The distinct export ids of `eligible` (the next snapshot's)."""
+
+    def rows(self) -> list[ProfileRow]:
+        """One row per considered profile: each member (add, no-op or not_eligible; a shared export id is
+        an add on its first profile only), then one remove row per removed id, on a profile that held it.
+        Built on demand: a run of a million members need not make a million rows unless they are read."""
+        adds, removes = set(self.adds), set(self.removes)
+        rows: list[ProfileRow] = []
+        claimed: set[str] = set()
+        for distinct_id, eid in self.eligible.items():
+            if eid in adds and eid not in claimed:
+                claimed.add(eid)
+                rows.append(ProfileRow(distinct_id, eid, "add"))
+            else:
+                rows.append(ProfileRow(distinct_id, eid, "no-op"))
+        rows.extend(ProfileRow(distinct_id, None, "not_eligible") for distinct_id in self.not_eligible)
+        if removes:
+            removed: set[str] = set()
+            for distinct_id, eid in self.previous.items():
+                if eid in removes and eid not in removed:
+                    removed.add(eid)
+                    rows.append(ProfileRow(distinct_id, eid, "remove"))
+        return rows
 
 
 @dataclass(frozen=True)
@@ -47,66 +75,41 @@ def export_id(properties: Any, identifier: str) -> str | None:
 
 
 def plan_changes(members: Iterable[Member], identifier: str, snapshot: Snapshot | None, *,
-                 diff_key: str = "export_id", keep_rows: bool = True) -> ChangePlan:
-    """The adds, removes and rows of a full run (no snapshot) or a diff run against `snapshot`."""
+                 diff_key: str = "export_id") -> ChangePlan:
+    """The adds and removes of a full run (no snapshot) or a diff run against `snapshot`."""
     current: dict[str, str] = {}
     not_eligible: list[str] = []
-    for member in members:
-        eid = export_id(member.properties, identifier)
-        if eid is None:
+    for member in members:  # the hot loop of a big run: export_id() inlined
+        value = member.properties.get(identifier)
+        if value is None or value == "":
             not_eligible.append(member.distinct_id)
         else:
-            current[member.distinct_id] = eid
+            current[member.distinct_id] = value if type(value) is str else str(value)
+    previous = snapshot.ids if snapshot is not None else {}
+    now_ids = set(current.values())
+    adds_set: AbstractSet[str]
+    removes_set: AbstractSet[str]
     if snapshot is None:
-        adds_set = set(current.values())
-        removes_set: set[str] = set()
-        previous: dict[str, str] = {}
+        adds_set, removes_set = now_ids, frozenset()
     elif diff_key == "distinct_id":
-        previous = snapshot.ids
         kept = {previous[d] for d in previous if d in current}
         adds_set = {eid for d, eid in current.items() if d not in previous} - kept
-        removes_set = {eid for d, eid in previous.items() if d not in current} - kept - set(current.values())
+        removes_set = {eid for d, eid in previous.items() if d not in current} - kept - now_ids
     else:
-        previous = snapshot.ids
-        held = set(previous.values())
-        now_ids = set(current.values())
-        adds_set = now_ids - held
-        removes_set = held - now_ids
-    rows = _rows(current, not_eligible, previous, adds_set, removes_set) if keep_rows else []
-    return ChangePlan("full" if snapshot is None else "diff", current, sorted(adds_set), sorted(removes_set), rows)
+        adds_set = now_ids - snapshot.export_ids
+        removes_set = snapshot.export_ids - now_ids
+    return ChangePlan("full" if snapshot is None else "diff", current, sorted(adds_set), sorted(removes_set),
+                      not_eligible, previous, now_ids)
 
 
-def plan_emptying(snapshot: Snapshot | None, *, keep_rows: bool = True) -> ChangePlan:
+def plan_emptying(snapshot: Snapshot | None) -> ChangePlan:
     """The removes of every snapshot id (`on_cohort_delete` / `on_sync_stop` = `empty`)."""
     previous = snapshot.ids if snapshot is not None else {}
-    removes = set(previous.values())
-    rows = _rows({}, [], previous, set(), removes) if keep_rows else []
-    return ChangePlan("empty", {}, [], sorted(removes), rows)
+    removes = snapshot.export_ids if snapshot is not None else frozenset()
+    return ChangePlan("empty", {}, [], sorted(removes), [], previous, set())
 
 
 def batches(plan: ChangePlan, batch_size: int, batch_order: str) -> list[Batch]:
     adds = [Batch(plan.adds[i:i + batch_size], False) for i in range(0, len(plan.adds), batch_size)]
     removes = [Batch(plan.removes[i:i + batch_size], True) for i in range(0, len(plan.removes), batch_size)]
     return adds + removes if batch_order == "adds_first" else removes + adds
-
-
-def _rows(current: dict[str, str], not_eligible: list[str], previous: dict[str, str], adds: set[str],
-          removes: set[str]) -> list[ProfileRow]:
-    """One row per considered profile: each member (add, no-op or not_eligible; a shared export id is an
-    add on its first profile only), then one remove row per removed id, on a profile that held it."""
-    rows: list[ProfileRow] = []
-    claimed: set[str] = set()
-    for distinct_id, eid in current.items():
-        if eid in adds and eid not in claimed:
-            claimed.add(eid)
-            rows.append(ProfileRow(distinct_id, eid, "add"))
-        else:
-            rows.append(ProfileRow(distinct_id, eid, "no-op"))
-    rows.extend(ProfileRow(distinct_id, None, "not_eligible") for distinct_id in not_eligible)
-    if removes:
-        removed: set[str] = set()
-        for distinct_id, eid in previous.items():
-            if eid in removes and eid not in removed:
-                removed.add(eid)
-                rows.append(ProfileRow(distinct_id, eid, "remove"))
-    return rows

@@ -4,7 +4,7 @@ profile (like Mixpanel's per-sync CSV: add / remove / no-op, plus not_eligible) 
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
@@ -58,18 +58,29 @@ class RunRecord:
     finished_at: float | None = None
     outcome: RunOutcome | None = None
     reason: str = ""
-    rows: list[ProfileRow] = field(default_factory=list)
     requests: list[RequestRecord] = field(default_factory=list)
     eligible: int = 0
+    not_eligible: int = 0
     adds: int = 0
     removes: int = 0
+    row_source: Callable[[], list[ProfileRow]] | None = field(default=None, repr=False)
+    """Builds `rows` when they are first read (None: the engine keeps no rows, `keep_rows=False`)."""
+    _rows: list[ProfileRow] | None = field(default=None, repr=False)
+
+    @property
+    def rows(self) -> list[ProfileRow]:
+        """One row per considered profile (§8.2), built on first read."""
+        if self._rows is None:
+            self._rows = self.row_source() if self.row_source is not None else []
+            self.row_source = None
+        return self._rows
 
     @property
     def counts(self) -> dict[str, int]:
-        """eligible, not_eligible, adds, removes, no_ops (export ids sent, not rows)."""
-        by_op = Counter(row.operation for row in self.rows)
-        return {"eligible": self.eligible, "not_eligible": by_op["not_eligible"], "adds": self.adds,
-                "removes": self.removes, "no_ops": by_op["no-op"]}
+        """eligible and not_eligible profiles; adds and removes (export ids sent); no_ops (eligible profiles
+        whose id was not added: each added id has exactly one `add` row)."""
+        return {"eligible": self.eligible, "not_eligible": self.not_eligible, "adds": self.adds,
+                "removes": self.removes, "no_ops": self.eligible - self.adds if self.kind != "empty" else 0}
 
     def row(self, distinct_id: str) -> ProfileRow:
         for row in self.rows:

@@ -116,7 +116,7 @@ class SyncRun:
     def _start(self) -> None:
         record, sync, config = self.record, self.sync, self.config
         if record.kind == "empty":
-            self.plan = plan_emptying(sync.snapshot, keep_rows=self.keep_rows)
+            self.plan = plan_emptying(sync.snapshot)
         else:
             count = self.cohorts.count(sync.cohort_id, self.now)
             if count > config.max_cohort_users:
@@ -131,11 +131,12 @@ class SyncRun:
                 self.declaring_name = name
                 self._requests.append(_Request(DECLARE))
             self.plan = plan_changes(self.cohorts.members(sync.cohort_id, self.now), self.identifier,
-                                     sync.snapshot, diff_key=config.diff_key, keep_rows=self.keep_rows)
+                                     sync.snapshot, diff_key=config.diff_key)
             record.kind = self.plan.kind
         plan = self.plan
-        record.rows = plan.rows
-        record.eligible, record.adds, record.removes = len(plan.eligible), len(plan.adds), len(plan.removes)
+        record.row_source = plan.rows if self.keep_rows else None
+        record.eligible, record.not_eligible = len(plan.eligible), len(plan.not_eligible)
+        record.adds, record.removes = len(plan.adds), len(plan.removes)
         for index, batch in enumerate(batches(plan, config.batch_size, config.batch_order)):
             self._requests.append(_Request(CHANGE, index, batch.ids, batch.should_remove))
         if not (plan.adds or plan.removes) and config.send_empty_runs and record.kind != "empty":
