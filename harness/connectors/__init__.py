@@ -5,10 +5,23 @@ They do only what a user's connector can do — HTTP to a base URL — so this p
 never a sleep.
 """
 
+from harness.connectors.agenda import Agenda
+from harness.connectors.cohort_sync import (
+    CohortInfo,
+    CohortMembers,
+    CohortSyncConfig,
+    CohortSyncEngine,
+    DynamicSyncLimitExceeded,
+    GroupCohortNotSupported,
+    InMemoryCohorts,
+    Member,
+)
 from harness.connectors.currents_http import CustomHttpCurrent, HttpEndpoint
 from harness.connectors.currents_mixpanel import MixpanelCurrent, MixpanelTarget
-from harness.connectors.delivery import Agenda, Current, CurrentOptions, RetryPolicy
+from harness.connectors.delivery import Current, CurrentOptions, RetryPolicy
 from harness.connectors.report import DeliveryReport
 
-__all__ = ["Agenda", "Current", "CurrentOptions", "CustomHttpCurrent", "DeliveryReport", "HttpEndpoint",
-           "MixpanelCurrent", "MixpanelTarget", "RetryPolicy"]
+__all__ = ["Agenda", "CohortInfo", "CohortMembers", "CohortSyncConfig", "CohortSyncEngine", "Current",
+           "CurrentOptions", "CustomHttpCurrent", "DeliveryReport", "DynamicSyncLimitExceeded",
+           "GroupCohortNotSupported", "HttpEndpoint", "InMemoryCohorts", "Member", "MixpanelCurrent",
+           "MixpanelTarget", "RetryPolicy"]

@@ -14,29 +14,15 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Protocol
 
 import requests
 
+from harness.connectors.agenda import Agenda
 from harness.connectors.report import DELIVERED, DISCARDED, NOT_EXPORTED, REJECTED, DeliveryReport
-
-
-class Clock(Protocol):
-    def now(self) -> float: ...
-
-
-class Agenda(Protocol):
-    """What a connector needs of a scheduler (`fakes.core.scheduler.Scheduler` is one)."""
-
-    clock: Clock
-
-    def call_later(self, delay_s: float, action: Callable[[], object], *, label: str = "",
-                   owner: Hashable | None = None) -> Any: ...
-
-    def cancel(self, owner: Hashable) -> int: ...
 
 
 @dataclass(frozen=True)

@@ -137,7 +137,7 @@ def mixpanel_events(records: Records, factory: RecordFactory, config: Any,
 
     for type_id, record in records:
         result = map_currents_event(factory.to_custom_http(type_id, record), config)
-        if result.mapped:
+        if result.event is not None:
             yield result.event
         else:
             summary.skipped[result.reason] += 1

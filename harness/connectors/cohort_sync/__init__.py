@@ -35,9 +35,8 @@ from harness.connectors.cohort_sync.model import (
     UnknownCohort,
 )
 from harness.connectors.cohort_sync.records import Notification, ProfileRow, RequestRecord, RunRecord
-from harness.connectors.cohort_sync.run import Agenda
 
-__all__ = ["Agenda", "BrazeAnswer", "BrazeCohortApi", "BrazePartner", "CohortInfo", "CohortMembers",
+__all__ = ["BrazeAnswer", "BrazeCohortApi", "BrazePartner", "CohortInfo", "CohortMembers",
            "CohortSyncConfig", "CohortSyncConfigError", "CohortSyncEngine", "CohortSyncError", "Connection",
            "DynamicSyncLimitExceeded", "GroupCohortNotSupported", "InMemoryCohorts", "Member", "Notification",
            "ProfileRow", "RequestRecord", "RunRecord", "Snapshot", "Sync", "UnknownCohort"]

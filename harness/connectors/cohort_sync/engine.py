@@ -24,6 +24,7 @@ from typing import Any
 
 import requests
 
+from harness.connectors.agenda import Agenda
 from harness.connectors.cohort_sync.braze_api import BrazeCohortApi, BrazePartner
 from harness.connectors.cohort_sync.config import CohortSyncConfig
 from harness.connectors.cohort_sync.members import CohortMembers
@@ -37,7 +38,7 @@ from harness.connectors.cohort_sync.model import (
     UnknownCohort,
 )
 from harness.connectors.cohort_sync.records import Notification, RunKind, RunRecord
-from harness.connectors.cohort_sync.run import Agenda, SyncRun
+from harness.connectors.cohort_sync.run import SyncRun
 
 COHORT_DELETED = "cohort deleted"
 SYNC_STOPPED = "sync stopped"

@@ -11,35 +11,17 @@ exhausted, a pause, the sync stopped) leaves the snapshot as it was: the next ru
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Protocol
 
+from harness.connectors.agenda import Agenda
 from harness.connectors.cohort_sync.braze_api import BrazeAnswer, BrazeCohortApi
 from harness.connectors.cohort_sync.config import CohortSyncConfig
 from harness.connectors.cohort_sync.members import CohortMembers
 from harness.connectors.cohort_sync.model import Connection, Sync
 from harness.connectors.cohort_sync.plan import ChangePlan, batches, plan_changes, plan_emptying
 from harness.connectors.cohort_sync.records import CHANGE, DECLARE, RequestRecord, RunOutcome, RunRecord
-
-
-class Clock(Protocol):
-    def now(self) -> float: ...
-
-
-class Agenda(Protocol):
-    """What the engine needs of a scheduler (`fakes.core.scheduler.Scheduler` is one)."""
-
-    clock: Clock
-
-    def call_at(self, when: float, action: Callable[[], object], *, label: str = "",
-                owner: Hashable | None = None) -> Any: ...
-
-    def call_later(self, delay_s: float, action: Callable[[], object], *, label: str = "",
-                   owner: Hashable | None = None) -> Any: ...
-
-    def cancel(self, owner: Hashable) -> int: ...
 
 
 @dataclass(frozen=True)
