@@ -20,9 +20,15 @@ def test_readme_pytest_example_passes(mixpanel_fake):
     namespace["test_my_exporter"](mixpanel_fake)
 
 
+def test_readme_connector_example_runs():
+    blocks = [b for b in _python_blocks() if "MixpanelCurrent(fleet.scheduler)" in b]
+    assert len(blocks) == 1, "the README's connector example is gone or duplicated"
+    exec(compile(blocks[0], str(README), "exec"), {})
+
+
 def test_readme_commands_name_existing_subcommands():
     from harness.cli import build_parser
 
     subcommands = set(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
-    used = set(re.findall(r"\bharness (generate|map|serve|list|run)\b", README.read_text(encoding="utf-8")))
+    used = set(re.findall(r"\bharness (generate|map|serve|list|reconcile|run)\b", README.read_text(encoding="utf-8")))
     assert used - {"run"} <= subcommands
