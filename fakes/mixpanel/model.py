@@ -2,8 +2,9 @@
 
 Plain Python, no HTTP (mixpanel-ingestion.md §1–§14). `ENDPOINTS` is the one table of ingestion endpoints
 and their handlers: `handle` dispatches through it and the wire registers a route for each entry. The
-handlers get an `IngestContext` (the configuration snapshot and the model's parts), never the model. All
-state is guarded by one re-entrant lock (the fake state's).
+handlers get an `IngestContext` (the configuration snapshot and the model's parts), never the model. The
+raw export, a read, has its own handler (`exporting`, `export`). All state is guarded by one re-entrant
+lock (the fake state's).
 """
 
 from __future__ import annotations

@@ -327,3 +327,19 @@ def test_reconcile_reads_a_live_fake(builder, mixpanel_server, tmp_path, capsys)
     no_window = main(["reconcile", str(tmp_path / "currents"), "--mixpanel", mixpanel_server.base_url, "-q"])
     assert no_window == 2
     assert "needs --from and --to" in capsys.readouterr().err
+
+
+def test_requests_based_tooling_in_process_on_the_real_host(mixpanel_fake):
+    """The `mixpanel_fake` fixture routes `requests` to https://data.mixpanel.com (gzip decoded by requests)."""
+    import requests
+
+    mixpanel_fake.state.clock.set(NOW)
+    body = [event("A", n) for n in range(40)]
+    answer = requests.post("https://api.mixpanel.com/import", params={"strict": "1"}, json=body,
+                           headers=SECRET_AUTH, timeout=5)
+    assert answer.status_code == 200
+    response = requests.get("https://data.mixpanel.com/api/2.0/export", params=window(limit="30"),
+                            auth=(SECRET, ""), headers={"Accept-Encoding": "gzip"}, timeout=5)
+    assert response.status_code == 200 and response.headers["Content-Encoding"] == "gzip"
+    assert [json.loads(line)["properties"]["$insert_id"] for line in response.text.splitlines()] == [
+        f"id-{n:08d}" for n in range(30)]
