@@ -58,7 +58,6 @@ def _ingest_request(endpoint: str, region: str) -> IngestRequest:
         secure=request.scheme == "https",
         host=request.host,
         request_id=str(entry["id"]) if entry else "",
-        path=request.full_path.rstrip("?"),
     )
 
 
@@ -132,6 +131,7 @@ def export_blueprint(model: IngestionModel) -> Blueprint:
     def raw_export() -> Response:
         region = resolve_region(None, request.environ.get("SERVER_PORT"), request.host, model.settings.regions_ports)
         req = _ingest_request(EXPORT, region)
+        req.path = request.full_path.rstrip("?")  # named in the export's error bodies (only here: not on /import)
         claimed = model.claimed_project(req.query.get("project_id", ""), request.headers.get("Authorization"),
                                         request.path)
         fire_faults(project_id=claimed, region=region, endpoint=EXPORT)
