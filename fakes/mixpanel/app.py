@@ -1,4 +1,4 @@
-"""App factory of the fake Mixpanel: shared-core app + the ingestion wire + Mixpanel control routes."""
+"""App factory of the fake Mixpanel: shared-core app + the ingestion and raw-export wire + Mixpanel control routes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask import Flask
 from fakes.core import SimulatedClock, create_fake_app
 
 from .control import mixpanel_control_blueprint
-from .routes import http_error_response, ingestion_blueprint
+from .routes import export_blueprint, http_error_response, ingestion_blueprint
 from .state import MixpanelState
 
 
@@ -25,5 +25,6 @@ def create_app(state: MixpanelState | None = None, config: Mapping[str, Any] | N
         state = new_state(config)
     elif config:
         state.update_config(config)
-    return create_fake_app(state, [ingestion_blueprint(state.model), mixpanel_control_blueprint(state.model)],
+    return create_fake_app(state, [ingestion_blueprint(state.model), export_blueprint(state.model),
+                                   mixpanel_control_blueprint(state.model)],
                            import_name="fakes.mixpanel", http_error_response=http_error_response)

@@ -81,6 +81,12 @@ DEFAULTS: dict[str, Any] = {
     "ratelimit.count_invalid": True,
     "ratelimit.retry_after_s": None,
     "ratelimit.lookup_puts_per_day": 100,
+    # raw event export, GET /api/2.0/export (exporting.py)
+    "export.max_limit": 100_000,  # D: `limit` cannot be over 100000
+    "export.add_ingest_properties": True,  # O: `$import`, `$mp_api_endpoint`, `$mp_api_timestamp_ms` in exports
+    "export.ratelimit.enforce": False,  # D: 60 an hour and 3 a second; off: a frozen test clock never moves on
+    "export.ratelimit.per_hour": 60,
+    "export.ratelimit.per_second": 3,
 }
 
 # Keys restricted to a fixed set of values.
@@ -196,6 +202,11 @@ class MixpanelConfig:
     ratelimit_count_invalid: bool
     ratelimit_retry_after_s: float | None
     ratelimit_lookup_puts_per_day: int
+    export_max_limit: int
+    export_add_ingest_properties: bool
+    export_ratelimit_enforce: bool
+    export_ratelimit_per_hour: int
+    export_ratelimit_per_second: int
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> MixpanelConfig:

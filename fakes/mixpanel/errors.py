@@ -163,6 +163,44 @@ LOOKUP_HEADER_REQUIRED = "a header row is required"
 LOOKUP_INVALID_CSV = "invalid CSV: {detail}"
 LOOKUP_BODY_UNDECODABLE = "the body could not be decoded"
 
+# --- raw event export (`GET /api/2.0/export`, exporting.py) ----------------------------------------
+# Upstream: a bad request to the export API answers a non-200 status with a short text (O, 2018); Mixpanel's
+# 2.0 query API, its sibling, answers `{"request": <path and query>, "error": <text>}` (O). The fake gives
+# that shape; every text below is a harness default (†), none is known to be upstream-exact. A bad
+# credential answers the §4.3 401 (`InvalidCredentials`), as on /import.
+
+EXPORT_PARAMETER_REQUIRED = "{name} is a required parameter"
+EXPORT_DATE_INVALID = "{name} must be a date written YYYY-MM-DD, not {value!r}"
+EXPORT_DATES_REVERSED = "to_date {to_date} is before from_date {from_date}"
+EXPORT_EVENT_INVALID = "event must be a JSON array of event names, such as [\"Signed Up\"]"
+EXPORT_LIMIT_INVALID = "limit must be a whole number from 1 to {maximum}, not {value!r}"
+EXPORT_WHERE_UNSUPPORTED = (
+    "where is not supported by the harness fake (segmentation expressions are not implemented); "
+    "narrow the export with from_date, to_date and event instead"
+)
+EXPORT_RATE_LIMITED = "export rate limit exceeded: at most {limit} queries per {period} for this project"
+
+
+class ExportRequestError(BadRequest):
+    """A raw-export request the fake refuses: `{"request": …, "error": …}` with the HTTP status (texts †)."""
+
+    harness_wording = True
+
+    def __init__(self, message: str, request: str = "", **fields: Any) -> None:
+        super().__init__(message.format(**fields) if fields else message)
+        self.request = request
+
+    def body(self) -> dict[str, Any]:
+        return {"request": self.request, "error": self.error}
+
+
+class ExportRateLimited(ExportRequestError):
+    """The documented export limits (60 queries an hour, 3 a second per project) answer 429 (D); text †."""
+
+    http_status = 429
+    status_text = RateLimitExceeded.status_text
+
+
 CATALOGUE: tuple[type[ApiError], ...] = (
     InvalidCredentials,
     PayloadTooLarge,
@@ -173,6 +211,8 @@ CATALOGUE: tuple[type[ApiError], ...] = (
     RateLimitExceeded,
     LookupTableNotFound,
     LookupValidationFailed,
+    ExportRequestError,
+    ExportRateLimited,
 )
 
 # --- per-record texts (§5.4) --------------------------------------------------------------------

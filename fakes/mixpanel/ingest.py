@@ -28,7 +28,7 @@ from .decoding import (
 from .lookup_tables import LookupTableStore
 from .profiles import ProfileStore
 from .projects import Project, ProjectRegistry
-from .ratelimit import RateLimiter
+from .ratelimit import ExportRateLimits, RateLimiter
 from .storage import EventStore
 from .validation import EventRules
 
@@ -47,6 +47,7 @@ class IngestRequest:
     secure: bool = False
     host: str = "api.mixpanel.com"
     request_id: str = ""
+    path: str = ""  # the path and query as sent (the raw export names it in its error bodies)
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name)
@@ -73,6 +74,7 @@ class IngestContext:
     limiter: RateLimiter
     lookup_tables: LookupTableStore
     new_insert_id: Callable[[], str]  # §5.7
+    export_limits: ExportRateLimits = field(default_factory=ExportRateLimits)  # the raw export's query limits
 
 
 @dataclass

@@ -2,8 +2,9 @@
 
 Plain Python, no HTTP (mixpanel-ingestion.md §1–§14). `ENDPOINTS` is the one table of ingestion endpoints
 and their handlers: `handle` dispatches through it and the wire registers a route for each entry. The
-handlers get an `IngestContext` (the configuration snapshot and the model's parts), never the model. All
-state is guarded by one re-entrant lock (the fake state's).
+handlers get an `IngestContext` (the configuration snapshot and the model's parts), never the model. The
+raw export, a read, has its own handler (`exporting`, `export`). All state is guarded by one re-entrant
+lock (the fake state's).
 """
 
 from __future__ import annotations
@@ -19,15 +20,16 @@ from fakes.core import ControlError, FakeConfig, SimulatedClock
 from .auth import parse_authorization
 from .config import SETTINGS, MixpanelConfig
 from .event_values import placeholder_ids
+from .exporting import handle_export
 from .importing import handle_import
 from .ingest import IngestContext, IngestRequest
 from .lookup_requests import handle_lookup_tables
 from .lookup_tables import LookupTable, LookupTableStore
-from .outcome import NO_ANSWER, IngestOutcome, LookupOutcome
+from .outcome import NO_ANSWER, ExportOutcome, IngestOutcome, LookupOutcome
 from .profile_updates import handle_profile_updates
 from .profiles import Profile, ProfileStore
 from .projects import ProjectRegistry
-from .ratelimit import RateLimiter
+from .ratelimit import ExportRateLimits, RateLimiter
 from .stats import IngestionStats
 from .storage import EventStore, Row
 from .tracking import handle_track
@@ -57,6 +59,7 @@ class IngestionModel:
         self.group_profiles = ProfileStore()
         self.quarantine_updates: list[dict[str, Any]] = []
         self.limiter = RateLimiter()
+        self.export_limits = ExportRateLimits()
         self.lookup_tables = LookupTableStore()
         self.stats = IngestionStats()
         self._id_lock = threading.Lock()
@@ -83,6 +86,7 @@ class IngestionModel:
                 limiter=self.limiter,
                 lookup_tables=self.lookup_tables,
                 new_insert_id=self.new_insert_id,
+                export_limits=self.export_limits,
             )
 
     # --- data -------------------------------------------------------------------------------------
@@ -93,6 +97,7 @@ class IngestionModel:
             self.profiles.clear()
             self.group_profiles.clear()
             self.limiter.clear()
+            self.export_limits.clear()
             self.stats.clear()
             self.quarantine_updates.clear()
             self.lookup_tables.clear()
@@ -168,6 +173,12 @@ class IngestionModel:
         """§9: `GET /lookup-tables` (table_id None) or `PUT /lookup-tables/{table_id}`."""
         with self.lock:
             return handle_lookup_tables(self.context, req, table_id)
+
+    def export(self, req: IngestRequest) -> ExportOutcome:
+        """`GET /api/2.0/export`: an error answer, or the export's lines. They are produced as the answer is
+        sent, after the lock is released, from the raw rows received before the request (never a copy)."""
+        with self.lock:
+            return handle_export(self.context, req)
 
     def claimed_project(self, project_id_param: str, authorization: str | None, path: str) -> int | None:
         """The project a request names before auth (for fault `match.project_id`), without decoding the body."""

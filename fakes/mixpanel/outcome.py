@@ -3,6 +3,7 @@ report. A handler fills an outcome as it goes; a field left at None was not reac
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +73,26 @@ class LookupOutcome:
     def journal_fields(self) -> dict[str, Any]:
         fields: dict[str, Any] = {}
         _put(fields, (("project_id", self.project_id), ("rows", self.rows)))
+        return fields
+
+
+@dataclass(eq=False)
+class ExportOutcome:
+    """One raw-export request: an error `answer`, or the export's `lines` (streamed, in chunks of lines)."""
+
+    answer: Answer | None = None
+    lines: Iterator[bytes] | None = None
+    content_encoding: str | None = None  # "gzip" when the lines are compressed
+    project_id: int | None = None
+    auth: str | None = None
+    window: list[str] | None = None  # [from_date, to_date]
+    events: list[str] | None = None
+    limit: int | None = None
+
+    def journal_fields(self) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
+        _put(fields, (("project_id", self.project_id), ("auth", self.auth), ("window", self.window),
+                      ("events", self.events), ("limit", self.limit)))
         return fields
 
 

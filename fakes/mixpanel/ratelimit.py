@@ -1,6 +1,7 @@
 """Per-project ingestion rate limit (mixpanel-ingestion.md §11): a sliding window log of (time, bytes,
 events) with running sums, O(1) amortised per request and never blocking, and the gate the endpoints
-pass through (refuse a request, count an accepted one)."""
+pass through (refuse a request, count an accepted one). The raw export's query limits (`ExportRateLimits`,
+an hour and a second per project) use the same window log."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from .config import MixpanelConfig
-from .errors import RateLimitExceeded
+from .errors import EXPORT_RATE_LIMITED, ExportRateLimited, RateLimitExceeded
 
 
 @dataclass
@@ -81,3 +82,30 @@ def count_toward_limit(limiter: RateLimiter, cfg: MixpanelConfig, endpoint: str,
     window_ms = int(cfg.ratelimit_window_s * 1000)
     for pid in project_ids:
         limiter.record(pid, now_ms, window_ms, n_bytes, n_events)
+
+
+class ExportRateLimits:
+    """The raw export's documented limits: queries per hour and per second, per project (each its own log)."""
+
+    _HOUR_MS, _SECOND_MS = 3_600_000, 1000
+
+    def __init__(self) -> None:
+        self._hour = RateLimiter()
+        self._second = RateLimiter()
+
+    def refuse(self, cfg: MixpanelConfig, project_id: int, now_ms: int, request: str) -> ExportRateLimited | None:
+        """Counts the query when it is allowed; refused queries count toward nothing (never blocks)."""
+        if not cfg.export_ratelimit_enforce:
+            return None
+        budgets = ((self._hour, self._HOUR_MS, cfg.export_ratelimit_per_hour, "hour"),
+                   (self._second, self._SECOND_MS, cfg.export_ratelimit_per_second, "second"))
+        for limiter, window_ms, budget, period in budgets:
+            if limiter.exceeded(project_id, now_ms, window_ms, add_events=1, bytes_budget=0, events_budget=budget):
+                return ExportRateLimited(EXPORT_RATE_LIMITED, request, limit=budget, period=period)
+        for limiter, window_ms, _, _ in budgets:
+            limiter.record(project_id, now_ms, window_ms, 0, 1)
+        return None
+
+    def clear(self) -> None:
+        self._hour.clear()
+        self._second.clear()

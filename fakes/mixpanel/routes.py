@@ -5,6 +5,9 @@ and POST, with or without a trailing slash (never a redirect), under an optional
 `/eu`, `/in`; `/lookup-tables` has its own two routes (§9). Each view turns the Flask request into an
 `IngestRequest`, fires faults after the body is read and before auth (§13), hands the request to the
 `IngestionModel` and encodes its answer. Rules live in the model.
+
+The raw export `GET /api/2.0/export` (Mixpanel's `data[-eu|-in].mixpanel.com`) has its own blueprint: the
+model answers an error or the export's lines, which stream as a generator response (no Content-Length).
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ from werkzeug.exceptions import HTTPException
 from fakes.core import FaultFired, annotate, fire_faults
 
 from .answers import Answer
+from .exporting import EXPORT, JSON_LINES
 from .ingest import IngestRequest
 from .model import ENDPOINTS, LOOKUP_TABLES, IngestionModel
 from .regions import resolve_region
 
 METHODS = ["GET", "POST"]
+EXPORT_PATH = "/api/2.0/export"
 
 
 def encode(answer: Answer) -> Response:
@@ -114,5 +119,30 @@ def ingestion_blueprint(model: IngestionModel) -> Blueprint:
     @bp.route(f"/{LOOKUP_TABLES}/<table_id>", methods=["PUT"], strict_slashes=False)
     def lookup_tables_replace(table_id: str) -> Response:
         return lookup(table_id)
+
+    return bp
+
+
+def export_blueprint(model: IngestionModel) -> Blueprint:
+    """`GET /api/2.0/export` of one fake (trailing slash or not; other methods: the empty 405)."""
+    bp = Blueprint("mixpanel_export", __name__)
+
+    @bp.route(EXPORT_PATH, methods=["GET"], strict_slashes=False)
+    def raw_export() -> Response:
+        region = resolve_region(None, request.environ.get("SERVER_PORT"), request.host, model.settings.regions_ports)
+        req = _ingest_request(EXPORT, region)
+        req.path = request.full_path.rstrip("?")  # named in the export's error bodies (only here: not on /import)
+        claimed = model.claimed_project(req.query.get("project_id", ""), request.headers.get("Authorization"),
+                                        request.path)
+        fire_faults(project_id=claimed, region=region, endpoint=EXPORT)
+        outcome = model.export(req)
+        annotate(region=region, **outcome.journal_fields())
+        if outcome.lines is None:
+            assert outcome.answer is not None, "an export outcome has lines or an answer"
+            return encode(outcome.answer)
+        response = Response(outcome.lines, 200, content_type=JSON_LINES)
+        if outcome.content_encoding:
+            response.headers["Content-Encoding"] = outcome.content_encoding
+        return response
 
     return bp

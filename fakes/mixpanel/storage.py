@@ -128,6 +128,13 @@ class EventStore:
                     merged[(row.project_id, row.event, row.distinct_id, row.insert_id, row.time_ms // DAY_MS)] = row
             return list(merged.values())
 
+    def raw_as_it_stands(self) -> tuple[list[Row], int]:
+        """The raw rows received so far, without a copy: the list and its current length. The list only grows
+        until `clear`, which puts a new one in its place, so a reader may walk the first `length` rows later
+        without the lock (the raw export streams them this way)."""
+        with self._lock:
+            return self._raw, len(self._raw)
+
     def query(self, view: str = "dedup", *, event: str | None = None, distinct_id: str | None = None,
               project_id: int | None = None, endpoint: str | None = None,
               since_ms: int | None = None, compaction: bool = False) -> Iterator[Row]:

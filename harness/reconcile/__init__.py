@@ -12,7 +12,8 @@ through the mapping oracle, one file per task), `found` (export rows, via `mixpa
 to an `EventSink` (`staging`), then an engine: `duckdb_engine` (default: load, join on the dedup key of
 `properties`, count in SQL) or `dask_engine` (optional extra: the same on a Dask cluster); `run` ties them
 together. `result` holds the buckets, `samples` their shape, `json_report` and `html_report` write them;
-`window` parses `--from`/`--to`.
+`window` parses `--from`/`--to`; `export_download` pulls the export from a live Mixpanel or fake
+(`--mixpanel URL`).
 """
 
 from harness.reconcile.errors import ReconcileInputError

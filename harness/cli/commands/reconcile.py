@@ -1,8 +1,12 @@
 """`harness reconcile`: did everything Braze's Currents export holds arrive in Mixpanel, exactly as it should?
 
-    harness reconcile CURRENTS_PATH ... --mixpanel EXPORT_PATH [--from T] [--to T] [--profile P]
+    harness reconcile CURRENTS_PATH ... --mixpanel EXPORT_PATH|URL [--from T] [--to T] [--profile P]
                       [--set KEY=VALUE] [--json FILE] [--html FILE] [--engine duckdb|dask]
-                      [--scheduler ADDRESS]
+                      [--scheduler ADDRESS] [--mixpanel-secret SECRET|USER:SECRET] [--mixpanel-project-id N]
+
+`--mixpanel http(s)://BASE_URL` reads a live Mixpanel (a running fake, or Mixpanel itself): its raw export
+for the `--from`/`--to` days is downloaded first (`harness.reconcile.export_download`), with the project
+secret of `--mixpanel-secret` (default: the fake's `harness-secret`).
 
 The counts go to stderr; `--json` and `--html` write the reports. Exit status: 0 clean, 1 differences
 found, 2 bad input (a missing, unreadable or wrong kind of file or an empty directory: one line naming it;
@@ -13,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from harness.catalog import PROFILES
 from harness.cli.commands.map import build_config
@@ -21,6 +27,8 @@ from harness.cli.errors import CliError
 from harness.cli.terminal import progress_enabled
 from harness.mapping import DEFAULT_TOKEN
 from harness.reconcile import ENGINES, HtmlReportWriter, JsonReportWriter, ReconcileInputError, parse_window, reconcile
+from harness.reconcile.export_download import DEFAULT_SECRET, ExportCredentials, download_export, is_export_url
+from harness.reconcile.window import TimeWindow
 
 PROGRESS_INTERVAL_S = 0.25
 
@@ -36,8 +44,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "clean, 1 differences found, 2 bad input.",
     )
     parser.add_argument("currents", nargs="+", metavar="CURRENTS_PATH", help="Currents files or directories")
-    parser.add_argument("--mixpanel", dest="exports", action="append", required=True, metavar="EXPORT_PATH",
-                        help="a Mixpanel raw export file or a directory of them (repeatable)")
+    parser.add_argument("--mixpanel", dest="exports", action="append", required=True, metavar="EXPORT_PATH|URL",
+                        help="a Mixpanel raw export file or a directory of them, or http(s)://BASE_URL of a live "
+                             "Mixpanel or fake whose /api/2.0/export is downloaded for the --from/--to days "
+                             "(repeatable)")
+    parser.add_argument("--mixpanel-secret", default=DEFAULT_SECRET, metavar="SECRET|USER:SECRET",
+                        help="--mixpanel URL: the project secret, or a service account's USER:SECRET "
+                             f"(default {DEFAULT_SECRET}, the fake's)")
+    parser.add_argument("--mixpanel-project-id", metavar="N",
+                        help="--mixpanel URL: the project id (needed with a service account)")
     parser.add_argument("--from", dest="window_from", metavar="T",
                         help="compare events from this time on: Unix seconds, a date or ISO 8601 (inclusive)")
     parser.add_argument("--to", dest="window_to", metavar="T",
@@ -86,6 +101,19 @@ def _samples(text: str) -> int:
     return value
 
 
+def _export_paths(args: argparse.Namespace, window: TimeWindow, downloads: Path, show_progress: bool) -> list[str]:
+    """The `--mixpanel` values with every URL replaced by its downloaded export (in `downloads`)."""
+    credentials = ExportCredentials(args.mixpanel_secret, args.mixpanel_project_id)
+    paths = []
+    for given in args.exports:
+        if is_export_url(given):
+            if show_progress:
+                print(f"\r\x1b[2Kdownloading the export of {given}", end="", file=sys.stderr, flush=True)
+            given = str(download_export(given, window, credentials, downloads))
+        paths.append(given)
+    return paths
+
+
 def handler(args: argparse.Namespace) -> int:
     config = build_config(args)  # the mapping's own option parsing, shared with `harness map`
     if args.scheduler and args.engine != "dask":
@@ -109,10 +137,12 @@ def handler(args: argparse.Namespace) -> int:
         print(f"\r\x1b[2K{text}", end="", file=sys.stderr, flush=True)
 
     try:
-        result = reconcile(args.currents, args.exports, config, window, sample_limit=args.samples,
-                           workdir=args.workdir, memory_limit=args.memory_limit, jobs=args.jobs,
-                           engine=args.engine, scheduler=args.scheduler,
-                           progress=progress if show_progress else None)
+        with tempfile.TemporaryDirectory(prefix="harness-reconcile-export-", dir=args.workdir) as downloads:
+            exports = _export_paths(args, window, Path(downloads), show_progress)
+            result = reconcile(args.currents, exports, config, window, sample_limit=args.samples,
+                               workdir=args.workdir, memory_limit=args.memory_limit, jobs=args.jobs,
+                               engine=args.engine, scheduler=args.scheduler,
+                               progress=progress if show_progress else None)
     except ReconcileInputError as exc:
         raise CliError(str(exc)) from None
     finally:
