@@ -28,7 +28,7 @@ from harness.connectors.delivery import (
     Verdict,
     text_or_none,
 )
-from harness.currents_io.normalise import normalise_record
+from harness.currents_io.normalise import is_custom_http_event, normalise_record
 from harness.mapping import MappingConfig, map_currents_event
 
 REGION_HOSTS = {"us": "https://api.mixpanel.com", "eu": "https://api-eu.mixpanel.com",
@@ -78,7 +78,8 @@ class MixpanelImportDestination:
                          "Authorization": target.authorization}
 
     def prepare(self, record: Any) -> Prepared | Skipped:
-        flat = normalise_record(record)
+        # The mapping reads Custom HTTP events as they are (its fastest path); other shapes are flattened first.
+        flat = record if is_custom_http_event(record) else normalise_record(record)
         event_id = text_or_none(flat.get("id")) if isinstance(flat, dict) else None
         result = map_currents_event(flat, self.mapping)
         if result.event is None:
