@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -58,7 +59,7 @@ class MixpanelReader:
     def profile(self, distinct_id: str) -> dict[str, Any] | None:
         """`{"properties", "created_at", ...}` of one profile, None if the fake has none."""
         params = {"meta": "1"} if self.project_id is None else {"meta": "1", "project_id": str(self.project_id)}
-        response = self.session.get(f"{self.base_url}/_harness/profiles/{requests.utils.quote(distinct_id, safe='')}",
+        response = self.session.get(f"{self.base_url}/_harness/profiles/{quote(distinct_id, safe='')}",
                                     params=params, timeout=self.timeout_s)
         if response.status_code == 404:
             return None
@@ -87,7 +88,7 @@ class MixpanelReader:
 
     def property_changes(self, distinct_ids: Iterable[str]) -> list[PropertyChange]:
         """Each profile's current properties, as set from its `created_at` (the fake keeps no history)."""
-        changes = []
+        changes: list[PropertyChange] = []
         for distinct_id in dict.fromkeys(distinct_ids):
             found = self.profile(distinct_id)
             if found is None:

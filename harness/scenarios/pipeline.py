@@ -20,12 +20,12 @@ import json
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import requests
 
 from fakes.fleet import FakeFleet, FleetMode
-from harness.connectors import CohortSyncEngine, Current, CurrentOptions, MixpanelCurrent, MixpanelTarget
+from harness.connectors import Agenda, CohortSyncEngine, Current, CurrentOptions, MixpanelCurrent, MixpanelTarget
 from harness.connectors.cohort_sync.model import Sync
 from harness.connectors.mixpanel_cohorts import MixpanelCohorts
 from harness.connectors.mixpanel_reader import DEFAULT_BASE_URL, MixpanelReader
@@ -82,13 +82,16 @@ class Pipeline:
         self.session = requests.Session()
         self.mixpanel_url = fleet["mixpanel"].base_url or DEFAULT_BASE_URL
         self.braze_url = fleet["braze"].base_url or BRAZE_IN_PROCESS_URL
+        # `Agenda` declares `clock` as a plain (so invariant) attribute; the fleet's Scheduler, whose clock is a
+        # SimulatedClock, fits it as every connector uses it (read only): the cast says so once.
+        self.agenda = cast(Agenda, fleet.scheduler)
         self.world: World = build_world(self.config.seed, self.config.world)
         self.stream: list[dict[str, Any]] = []
         self.submitted: list[dict[str, Any]] = []
         self.current: Current = self._connector()
         self.reader = MixpanelReader(self.mixpanel_url, session=self.session)
         self.cohorts = MixpanelCohorts(self.reader, profile_ids=self.profile_ids())
-        self.engine = CohortSyncEngine(fleet.scheduler, self.cohorts, session=self.session)
+        self.engine = CohortSyncEngine(self.agenda, self.cohorts, session=self.session)
         self.syncs: dict[int, Sync] = {}
         self._members_seen: dict[int, dict[float, list[str]]] = {}
         self._connection_id: str | None = None
@@ -219,9 +222,9 @@ class Pipeline:
         config = self.config
         if config.connector is not None:
             target = SutTarget(self.mixpanel_url, config.token, config.api_secret, config.project_id)
-            return CallableCurrent(self.fleet.scheduler, config.connector, target, options=config.current,
+            return CallableCurrent(self.agenda, config.connector, target, options=config.current,
                                    seed=config.seed)
-        return MixpanelCurrent(self.fleet.scheduler,
+        return MixpanelCurrent(self.agenda,
                                MixpanelTarget(api_secret=config.api_secret, token=config.token,
                                               base_url=self.mixpanel_url),
                                options=config.current, session=self.session, seed=config.seed)
