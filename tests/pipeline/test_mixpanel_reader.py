@@ -8,6 +8,7 @@ import json
 import requests
 
 from harness.cohorts import CohortEvaluator
+from harness.connectors.cohort_sync import CohortInfo
 from harness.connectors.mixpanel_cohorts import MixpanelCohorts
 from harness.connectors.mixpanel_reader import DEFAULT_BASE_URL, MixpanelReader
 
@@ -47,7 +48,8 @@ def test_the_adapter_answers_the_sync_engine_and_rereads_only_after_ingestion(in
     reader = MixpanelReader()
     cohorts = MixpanelCohorts(reader)
     cohorts.define(7, "Clicked", {"did_event": {"event": "Email Click", "min_count": 1, "within_days": 7}}, at=T)
-    assert cohorts.cohort(7, T - 1) is None and cohorts.cohort(7, T).name == "Clicked"
+    assert cohorts.cohort(7, T - 1) is None
+    assert _info(cohorts, 7, T).name == "Clicked"
     assert cohorts.count(7, T + 100) == 0
     before = reader.fingerprint()
     _import(DEFAULT_BASE_URL, [_event("Email Click", "d2", T + 50, "i2")])
@@ -56,6 +58,12 @@ def test_the_adapter_answers_the_sync_engine_and_rereads_only_after_ingestion(in
     assert cohorts.reads == 2
     assert cohorts.count(7, T + 100) == 1 and cohorts.reads == 2  # same data: no re-read
     cohorts.define(7, "Clicked (renamed)", {"ids": ["d9"]}, at=T + 200)
-    assert cohorts.cohort(7, T + 300).name == "Clicked (renamed)" and cohorts.count(7, T + 300) == 0
+    assert _info(cohorts, 7, T + 300).name == "Clicked (renamed)" and cohorts.count(7, T + 300) == 0
     cohorts.delete(7, at=T + 400)
-    assert cohorts.cohort(7, T + 400).deleted
+    assert _info(cohorts, 7, T + 400).deleted
+
+
+def _info(cohorts: MixpanelCohorts, cohort_id: int, at: float) -> CohortInfo:
+    info = cohorts.cohort(cohort_id, at)
+    assert info is not None
+    return info
