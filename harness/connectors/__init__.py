@@ -19,9 +19,11 @@ from harness.connectors.cohort_sync import (
 from harness.connectors.currents_http import CustomHttpCurrent, HttpEndpoint
 from harness.connectors.currents_mixpanel import MixpanelCurrent, MixpanelTarget
 from harness.connectors.delivery import Current, CurrentOptions, RetryPolicy
+from harness.connectors.mixpanel_cohorts import MixpanelCohorts
+from harness.connectors.mixpanel_reader import MixpanelReader, MixpanelReadError
 from harness.connectors.report import DeliveryReport
 
 __all__ = ["Agenda", "CohortInfo", "CohortMembers", "CohortSyncConfig", "CohortSyncEngine", "Current",
            "CurrentOptions", "CustomHttpCurrent", "DeliveryReport", "DynamicSyncLimitExceeded",
-           "GroupCohortNotSupported", "HttpEndpoint", "InMemoryCohorts", "Member", "MixpanelCurrent",
-           "MixpanelTarget", "RetryPolicy"]
+           "GroupCohortNotSupported", "HttpEndpoint", "InMemoryCohorts", "Member", "MixpanelCohorts",
+           "MixpanelCurrent", "MixpanelReadError", "MixpanelReader", "MixpanelTarget", "RetryPolicy"]

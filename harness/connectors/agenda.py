@@ -17,7 +17,8 @@ class Clock(Protocol):
 class Agenda(Protocol):
     """Actions run when the clock passes their due time; `owner` groups a connector's actions for `cancel`."""
 
-    clock: Clock
+    @property
+    def clock(self) -> Clock: ...  # read only: any clock with now() fits
 
     def call_at(self, when: float, action: Callable[[], object], *, label: str = "",
                 owner: Hashable | None = None) -> Any: ...

@@ -20,7 +20,7 @@ import json
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import requests
 
@@ -82,9 +82,7 @@ class Pipeline:
         self.session = requests.Session()
         self.mixpanel_url = fleet["mixpanel"].base_url or DEFAULT_BASE_URL
         self.braze_url = fleet["braze"].base_url or BRAZE_IN_PROCESS_URL
-        # `Agenda` declares `clock` as a plain (so invariant) attribute; the fleet's Scheduler, whose clock is a
-        # SimulatedClock, fits it as every connector uses it (read only): the cast says so once.
-        self.agenda = cast(Agenda, fleet.scheduler)
+        self.agenda: Agenda = fleet.scheduler
         self.world: World = build_world(self.config.seed, self.config.world)
         self.stream: list[dict[str, Any]] = []
         self.submitted: list[dict[str, Any]] = []
