@@ -33,7 +33,12 @@ def _read_urls(proc: subprocess.Popen[str], count: int, timeout: float = 30) -> 
     lines: queue.Queue[str] = queue.Queue()
     assert proc.stdout is not None
     stdout = proc.stdout
-    threading.Thread(target=lambda: [lines.put(line) for line in iter(stdout.readline, "")], daemon=True).start()
+
+    def pump() -> None:  # a reader thread: select() on a buffered text pipe misses lines already buffered
+        for line in iter(stdout.readline, ""):
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
     urls: dict[str, str] = {}
     deadline = time.monotonic() + timeout
     while len(urls) < count:
