@@ -18,9 +18,14 @@ MIXPANEL_BLUEPRINT = "harness_connector_routes_mixpanel"
 BRAZE_BLUEPRINT = "harness_connector_routes_braze"
 
 
-def mixpanel_blueprint(export: Callable[[], CohortExport]) -> Blueprint:
-    """Routes on fake Mixpanel; `export()` gives the current `CohortExport` (a reset replaces it)."""
+def mixpanel_blueprint(export: Callable[[], CohortExport], reset: Callable[[], None]) -> Blueprint:
+    """Routes on fake Mixpanel; `export()` gives the current `CohortExport` (`reset()` replaces it)."""
     bp = Blueprint(MIXPANEL_BLUEPRINT, __name__, url_prefix=f"{CONTROL_PREFIX}/mixpanel")
+
+    @bp.post("/reset")
+    def reset_export() -> Response:
+        reset()
+        return ok({"reset": "cohorts, connections, syncs"})
 
     @bp.post("/cohorts")
     def define_cohort() -> Response:
@@ -55,9 +60,14 @@ def mixpanel_blueprint(export: Callable[[], CohortExport]) -> Blueprint:
     return bp
 
 
-def braze_blueprint(currents: Callable[[], CurrentsRegistry]) -> Blueprint:
-    """Routes on fake Braze; `currents()` gives the current `CurrentsRegistry` (a reset replaces it)."""
+def braze_blueprint(currents: Callable[[], CurrentsRegistry], reset: Callable[[], None]) -> Blueprint:
+    """Routes on fake Braze; `currents()` gives the current `CurrentsRegistry` (`reset()` replaces it)."""
     bp = Blueprint(BRAZE_BLUEPRINT, __name__, url_prefix=f"{CONTROL_PREFIX}/currents")
+
+    @bp.post("/reset")
+    def reset_currents() -> Response:
+        reset()
+        return ok({"reset": "currents"})
 
     @bp.post("")
     def create() -> Response:

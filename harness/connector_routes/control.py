@@ -10,8 +10,10 @@ only before an app's first request, so mount right after the fleet (or the membe
 
 The fakes' URLs are read when first needed (a loopback server's port is known only once it runs):
 in-process, the real host names the fleet routes. A fake's `POST /_harness/reset` leaves the connectors
-alone (the fakes know nothing of them); `control.reset()` drops every cohort, connection, sync and
-Current and cancels their pending actions (the pytest plugin does it before each server test).
+alone (the fakes know nothing of them, and `FakeFleet.reset()` neither); `control.reset()` drops every
+cohort, connection, sync and Current and cancels their pending actions (the pytest plugin does it before
+each server test); over HTTP, `POST /_harness/mixpanel/reset` and `POST /_harness/currents/reset` do it for
+one side each.
 """
 
 from __future__ import annotations
@@ -45,9 +47,9 @@ class ConnectorControl:
         """Register the routes of `handle`'s side on its app (mixpanel or braze; others: False). Idempotent."""
         app = handle.app
         if handle.name == "mixpanel" and MIXPANEL_BLUEPRINT not in app.blueprints:
-            app.register_blueprint(mixpanel_blueprint(self.export))
+            app.register_blueprint(mixpanel_blueprint(self.export, self.reset_export))
         elif handle.name == "braze" and BRAZE_BLUEPRINT not in app.blueprints:
-            app.register_blueprint(braze_blueprint(self.currents))
+            app.register_blueprint(braze_blueprint(self.currents, self.reset_currents))
         return handle.name in ("mixpanel", "braze")
 
     def mount_all(self) -> ConnectorControl:
@@ -78,12 +80,22 @@ class ConnectorControl:
 
     def reset(self) -> None:
         """Forget every cohort, connection, sync and Current; cancel their pending actions."""
+        self.reset_export()
+        self.reset_currents()
+
+    def reset_export(self) -> None:
+        """Mixpanel's side only (`POST /_harness/mixpanel/reset`): cohorts, connections, syncs."""
         with self._lock:
             if self._export is not None:
                 self._export.close()
+            self._export = None
+
+    def reset_currents(self) -> None:
+        """Braze's side only (`POST /_harness/currents/reset`): every Current, its queue and report."""
+        with self._lock:
             if self._currents is not None:
                 self._currents.close()
-            self._export = self._currents = None
+            self._currents = None
 
     close = reset
 
