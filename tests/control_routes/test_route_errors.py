@@ -59,6 +59,8 @@ def test_connection_and_sync_errors(mixpanel_server: Any, braze_server: Any) -> 
     assert "no cohort 5" in _error(requests.post(url("/_harness/mixpanel/syncs"), json={
         "cohort_id": 5, "connection_id": connection_id}, timeout=30), 404)
     requests.post(url("/_harness/mixpanel/cohorts"), json={"id": 5, "name": "A", "definition": CLICKED}, timeout=30)
+    assert "?at= must be epoch seconds" in _error(
+        requests.get(url("/_harness/mixpanel/cohorts/5/members?at=noon"), timeout=30), 400)
     for body, status, message in [
         ({"cohort_id": 5, "connection_id": "c404"}, 404, "no connection 'c404'"),
         ({"cohort_id": 5}, 400, '"connection_id" is required'),
