@@ -13,6 +13,9 @@ Registered through the `pytest11` entry point, so any project with the harness i
 | `harness_clock` | test | one `SimulatedClock` shared by every in-process fake of the test |
 | `harness_tls_files` | session | the session's harness test CA (`ca_pem`) and server certificate |
 
+Server fakes also carry the reference connectors' control routes (DESIGN.md §7.1, as under `harness
+serve`); their cohorts, connections, syncs and Currents are dropped before each test.
+
 Server handles also listen on HTTPS: `handle.https_base_url`, trusted through `verify=handle.ca_pem`.
 
 Both kinds are `fakes.fleet.FakeFleet`s: one per test for the in-process fakes (on `harness_clock`, through
@@ -36,6 +39,7 @@ from fakes.core import SimulatedClock
 from fakes.core.tls import TlsFiles, issue_test_certificates
 from fakes.fleet import FakeFleet, FakeHandle, ServerOptions, ServerTls
 from fakes.registry import FakeUnavailableError, fake_names, load_fake
+from harness.connector_routes import ConnectorControl
 
 FakeFactory = Callable[..., FakeHandle]
 """`make(name, config=None, seed=0) -> FakeHandle`, the `harness_fake_factory` fixture."""
@@ -99,6 +103,14 @@ def _harness_session_fleet(harness_tls_files: TlsFiles) -> Iterator[FakeFleet]:
         yield fleet
 
 
+@pytest.fixture(scope="session")
+def _harness_session_connectors(_harness_session_fleet: FakeFleet) -> Iterator[ConnectorControl]:
+    """The connectors' control routes of the session's servers (mounted on each member as it is added)."""
+    control = ConnectorControl(_harness_session_fleet)
+    yield control
+    control.close()
+
+
 def _in_process_fixture(name: str) -> Any:
     @pytest.fixture(name=f"{name}_fake")
     def fixture(harness_fake_factory: FakeFactory) -> FakeHandle:
@@ -110,9 +122,11 @@ def _in_process_fixture(name: str) -> Any:
 
 def _server_fixture(name: str) -> Any:
     @pytest.fixture(name=f"{name}_server")
-    def fixture(_harness_session_fleet: FakeFleet) -> FakeHandle:
+    def fixture(_harness_session_fleet: FakeFleet, _harness_session_connectors: ConnectorControl) -> FakeHandle:
         fleet = _harness_session_fleet
         handle = fleet[name] if name in fleet else _add(fleet, name)
+        _harness_session_connectors.mount(handle)  # a no-op once mounted (always before its first request)
+        _harness_session_connectors.reset()
         # A fresh start for every test: configuration back to defaults, then data, journal and faults,
         # then the clock (the fake's reset leaves the shared clock alone; the session fleet owns it).
         handle.configure({key: setting.default for key, setting in handle.state.config.settings.items()})

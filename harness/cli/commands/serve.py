@@ -6,7 +6,8 @@ from a harness test CA): then `<name>-https: <URL>` lines and `tls-ca: <path of 
 whose settings include `tls.cert`/`tls.key`/`tls.port` (mixpanel-ingestion.md §2.3) gets HTTPS from them.
 The fakes run as one `fakes.fleet.FakeFleet`, so they share one simulated clock. With `--state-dir`, each
 fake's state (configuration, seed and, where the fake supports it, its data) is restored from
-`DIR/<name>.json` at start and saved there at shutdown.
+`DIR/<name>.json` at start and saved there at shutdown. The reference connectors' control routes
+(DESIGN.md §7.1, `harness.connector_routes`) are mounted on fake Mixpanel and fake Braze.
 """
 
 from __future__ import annotations
@@ -89,6 +90,7 @@ def handler(args: argparse.Namespace) -> int:
     from fakes.core import PortInUseError
     from fakes.fleet import FakeFleet, ServerOptions
     from fakes.registry import FakeUnavailableError, fake_names
+    from harness.connector_routes import ConnectorControl
 
     try:
         all_names = fake_names()
@@ -116,6 +118,7 @@ def handler(args: argparse.Namespace) -> int:
         except FakeUnavailableError as exc:
             raise CliError(str(exc)) from None
         _prepare(name, handle.state, state_dir, file_config.get(name, {}), args.config)
+    connectors = ConnectorControl(fleet).mount_all()  # DESIGN.md §7.1; before the first request
 
     plans = _tls_plans(args, fleet, state_dir)
     ports = {name: getattr(args, f"{name.replace('-', '_')}_port", 0) for name in names}
@@ -139,6 +142,7 @@ def handler(args: argparse.Namespace) -> int:
         while not stop.wait(0.5):
             pass
     finally:
+        connectors.close()
         fleet.close()
         for sig, handler_before in previous.items():
             signal.signal(sig, handler_before)
