@@ -30,7 +30,7 @@ name in `fakes.registry` (so `HARNESS_FAKE_MODULES` additions get `<name>_fake` 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import responses
@@ -39,7 +39,6 @@ from fakes.core import SimulatedClock
 from fakes.core.tls import TlsFiles, issue_test_certificates
 from fakes.fleet import FakeFleet, FakeHandle, ServerOptions, ServerTls
 from fakes.registry import FakeUnavailableError, fake_names, load_fake
-from harness.connector_routes import ConnectorControl
 
 FakeFactory = Callable[..., FakeHandle]
 """`make(name, config=None, seed=0) -> FakeHandle`, the `harness_fake_factory` fixture."""
@@ -50,6 +49,10 @@ def _add(fleet: FakeFleet, name: str, config: Mapping[str, Any] | None = None, s
         return fleet.add(name, config=config, seed=seed)
     except FakeUnavailableError as exc:
         pytest.fail(str(exc), pytrace=False)
+
+
+if TYPE_CHECKING:  # imported by the fixture itself: only server tests pay for the connectors
+    from harness.connector_routes import ConnectorControl
 
 
 @pytest.fixture
@@ -106,6 +109,8 @@ def _harness_session_fleet(harness_tls_files: TlsFiles) -> Iterator[FakeFleet]:
 @pytest.fixture(scope="session")
 def _harness_session_connectors(_harness_session_fleet: FakeFleet) -> Iterator[ConnectorControl]:
     """The connectors' control routes of the session's servers (mounted on each member as it is added)."""
+    from harness.connector_routes import ConnectorControl
+
     control = ConnectorControl(_harness_session_fleet)
     yield control
     control.close()
