@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import random
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -148,6 +149,9 @@ class Current:
         self._wait: tuple[str, Any] | None = None  # (kind, agenda handle) of the one pending wait
         self._credentials_failed_at: float | None = None
         self._closed = False
+        # Events may arrive on one thread (a control route) while the clock runs this Current's actions on
+        # another: one lock keeps the queue and the ledger consistent. Never held by anything it waits on.
+        self._lock = threading.RLock()
 
     @property
     def owner(self) -> tuple[str, int]:
@@ -167,6 +171,10 @@ class Current:
     # -- input ---------------------------------------------------------------------------------------
     def submit(self, records: Iterable[Any]) -> int:
         """Queue Currents events (any shape the readers give); returns how many were taken in."""
+        with self._lock:
+            return self._submit(records)
+
+    def _submit(self, records: Iterable[Any]) -> int:
         if self._closed:
             raise RuntimeError(f"{self.name} is closed")
         now = self.agenda.clock.now()
@@ -206,21 +214,24 @@ class Current:
     def flush(self) -> None:
         """Deliver what is queued now, without waiting for the flush tick. A back-off, re-queue or credential
         pause in progress is not cut short: those batches still follow the clock."""
-        if self._wait is not None and self._wait[0] != "flush":
-            return
-        self._drain()
+        with self._lock:
+            if self._wait is not None and self._wait[0] != "flush":
+                return
+            self._drain()
 
     def close(self) -> None:
         """Stop: cancel this Current's pending actions; queued events stay pending in the report."""
-        self._closed = True
-        self._wait = None
-        self.agenda.cancel(self.owner)
+        with self._lock:
+            self._closed = True
+            self._wait = None
+            self.agenda.cancel(self.owner)
 
     # -- delivery ------------------------------------------------------------------------------------
     def _wait_for(self, kind: str, delay: float, action: Callable[[], None]) -> None:
         def run() -> None:
-            self._wait = None
-            action()
+            with self._lock:
+                self._wait = None
+                action()
 
         handle = self.agenda.call_later(delay, run, label=f"{self.name}: {kind}", owner=self.owner)
         self._wait = (kind, handle)

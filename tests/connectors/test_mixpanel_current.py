@@ -236,3 +236,25 @@ def test_bad_targets_and_options_are_refused_with_a_clear_message():
         CurrentOptions(max_batch_events=0)
     with pytest.raises(ValueError, match="jitter"):
         RetryPolicy(jitter=1.5)
+
+
+def test_events_submitted_on_one_thread_while_another_moves_the_clock_are_all_accounted_for(fleet):
+    """A control route may queue events while the clock runs the Current's flushes on another thread."""
+    import threading
+
+    events = currents_events(events=3000)
+    current = MixpanelCurrent(fleet.scheduler, options=CurrentOptions(flush_interval_s=1, max_batch_events=200))
+
+    def feed() -> None:
+        for start in range(0, len(events), 100):
+            current.submit(events[start:start + 100])
+
+    feeder = threading.Thread(target=feed)
+    feeder.start()
+    while feeder.is_alive():
+        fleet.clock.advance(1)
+    feeder.join()
+    fleet.clock.advance(60)
+    assert current.report.pending == 0 and current.report.delivered == len(expected_by_insert_id(events))
+    assert len(mixpanel_events(fleet)) == current.report.delivered
+    _assert_accounted(current, len(events))
