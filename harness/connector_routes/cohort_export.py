@@ -5,8 +5,7 @@ Each operation takes a route's parsed JSON and answers the route's JSON; a bad b
 400 naming the key, an unknown id 404.
 
 Harness choices (stated here, where they are made):
-- the engine runs one dynamic interval per project (`CohortSyncConfig.dynamic_interval_s`): a sync's
-  `interval_s` may set it while no dynamic sync is live; a different one later is refused with a 400;
+- a sync's `interval_s` is its own (absent: `mixpanel.dynamic_interval_s`, 7,200 s);
 - the fake's control API cannot list profiles, so the cohorts read the profiles their events name, the
   ids of `{"ids": [...]}` definitions, and the optional `"profile_ids"` of a cohort body;
 - deleting a cohort tells the engine at once (its syncs stop now, nothing sent: EC-40), and a deleted id
@@ -15,7 +14,6 @@ Harness choices (stated here, where they are made):
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -131,12 +129,13 @@ class CohortExport:
                 raise ControlError(f"no connection {connection_id!r}", 404)
             if cohort_id not in self._names or cohort_id in self._deleted:
                 raise ControlError(f"no cohort {cohort_id}", 404)
+            interval_s = None
             if "interval_s" in body and body["interval_s"] is not None:
-                self._use_interval(number(body["interval_s"], "interval_s", what, positive=True),
-                                   dynamic=sync_type == "dynamic")
+                interval_s = number(body["interval_s"], "interval_s", what, positive=True)
             try:
                 sync = self.engine.create_sync(cohort_id, connection_id,
-                                               type="dynamic" if sync_type == "dynamic" else "one_time")
+                                               type="dynamic" if sync_type == "dynamic" else "one_time",
+                                               interval_s=interval_s if sync_type == "dynamic" else None)
             except UnknownCohort as exc:
                 raise ControlError(str(exc), 404) from None
             except (CohortSyncError, ValueError) as exc:
@@ -154,6 +153,7 @@ class CohortExport:
         return {"id": sync.sync_id, "cohort_id": sync.cohort_id, "connection_id": sync.connection_id,
                 "type": sync.type, "state": sync.state, "pause_reason": sync.pause_reason,
                 "stop_reason": sync.stop_reason, "created_at": sync.created_at,
+                "interval_s": self.engine.interval_of(sync) if sync.type == "dynamic" else None,
                 "next_run_at": self.engine.next_due(sync_id),
                 "runs": [run.to_json(rows=rows) for run in sync.runs]}
 
@@ -169,16 +169,6 @@ class CohortExport:
             return self.engine.sync(sync_id)
         except KeyError:
             raise ControlError(f"no sync {sync_id!r}", 404) from None
-
-    def _use_interval(self, interval_s: float, *, dynamic: bool) -> None:
-        config = self.engine.config
-        if not dynamic or interval_s == config.dynamic_interval_s:
-            return
-        if any(s.counts_toward_limit for s in self.engine.syncs.values()):
-            raise ControlError(f'sync: "interval_s" {interval_s:g} differs from the interval of the dynamic syncs '
-                               f"already live ({config.dynamic_interval_s:g} s); the reference engine runs one "
-                               "interval per project")
-        self.engine.config = dataclasses.replace(config, dynamic_interval_s=interval_s)
 
 
 def _id_list(value: Any, key: str, what: str) -> list[str]:

@@ -73,8 +73,10 @@ def test_connection_and_sync_errors(mixpanel_server: Any, braze_server: Any) -> 
         "cohort_id": 5, "connection_id": connection_id, "interval_s": 900}, timeout=30)
     assert created.status_code == 201 and created.json()["next_run_at"] == pytest.approx(
         created.json()["created_at"] + 900)
-    assert "one interval per project" in _error(requests.post(url("/_harness/mixpanel/syncs"), json={
-        "cohort_id": 5, "connection_id": connection_id, "interval_s": 1800}, timeout=30), 400)
+    other = requests.post(url("/_harness/mixpanel/syncs"), json={  # each sync keeps its own interval
+        "cohort_id": 5, "connection_id": connection_id, "interval_s": 1800}, timeout=30)
+    assert other.status_code == 201 and other.json()["next_run_at"] == pytest.approx(
+        other.json()["created_at"] + 1800)
     assert requests.delete(url("/_harness/mixpanel/cohorts/5"), timeout=30).json() == {"id": 5, "deleted": True}
     assert "was deleted" in _error(requests.post(url("/_harness/mixpanel/cohorts"), json={
         "id": 5, "name": "A", "definition": CLICKED}, timeout=30), 400)

@@ -50,6 +50,21 @@ def test_due_times_are_created_at_plus_k_intervals(make_world, interval):
     assert world.engine.next_due(sync.sync_id) == created + 5 * interval
 
 
+def test_each_dynamic_sync_may_keep_its_own_interval(world):
+    """DESIGN.md §7.1: a sync is created with its `interval_s`; two syncs of one connection tick apart."""
+    world.seed("u1")
+    world.cohort({"d1": "u1"})
+    connection = world.connect()
+    created = world.clock.now()
+    fast = world.engine.create_sync(COHORT, connection.connection_id, interval_s=900)
+    default = world.engine.create_sync(COHORT, connection.connection_id)
+    world.clock.advance(TICK + 1)
+    assert [run.started_at for run in fast.runs] == [created + k * 900 for k in range(int(TICK) // 900 + 1)]
+    assert [run.started_at for run in default.runs] == [created, created + TICK]
+    with pytest.raises(ValueError, match="interval_s"):
+        world.engine.create_sync(COHORT, connection.connection_id, interval_s=0)
+
+
 def test_a_one_time_export_runs_once_and_completes(world):
     """§8.3: one full run at creation, never updated."""
     world.seed("u1", "u2")

@@ -131,9 +131,12 @@ class CohortSyncEngine:
 
     # -- syncs ---------------------------------------------------------------------------------------
     def create_sync(self, cohort_id: int, connection_id: str, *, type: SyncType = "dynamic",
-                    created_by: tuple[str, ...] = ("project-admin",)) -> Sync:
+                    created_by: tuple[str, ...] = ("project-admin",), interval_s: float | None = None) -> Sync:
         """A one-time export or a dynamic sync of the cohort over the connection; its first (full) run
-        starts now, or when the connection's run under way ends."""
+        starts now, or when the connection's run under way ends. `interval_s` (dynamic syncs) overrides
+        `mixpanel.dynamic_interval_s` for this sync."""
+        if interval_s is not None and not (isinstance(interval_s, (int, float)) and interval_s > 0):
+            raise ValueError(f"interval_s must be a number > 0, got {interval_s!r}")
         with self._lock:
             connection = self.connection(connection_id)
             if connection.status != "connected":
@@ -151,7 +154,8 @@ class CohortSyncEngine:
                     raise DynamicSyncLimitExceeded(
                         f"project {self.project_id} has {live} dynamic syncs (limit "
                         f"{self.config.dynamic_sync_limit}); one-time exports are still allowed")
-            sync = Sync(f"s{next(self._sync_ids)}", cohort_id, connection_id, type, self.now, tuple(created_by))
+            sync = Sync(f"s{next(self._sync_ids)}", cohort_id, connection_id, type, self.now, tuple(created_by),
+                        interval_s=float(interval_s) if interval_s is not None else None)
             self.syncs[sync.sync_id] = sync
             if type == "dynamic":
                 self._schedule_tick(sync, 1)
@@ -226,8 +230,12 @@ class CohortSyncEngine:
                 line.waiting.clear()
 
     # -- schedule ------------------------------------------------------------------------------------
+    def interval_of(self, sync: Sync) -> float:
+        """A dynamic sync's interval: its own, else `mixpanel.dynamic_interval_s` (§8.3, default 7,200 s)."""
+        return sync.interval_s if sync.interval_s is not None else self.config.dynamic_interval_s
+
     def _schedule_tick(self, sync: Sync, k: int) -> None:
-        when = sync.created_at + k * self.config.dynamic_interval_s
+        when = sync.created_at + k * self.interval_of(sync)
         self._ticks[sync.sync_id] = self.agenda.call_at(
             when, lambda: self._tick(sync, k, when), label=f"cohort sync {sync.sync_id}: due #{k}",
             owner=("cohort-sync-tick", id(self), sync.sync_id))
@@ -317,7 +325,7 @@ class CohortSyncEngine:
         sync.state, sync.pause_reason, sync.stop_reason = "active", None, None
         if sync.type == "dynamic" and (was_stopped or sync.sync_id not in self._ticks):
             elapsed = self.now - sync.created_at
-            k = int(elapsed // self.config.dynamic_interval_s) + 1
+            k = int(elapsed // self.interval_of(sync)) + 1
             self._schedule_tick(sync, k)
         if self.config.resume == "immediate" or sync.type == "one_time":
             self._due(sync, self.now)

@@ -75,6 +75,8 @@ class Sync:
     type: SyncType
     created_at: float
     created_by: tuple[str, ...] = ("project-admin",)
+    interval_s: float | None = None
+    """This dynamic sync's interval; None follows `mixpanel.dynamic_interval_s`."""
     state: SyncState = "active"
     pause_reason: str | None = None
     stop_reason: str | None = None
