@@ -41,6 +41,14 @@ class HttpEndpoint:
             raise ValueError(f"the endpoint URL must start with http:// or https://, got {self.url!r}")
 
 
+def prepare_custom_http(record: Any) -> Prepared | Skipped:
+    """One event as Braze's Custom HTTP Current sends it (the Custom HTTP shape, encoded once)."""
+    event = to_custom_http(record)
+    if not isinstance(event, dict):
+        return Skipped("invalid_record", None, None)
+    return Prepared(orjson.dumps(event), text_or_none(event.get("id")), text_or_none(event.get("event_type")))
+
+
 class CustomHttpDestination:
     """The Custom HTTP half of the Current: the event as Braze sends it; 2xx received, all else retried."""
 
@@ -51,10 +59,7 @@ class CustomHttpDestination:
             self._headers["Authorization"] = f"Bearer {endpoint.bearer_token}"
 
     def prepare(self, record: Any) -> Prepared | Skipped:
-        event = to_custom_http(record)
-        if not isinstance(event, dict):
-            return Skipped("invalid_record", None, None)
-        return Prepared(orjson.dumps(event), text_or_none(event.get("id")), text_or_none(event.get("event_type")))
+        return prepare_custom_http(record)
 
     def send(self, session: requests.Session, payloads: Sequence[bytes]) -> tuple[int, bytes]:
         body = b'{"events":[' + b",".join(payloads) + b"]}"

@@ -18,8 +18,8 @@ import orjson
 import requests
 
 from harness.connectors.agenda import Agenda
-from harness.connectors.delivery import Answer, Current, CurrentOptions, Prepared, Skipped, Verdict, text_or_none
-from harness.currents_io import to_custom_http
+from harness.connectors.currents_http import prepare_custom_http
+from harness.connectors.delivery import Answer, Current, CurrentOptions, Prepared, Skipped, Verdict
 
 DEFAULT_SUT_BATCH_EVENTS = 100
 
@@ -45,10 +45,7 @@ class CallableDestination:
         self.target = target
 
     def prepare(self, record: Any) -> Prepared | Skipped:
-        event = to_custom_http(record)
-        if not isinstance(event, dict):
-            return Skipped("invalid_record", None, None)
-        return Prepared(orjson.dumps(event), text_or_none(event.get("id")), text_or_none(event.get("event_type")))
+        return prepare_custom_http(record)
 
     def send(self, session: requests.Session, payloads: Sequence[bytes]) -> tuple[int, bytes]:
         try:
