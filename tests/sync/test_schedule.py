@@ -61,8 +61,9 @@ def test_each_dynamic_sync_may_keep_its_own_interval(world):
     world.clock.advance(TICK + 1)
     assert [run.started_at for run in fast.runs] == [created + k * 900 for k in range(int(TICK) // 900 + 1)]
     assert [run.started_at for run in default.runs] == [created, created + TICK]
-    with pytest.raises(ValueError, match="interval_s"):
-        world.engine.create_sync(COHORT, connection.connection_id, interval_s=0)
+    for bad in (0, -5, 1e308, float("nan"), True):
+        with pytest.raises(ValueError, match="interval_s"):
+            world.engine.create_sync(COHORT, connection.connection_id, interval_s=bad)
 
 
 def test_a_one_time_export_runs_once_and_completes(world):

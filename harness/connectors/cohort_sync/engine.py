@@ -54,6 +54,9 @@ class _Line:
     """(due time, order, sync id, forced kind: "empty" for an emptying run, None for a normal one)."""
 
 
+MAX_INTERVAL_S = 366 * 86_400
+"""A sync interval beyond a year is a typo (1e308 would put every later run past the clock's year 9999)."""
+
 class CohortSyncEngine:
     """Connections and syncs of one Mixpanel project, run on an agenda:
 
@@ -135,8 +138,9 @@ class CohortSyncEngine:
         """A one-time export or a dynamic sync of the cohort over the connection; its first (full) run
         starts now, or when the connection's run under way ends. `interval_s` (dynamic syncs) overrides
         `mixpanel.dynamic_interval_s` for this sync."""
-        if interval_s is not None and not (isinstance(interval_s, (int, float)) and interval_s > 0):
-            raise ValueError(f"interval_s must be a number > 0, got {interval_s!r}")
+        if interval_s is not None and not (isinstance(interval_s, (int, float)) and not isinstance(interval_s, bool)
+                                           and 0 < interval_s <= MAX_INTERVAL_S):
+            raise ValueError(f"interval_s must be a number of seconds in (0, {MAX_INTERVAL_S}], got {interval_s!r}")
         with self._lock:
             connection = self.connection(connection_id)
             if connection.status != "connected":
