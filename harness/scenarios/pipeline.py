@@ -25,14 +25,14 @@ from typing import Any
 import requests
 
 from fakes.fleet import FakeFleet, FleetMode
-from harness.connectors import Agenda, CohortSyncEngine, Current, CurrentOptions, MixpanelCurrent, MixpanelTarget
+from harness.connectors import Agenda, CohortSyncConfig, CohortSyncEngine, Current, CurrentOptions, MixpanelTarget
 from harness.connectors.cohort_sync.model import Sync
 from harness.connectors.mixpanel_cohorts import MixpanelCohorts
 from harness.connectors.mixpanel_reader import DEFAULT_BASE_URL, MixpanelReader
 from harness.generate import StreamConfig, World, WorldConfig, build_world, generate_events
 from harness.mapping import MappingConfig, map_currents_event
 from harness.scenarios.observation import Observation
-from harness.scenarios.sut import CallableCurrent, SutCallable, SutTarget
+from harness.scenarios.sut import CallableSut, ReferenceSut, SutCallable, SutTarget, SystemUnderTest
 
 BRAZE_IN_PROCESS_URL = "https://rest.iad-01.braze.com"
 BRAZE_EXTERNAL_ID = "$braze_external_id"
@@ -50,16 +50,65 @@ class CohortSpec:
     definition: dict[str, Any]
     sync: str | None = "dynamic"
     """"dynamic", "one_time", or None (defined, not synced)."""
+    interval_s: float | None = None
+    """A dynamic sync's own interval (None: the engine's `dynamic_interval_s`)."""
+
+
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class PipelineUser:
+    """A user the pipeline creates: a Braze profile (`braze`) and a Mixpanel profile (`mixpanel`, through
+    `/engage`) whose `$braze_external_id` is `braze_external_id` (default: the external id; None: unset)."""
+
+    external_id: str | None = None
+    braze: bool = True
+    mixpanel: bool | None = None
+    """None: a Mixpanel profile exactly when the user has an external id."""
+    braze_external_id: Any = _UNSET
+    profile: dict[str, Any] = field(default_factory=dict)
+    aliases: tuple[tuple[str, str], ...] = ()
+    device_ids: tuple[str, ...] = ()
+
+    @property
+    def has_profile(self) -> bool:
+        return self.external_id is not None if self.mixpanel is None else self.mixpanel
+
+    def braze_entry(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"aliases": [{"alias_name": n, "alias_label": lb} for n, lb in self.aliases],
+                                 "device_ids": list(self.device_ids)}
+        return {"external_id": self.external_id, **entry} if self.external_id is not None else entry
+
+    def profile_update(self, token: str) -> dict[str, Any]:
+        props = dict(self.profile)
+        export_id = self.external_id if self.braze_external_id is _UNSET else self.braze_external_id
+        if export_id is not None:
+            props[BRAZE_EXTERNAL_ID] = export_id
+        return {"$token": token, "$distinct_id": self.external_id, "$set": props}
 
 
 @dataclass(frozen=True)
 class PipelineConfig:
     seed: int = 0
-    world: WorldConfig = field(default_factory=lambda: WorldConfig(users=60))
+    world: WorldConfig | None = field(default_factory=lambda: WorldConfig(users=60))
+    """The generated world (None: no generated users or stream; only `users` and `events`)."""
     stream: StreamConfig = field(default_factory=lambda: StreamConfig(events=600))
     cohorts: tuple[CohortSpec, ...] = ()
+    users: tuple[PipelineUser, ...] = ()
+    """Users beside the world's."""
+    events: tuple[dict[str, Any], ...] = ()
+    """Currents events delivered after the world's stream."""
     connector: SutCallable | None = None
     """A user's `function(events, target)` in place of the reference Mixpanel Current (None: reference)."""
+    sut: SystemUnderTest | None = None
+    """The Currents leg under test (None: `connector` if given, else the reference Mixpanel Current)."""
+    mapping: MappingConfig | None = None
+    """The mapping of the oracle and of the reference Current (None: defaults with `token`)."""
+    sync_config: CohortSyncConfig | None = None
+    user_id_property: str | None = None
+    braze_url: str | None = None
+    """The connection's Braze instance (None: the fleet's fake Braze)."""
     current: CurrentOptions | None = None
     redeliver_share: float = 0.0
     """This share of the stream (picked by the seed) is submitted a second time, as at-least-once Currents do."""
@@ -83,13 +132,18 @@ class Pipeline:
         self.mixpanel_url = fleet["mixpanel"].base_url or DEFAULT_BASE_URL
         self.braze_url = fleet["braze"].base_url or BRAZE_IN_PROCESS_URL
         self.agenda: Agenda = fleet.scheduler
-        self.world: World = build_world(self.config.seed, self.config.world)
+        self.world: World | None = (build_world(self.config.seed, self.config.world)
+                                    if self.config.world is not None else None)
+        self.users: list[PipelineUser] = self._world_users() + list(self.config.users)
+        self.mapping = self.config.mapping or MappingConfig(token=self.config.token)
         self.stream: list[dict[str, Any]] = []
         self.submitted: list[dict[str, Any]] = []
-        self.current: Current = self._connector()
+        self.sut: SystemUnderTest = self._sut()
+        self.current: Current = self.sut.current(self)
         self.reader = MixpanelReader(self.mixpanel_url, session=self.session)
         self.cohorts = MixpanelCohorts(self.reader, profile_ids=self.profile_ids())
-        self.engine = CohortSyncEngine(self.agenda, self.cohorts, session=self.session)
+        self.engine = CohortSyncEngine(self.agenda, self.cohorts, config=self.config.sync_config,
+                                       session=self.session)
         self.syncs: dict[int, Sync] = {}
         self._members_seen: dict[int, dict[float, list[str]]] = {}
         self._connection_id: str | None = None
@@ -99,29 +153,37 @@ class Pipeline:
         """Clock just after the anchor; users into Braze; profiles into Mixpanel; the stream delivered; the
         cohorts defined and their syncs created (each sync's first, full run happens at once)."""
         self.fleet.clock.set(self.config.stream.anchor + START_AFTER_ANCHOR_S)
-        self.seed_braze_users()
-        self.send_profiles()
-        self.deliver(self.generate_stream())
+        self.seed_braze_users(self.users)
+        self.send_profiles(self.users)
+        self.deliver(self.generate_stream() + list(self.config.events))
         self.start_syncs()
         return self
 
-    def seed_braze_users(self) -> None:
-        """`POST /_harness/users` of fake Braze with the world's user store."""
-        answer = self.session.post(f"{self.braze_url}/_harness/users", json={"users": self.world.braze_user_store()},
-                                   timeout=30)
+    def seed_braze_users(self, users: Sequence[PipelineUser]) -> None:
+        """`POST /_harness/users` of fake Braze with the users that have a Braze profile."""
+        entries = [u.braze_entry() for u in users if u.braze]
+        if not entries:
+            return
+        answer = self.session.post(f"{self.braze_url}/_harness/users", json={"users": entries}, timeout=30)
         answer.raise_for_status()
 
     def profile_ids(self) -> list[str]:
-        """The distinct_ids of the Mixpanel profiles the app creates: every user with an external id."""
-        return [u.external_user_id for u in self.world.users if u.external_user_id is not None]
+        """The distinct_ids of the Mixpanel profiles the app creates."""
+        return [str(u.external_id) for u in self.users if u.has_profile and u.external_id is not None]
 
-    def send_profiles(self) -> None:
+    def add_users(self, users: Sequence[PipelineUser]) -> None:
+        """More users, created now (a profile created after a cohort run, EC-04)."""
+        self.users.extend(users)
+        self.cohorts.profile_ids.extend(str(u.external_id) for u in users if u.has_profile and u.external_id)
+        self.seed_braze_users(users)
+        self.send_profiles(users)
+
+    def send_profiles(self, users: Sequence[PipelineUser]) -> None:
         """`/engage` `$set` updates with the project token, as an app's Mixpanel SDK sends them."""
-        updates = [{"$token": self.config.token, "$distinct_id": user.external_user_id,
-                    "$set": {BRAZE_EXTERNAL_ID: user.external_user_id, "$email": user.email,
-                             "$first_name": user.first_name, "$last_name": user.last_name,
-                             "$country_code": user.country}}
-                   for user in self.world.users if user.external_user_id is not None]
+        self.engage([u.profile_update(self.config.token) for u in users if u.has_profile and u.external_id])
+
+    def engage(self, updates: Sequence[dict[str, Any]]) -> None:
+        """Profile updates through `/engage`, in batches; a refusal raises."""
         for start in range(0, len(updates), ENGAGE_BATCH):
             answer = self.session.post(f"{self.mixpanel_url}/engage",
                                        data={"data": json.dumps(updates[start:start + ENGAGE_BATCH]), "verbose": "1"},
@@ -132,6 +194,8 @@ class Pipeline:
 
     def generate_stream(self) -> list[dict[str, Any]]:
         """The world's Currents stream, plus the seeded redeliveries (the same events again)."""
+        if self.world is None:
+            return []
         self.stream = list(generate_events(self.world, self.config.stream, seed=self.config.seed))
         rng = random.Random(f"pipeline-redeliver:{self.config.seed}")
         again = [e for e in self.stream if rng.random() < self.config.redeliver_share]
@@ -154,14 +218,28 @@ class Pipeline:
         now = self.fleet.clock.now()
         for spec in self.config.cohorts:
             self.cohorts.define(spec.cohort_id, spec.name, spec.definition, at=now)
-        if self._connection_id is None:
-            self._connection_id = self.engine.connect(self.config.data_import_key, self.braze_url).connection_id
         for spec in self.config.cohorts:
-            if spec.sync is not None and spec.cohort_id not in self.syncs:
-                self.syncs[spec.cohort_id] = self.engine.create_sync(spec.cohort_id, self._connection_id,
-                                                                     type="dynamic" if spec.sync == "dynamic"
-                                                                     else "one_time")
-                self.note_members(spec.cohort_id, now)
+            self.start_sync(spec)
+
+    @property
+    def connection_id(self) -> str:
+        """The connection to Braze (made on first use with the configured key, instance and id property)."""
+        if self._connection_id is None:
+            self._connection_id = self.engine.connect(self.config.data_import_key,
+                                                      self.config.braze_url or self.braze_url,
+                                                      user_id_property=self.config.user_id_property).connection_id
+        return self._connection_id
+
+    def start_sync(self, spec: CohortSpec) -> Sync | None:
+        """Create the cohort's sync (if it has one and none exists yet): its first run happens now."""
+        if spec.sync is None or spec.cohort_id in self.syncs:
+            return self.syncs.get(spec.cohort_id)
+        sync = self.engine.create_sync(spec.cohort_id, self.connection_id,
+                                       type="dynamic" if spec.sync == "dynamic" else "one_time",
+                                       interval_s=spec.interval_s)
+        self.syncs[spec.cohort_id] = sync
+        self.note_members(spec.cohort_id, self.fleet.clock.now())
+        return sync
 
     def advance(self, seconds: float) -> None:
         """Move the fleet's clock: deliveries, retries and sync ticks due on the way run in time order."""
@@ -184,10 +262,9 @@ class Pipeline:
 
     def expected(self) -> dict[str, dict[str, Any]]:
         """The oracle: the reference mapping of every submitted event it exports, keyed by `$insert_id`."""
-        mapping = MappingConfig(token=self.config.token)
         out: dict[str, dict[str, Any]] = {}
         for event in self.submitted:
-            result = map_currents_event(event, mapping)
+            result = map_currents_event(event, self.mapping)
             if result.event is not None:
                 out[result.event["properties"]["$insert_id"]] = result.event
         return out
@@ -216,16 +293,37 @@ class Pipeline:
         self.current.close()
 
     # -- inside --------------------------------------------------------------------------------------
-    def _connector(self) -> Current:
-        config = self.config
-        if config.connector is not None:
-            target = SutTarget(self.mixpanel_url, config.token, config.api_secret, config.project_id)
-            return CallableCurrent(self.agenda, config.connector, target, options=config.current,
-                                   seed=config.seed)
-        return MixpanelCurrent(self.agenda,
-                               MixpanelTarget(api_secret=config.api_secret, token=config.token,
-                                              base_url=self.mixpanel_url),
-                               options=config.current, session=self.session, seed=config.seed)
+    def _sut(self) -> SystemUnderTest:
+        if self.config.sut is not None:
+            return self.config.sut
+        if self.config.connector is not None:
+            return CallableSut(self.config.connector)
+        return ReferenceSut()
+
+    def _world_users(self) -> list[PipelineUser]:
+        if self.world is None:
+            return []
+        return [PipelineUser(external_id=u.external_user_id, mixpanel=u.external_user_id is not None,
+                             profile={"$email": u.email, "$first_name": u.first_name, "$last_name": u.last_name,
+                                      "$country_code": u.country},
+                             aliases=tuple((a.alias_name, a.alias_label) for a in u.aliases),
+                             device_ids=tuple(d.device_id for d in u.devices))
+                for u in self.world.users]
+
+    @property
+    def seed(self) -> int:
+        return self.config.seed
+
+    @property
+    def current_options(self) -> CurrentOptions | None:
+        return self.config.current
+
+    def target(self) -> MixpanelTarget:
+        """Where and as whom the Currents leg delivers: the fleet's fake Mixpanel."""
+        return MixpanelTarget(api_secret=self.config.api_secret, token=self.config.token, base_url=self.mixpanel_url)
+
+    def sut_target(self) -> SutTarget:
+        return SutTarget(self.mixpanel_url, self.config.token, self.config.api_secret, self.config.project_id)
 
 
 def run_pipeline(config: PipelineConfig | None = None, *, fleet: FakeFleet | None = None,

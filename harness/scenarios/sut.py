@@ -10,16 +10,19 @@ the SUT; what the SUT made of it is what the oracle compares in fake Mixpanel).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 import requests
 
 from harness.connectors.agenda import Agenda
-from harness.connectors.currents_http import prepare_custom_http
+from harness.connectors.currents_http import CustomHttpCurrent, HttpEndpoint, prepare_custom_http
+from harness.connectors.currents_mixpanel import MixpanelCurrent, MixpanelTarget
 from harness.connectors.delivery import Answer, Current, CurrentOptions, Prepared, Skipped, Verdict
+from harness.mapping import MappingConfig
 
 DEFAULT_SUT_BATCH_EVENTS = 100
 
@@ -68,3 +71,95 @@ class CallableCurrent(Current):
         super().__init__(CallableDestination(function, target), agenda,
                          options=options or CurrentOptions(max_batch_events=DEFAULT_SUT_BATCH_EVENTS),
                          seed=seed, name=name)
+
+
+# -- the system under test as a plug-in (DESIGN.md §3, §7: one small object, one method) ------------------
+class SutContext(Protocol):
+    """What a SUT is given to build its Current: the pipeline's agenda, session, mapping and targets."""
+
+    agenda: Agenda
+    session: requests.Session
+    mapping: MappingConfig
+
+    @property
+    def seed(self) -> int: ...
+
+    @property
+    def current_options(self) -> CurrentOptions | None: ...
+
+    def target(self) -> MixpanelTarget: ...
+
+    def sut_target(self) -> SutTarget: ...
+
+
+class SystemUnderTest(Protocol):
+    """The Currents leg of a scenario: builds the Current that carries Currents events to fake Mixpanel."""
+
+    @property
+    def label(self) -> str: ...
+
+    def current(self, context: SutContext) -> Current: ...
+
+
+@dataclass(frozen=True)
+class ReferenceSut:
+    """Braze's Mixpanel Current, the harness's reference connector (the default)."""
+
+    label: str = "reference"
+
+    def current(self, context: SutContext) -> Current:
+        return MixpanelCurrent(context.agenda, context.target(), mapping=context.mapping,
+                               options=context.current_options, session=context.session, seed=context.seed)
+
+
+@dataclass(frozen=True)
+class CallableSut:
+    """A user's `function(events, target)`, called per batch of Custom HTTP events."""
+
+    function: SutCallable
+    label: str = "callable"
+
+    def current(self, context: SutContext) -> Current:
+        return CallableCurrent(context.agenda, self.function, context.sut_target(), options=context.current_options,
+                               seed=context.seed)
+
+
+@dataclass(frozen=True)
+class HttpSut:
+    """A user's service fed by Braze's Custom HTTP Current (`{"events": [...]}` batches, optional bearer)."""
+
+    url: str
+    bearer_token: str | None = None
+    label: str = "http"
+
+    def current(self, context: SutContext) -> Current:
+        return CustomHttpCurrent(context.agenda, HttpEndpoint(self.url, bearer_token=self.bearer_token),
+                                 session=context.session, seed=context.seed)
+
+
+class SutSpecError(ValueError):
+    """A `--sut` that names nothing usable; the message says what was expected."""
+
+
+def load_sut(spec: str, *, bearer_token: str | None = None) -> SystemUnderTest:
+    """`reference`, `module:function` (imported now) or an `http(s)://` URL."""
+    spec = spec.strip()
+    if spec in ("", "reference"):
+        return ReferenceSut()
+    if spec.startswith(("http://", "https://")):
+        return HttpSut(spec, bearer_token=bearer_token, label=spec)
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise SutSpecError(f"--sut {spec!r}: expected reference, module:function or an http(s):// URL")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # any import failure of user code is a bad --sut, said in one line
+        raise SutSpecError(f"--sut {spec!r}: cannot import {module_name} ({type(exc).__name__}: {exc})") from None
+    function: Any = module
+    for part in attr.split("."):
+        function = getattr(function, part, None)
+        if function is None:
+            raise SutSpecError(f"--sut {spec!r}: {module_name} has no {attr}")
+    if not callable(function):
+        raise SutSpecError(f"--sut {spec!r}: {attr} is not callable")
+    return CallableSut(function, label=spec)
