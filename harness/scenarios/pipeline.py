@@ -149,13 +149,16 @@ class Pipeline:
         self._connection_id: str | None = None
 
     # -- the steps -----------------------------------------------------------------------------------
-    def start(self) -> Pipeline:
-        """Clock just after the anchor; users into Braze; profiles into Mixpanel; the stream delivered; the
-        cohorts defined and their syncs created (each sync's first, full run happens at once)."""
-        self.fleet.clock.set(self.config.stream.anchor + START_AFTER_ANCHOR_S)
+    def start(self, *, at: float | None = None) -> Pipeline:
+        """Clock at `at` (default: just after the anchor); users into Braze; profiles into Mixpanel; the stream
+        delivered; the cohorts defined and their syncs created (each sync's first, full run happens at once).
+
+        With `at`, the first batches go out at once (no wait for the flush tick), so the syncs start at `at`
+        itself unless a delivery is retried; a scenario's times are then plain offsets from its start."""
+        self.fleet.clock.set(self.config.stream.anchor + START_AFTER_ANCHOR_S if at is None else at)
         self.seed_braze_users(self.users)
         self.send_profiles(self.users)
-        self.deliver(self.generate_stream() + list(self.config.events))
+        self.deliver(self.generate_stream() + list(self.config.events), flush_now=at is not None)
         self.start_syncs()
         return self
 
@@ -201,12 +204,15 @@ class Pipeline:
         again = [e for e in self.stream if rng.random() < self.config.redeliver_share]
         return self.stream + again
 
-    def deliver(self, events: Iterable[dict[str, Any]]) -> None:
+    def deliver(self, events: Iterable[dict[str, Any]], *, flush_now: bool = False) -> None:
         """Submit Currents events to the connector and move the clock until its queue is empty (or it waits
-        on a retry beyond a minute of simulated time)."""
+        on a retry beyond a minute of simulated time). `flush_now`: the first batches go out without waiting
+        for the flush tick."""
         events = list(events)
         self.submitted.extend(events)
         self.current.submit(events)
+        if flush_now:
+            self.current.flush()
         options = self.current.options
         for _ in range(60):
             if self.current.report.pending == 0:

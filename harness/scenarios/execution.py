@@ -1,0 +1,130 @@
+"""Running one scenario case: a fresh fleet on its own clock, the pipeline, the steps in order, the
+expectations, and a `CaseResult` (never an exception: a crash is a result with status `error` and its
+traceback, so a run goes on)."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from fakes.fleet import FakeFleet, FleetMode
+from harness.scenarios.assembly import fault_rules, pipeline_config, scenario_start
+from harness.scenarios.expectations import check_expectation
+from harness.scenarios.loader import Case
+from harness.scenarios.pipeline import Pipeline
+from harness.scenarios.results import CaseResult, CheckResult, StepResult
+from harness.scenarios.source import KeyPath, format_path
+from harness.scenarios.steps import apply_step
+from harness.scenarios.sut import ReferenceSut, SystemUnderTest
+from harness.scenarios.timeline import build_timeline, journal_excerpt, summary_of
+from harness.scenarios.timespec import parse_time
+
+
+class ScenarioRun:
+    """A case being run: what steps act on and expectations look at."""
+
+    def __init__(self, case: Case, fleet: FakeFleet, pipeline: Pipeline, start: float, base: Path) -> None:
+        self.case = case
+        self.fleet = fleet
+        self.pipeline = pipeline
+        self.start = start
+        self.base = base
+        self.session: requests.Session = pipeline.session
+        self.steps: list[StepResult] = []
+        self.checks: list[CheckResult] = []
+        self.generated_keys: list[str] = []
+        self.definitions: dict[int, dict[str, Any]] = {c.cohort_id: c.definition for c in pipeline.config.cohorts}
+        """Each cohort's current definition (a rename keeps it, a redefinition replaces it)."""
+        self.names: dict[int, str] = {c.cohort_id: c.name for c in pipeline.config.cohorts}
+        self.extra_cohorts: list[Any] = []
+        """Cohorts defined by a `sync` step."""
+
+    @property
+    def now(self) -> float:
+        return self.fleet.clock.now()
+
+    def time(self, value: Any) -> float:
+        """A scenario time (offset from the start, or ISO-8601) in epoch seconds."""
+        return parse_time(value, self.start)
+
+    def url(self, fake: str, path: str) -> str:
+        base = self.pipeline.mixpanel_url if fake == "mixpanel" else self.pipeline.braze_url
+        return base + path
+
+    def control(self, fake: str, method: str, path: str, body: Any = None) -> Any:
+        """A control-API call that must succeed (the harness's own plumbing, not the thing under test)."""
+        answer = self.session.request(method, self.url(fake, path), json=body, timeout=30)
+        if answer.status_code >= 300:
+            raise RuntimeError(f"{method} {path} on fake {fake} answered {answer.status_code}: {answer.text[:300]}")
+        return answer.json() if answer.content else None
+
+    def check(self, expectation: dict[str, Any], path: KeyPath) -> CheckResult:
+        (kind, spec), = expectation.items()
+        outcome = check_expectation(self, kind, spec)
+        result = CheckResult(format_path(path), kind, spec, self.case.line_of(path), self.now, outcome)
+        self.checks.append(result)
+        return result
+
+
+def run_case(case: Case, *, sut: SystemUnderTest | None = None, seed: int | None = None,
+             mode: FleetMode = "in-process", replay: str = "",
+             on_fleet: Callable[[FakeFleet], None] | None = None) -> CaseResult:
+    """Run one case on a fresh fleet (in-process by default; `loopback` for an HTTP SUT that must reach fake
+    Mixpanel over a socket) and return its result."""
+    started = time.perf_counter()
+    seed = case.seed if seed is None else seed
+    sut = sut or ReferenceSut()
+    result = CaseResult(case_id=case.case_id, name=case.name, file=case.file, line=case.line_of(("name",)),
+                        seed=seed, status="passed", sut=sut.label, description=case.description, tags=case.tags,
+                        params=dict(case.params), replay=replay)
+    base = Path(case.file).parent
+    run: ScenarioRun | None = None
+    try:
+        with FakeFleet(mode=mode) as fleet:
+            if on_fleet is not None:
+                on_fleet(fleet)
+            run = _prepare(case, fleet, seed=seed, sut=sut, base=base)
+            result.start = run.start
+            try:
+                for i, step in enumerate(case.data.get("steps", [])):
+                    apply_step(run, step, ("steps", i))
+                for i, expectation in enumerate(case.data.get("expect", [])):
+                    run.check(expectation, ("expect", i))
+            finally:
+                result.end = run.now
+                result.steps, result.checks = run.steps, run.checks
+                result.timeline = build_timeline(run)
+                result.journal = journal_excerpt(run)
+                result.summary = summary_of(run)
+                run.pipeline.close()
+    except Exception:  # a crashing scenario is a result, and the run goes on
+        result.status = "error"
+        result.error = traceback.format_exc()
+    else:
+        if result.failures:
+            result.status = "failed"
+    result.wall_s = time.perf_counter() - started
+    return result
+
+
+def _prepare(case: Case, fleet: FakeFleet, *, seed: int, sut: SystemUnderTest, base: Path) -> ScenarioRun:
+    data = case.data
+    start = scenario_start(case)
+    for fake in ("mixpanel", "braze"):
+        settings = data.get("config", {}).get(fake)
+        if settings:
+            fleet[fake].configure(settings)
+        rules = data.get("faults", {}).get(fake)
+        if rules:
+            fleet[fake].add_faults(fault_rules(rules, start))
+    config = pipeline_config(case, seed=seed, sut=sut, base=base)
+    pipeline = Pipeline(fleet, config)
+    run = ScenarioRun(case, fleet, pipeline, start, base)
+    fleet.clock.set(start)
+    pipeline.start(at=start)
+    return run
