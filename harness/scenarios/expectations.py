@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from harness.generate.invariants import dispatch_violations, flatten, lifecycle_violations
 from harness.mapping import map_currents_event
 from harness.scenarios.matching import id_set_diff, json_subset_diff
-from harness.scenarios.results import Outcome
+from harness.scenarios.results import CheckResult, Outcome
+from harness.scenarios.source import KeyPath, format_path
 
 if TYPE_CHECKING:
-    from harness.scenarios.execution import ScenarioRun
+    from harness.scenarios.run_context import ScenarioRun
 
 
 class Expectation(Protocol):
@@ -312,3 +313,12 @@ EXPECTATIONS: dict[str, type[_Spec]] = {cls.key: cls for cls in (
 def check_expectation(run: ScenarioRun, kind: str, spec: Any) -> Outcome:
     expectation: Expectation = EXPECTATIONS[kind](spec)
     return expectation.check(run)
+
+
+def run_check(run: ScenarioRun, expectation: dict[str, Any], path: KeyPath) -> CheckResult:
+    """Check one expectation now and keep its result with the case's checks."""
+    (kind, spec), = expectation.items()
+    result = CheckResult(format_path(path), kind, spec, run.case.line_of(path), run.now,
+                         check_expectation(run, kind, spec))
+    run.checks.append(result)
+    return result

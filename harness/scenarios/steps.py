@@ -10,13 +10,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from harness.scenarios.assembly import cohort_spec, fault_rules, pipeline_user, read_events
+from harness.scenarios.expectations import run_check
 from harness.scenarios.matching import json_subset_diff
 from harness.scenarios.results import Outcome, StepResult
 from harness.scenarios.source import KeyPath, format_path
 from harness.scenarios.timespec import parse_duration
 
 if TYPE_CHECKING:
-    from harness.scenarios.execution import ScenarioRun
+    from harness.scenarios.run_context import ScenarioRun
 
 StepFunction = Callable[["ScenarioRun", Any, KeyPath], "Outcome | None"]
 
@@ -214,7 +215,7 @@ def _clear_faults(run: ScenarioRun, value: str, path: KeyPath) -> None:
 
 def _expect(run: ScenarioRun, value: list[dict[str, Any]], path: KeyPath) -> None:
     for i, expectation in enumerate(value):  # each result is kept with the case's checks
-        run.check(expectation, (*path, i))
+        run_check(run, expectation, (*path, i))
 
 
 STEPS: dict[str, StepFunction] = {

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from harness.scenarios.results import TimelineEntry
 
 if TYPE_CHECKING:
-    from harness.scenarios.execution import ScenarioRun
+    from harness.scenarios.run_context import ScenarioRun
 
 MAX_TIMELINE = 400
 JOURNAL_EXCERPT = 40
