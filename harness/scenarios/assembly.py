@@ -46,7 +46,7 @@ def pipeline_config(case: Case, *, seed: int, sut: SystemUnderTest | None, base:
     config = PipelineConfig(
         seed=seed, world=world_config, stream=stream or StreamConfig(events=0),
         cohorts=tuple(cohort_spec(c) for c in data.get("cohorts", [])),
-        users=tuple(pipeline_user(u) for u in data.get("users", [])),
+        users=tuple(u for spec in data.get("users", []) for u in pipeline_users(spec)),
         events=tuple(read_events(case, data.get("events", []), ("events",), base)),
         sut=sut, mapping=_mapping(case), current=_current(case), sync_config=_sync_config(case),
         redeliver_share=float(world.get("redeliver_share", 0.0)) if world else 0.0,
@@ -63,6 +63,24 @@ def cohort_spec(cohort: dict[str, Any]) -> CohortSpec:
         sync = sync["type"]
     return CohortSpec(int(cohort["id"]), str(cohort["name"]), cohort["definition"],
                       sync=None if sync == "none" else sync, interval_s=interval)
+
+
+def pipeline_users(spec: dict[str, Any]) -> list[PipelineUser]:
+    """One user, or with `count: N` N users whose string values may hold `{i}` (0 … N-1; `{i:05d}` pads)."""
+    if "count" not in spec:
+        return [pipeline_user(spec)]
+    template = {k: v for k, v in spec.items() if k != "count"}
+    return [pipeline_user(_fill(template, i)) for i in range(int(spec["count"]))]
+
+
+def _fill(value: Any, i: int) -> Any:
+    if isinstance(value, str):
+        return value.format(i=i) if "{i" in value else value
+    if isinstance(value, dict):
+        return {k: _fill(v, i) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, i) for v in value]
+    return value
 
 
 def pipeline_user(user: dict[str, Any]) -> PipelineUser:

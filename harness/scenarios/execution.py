@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from fakes.fleet import FakeFleet, FleetMode
+from fakes.fleet import FakeFleet, FleetMode, ServerOptions
 from harness.scenarios.assembly import fault_rules, pipeline_config, scenario_start
 from harness.scenarios.expectations import run_check
 from harness.scenarios.loader import Case
@@ -22,7 +22,7 @@ from harness.scenarios.timeline import build_timeline, journal_excerpt, summary_
 
 
 def run_case(case: Case, *, sut: SystemUnderTest | None = None, seed: int | None = None,
-             mode: FleetMode = "in-process", replay: str = "",
+             mode: FleetMode = "in-process", servers: ServerOptions | None = None, replay: str = "",
              on_fleet: Callable[[FakeFleet], None] | None = None) -> CaseResult:
     """Run one case on a fresh fleet (in-process by default; `loopback` for an HTTP SUT that must reach fake
     Mixpanel over a socket) and return its result."""
@@ -35,7 +35,7 @@ def run_case(case: Case, *, sut: SystemUnderTest | None = None, seed: int | None
     base = Path(case.file).parent
     run: ScenarioRun | None = None
     try:
-        with FakeFleet(mode=mode) as fleet:
+        with FakeFleet(mode=mode, seed=seed, servers=servers) as fleet:
             if on_fleet is not None:
                 on_fleet(fleet)
             run = _prepare(case, fleet, seed=seed, sut=sut, base=base)

@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from harness.scenarios.assembly import cohort_spec, fault_rules, pipeline_user, read_events
+from harness.scenarios.assembly import cohort_spec, fault_rules, pipeline_users, read_events
 from harness.scenarios.expectations import run_check
 from harness.scenarios.matching import json_subset_diff
 from harness.scenarios.results import Outcome, StepResult
@@ -168,7 +168,7 @@ def _profile(run: ScenarioRun, value: dict[str, Any], path: KeyPath) -> None:
 
 
 def _users(run: ScenarioRun, value: list[dict[str, Any]], path: KeyPath) -> None:
-    run.pipeline.add_users([pipeline_user(u) for u in value])
+    run.pipeline.add_users([u for spec in value for u in pipeline_users(spec)])
 
 
 # -- the fakes -----------------------------------------------------------------------------------------
