@@ -72,7 +72,10 @@ class Case:
 
     @property
     def about_currents(self) -> bool:
-        """Does it exercise the Currents leg (so any system under test can be run against it)?"""
+        """Does it exercise the Currents leg with expectations any connector must meet (so `--sut` applies)?
+        A scenario that says `sut: reference` is about the reference connector's own behaviour."""
+        if self.data.get("sut") == "reference":
+            return False
         return bool(self.data.get("world") or self.data.get("events")) or any(
             "deliver" in step for step in self.data.get("steps", []))
 

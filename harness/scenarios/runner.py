@@ -15,7 +15,7 @@ import shlex
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from fakes.fleet import FleetMode, ServerOptions
 from harness.scenarios.execution import run_case
 from harness.scenarios.loader import Case
 from harness.scenarios.results import CaseResult, RunResult
-from harness.scenarios.sut import HttpSut, ReferenceSut, SystemUnderTest
+from harness.scenarios.sut import HttpSut, ReferenceSut, SystemUnderTest, load_sut
 
 CACHE_DIR = ".harness-cache"
 LAST_FAILED = "lastfailed.json"
@@ -87,6 +87,11 @@ def replay_command(case: Case, options: RunOptions) -> str:
 
 
 def run_one(case: Case, options: RunOptions) -> CaseResult:
+    """Run one case: `--sut` applies to the cases about the Currents leg; otherwise a case's own `sut`."""
+    if options.sut_spec is None and case.data.get("sut", "reference") != "reference":
+        options = replace(options, sut=load_sut(case.data["sut"]), sut_spec=case.data["sut"])
+    elif options.sut_spec is not None and not case.about_currents:
+        options = replace(options, sut=ReferenceSut(), sut_spec=None)
     return run_case(case, sut=options.sut, seed=options.seed, mode=options.mode, servers=options.servers,
                     replay=replay_command(case, options))
 
