@@ -55,6 +55,11 @@ def select(cases: Iterable[Case], *, keyword: str | None = None, tags: Sequence[
     """Cases whose id matches `keyword` (a `*` pattern, or a substring), that carry every tag in `tags`, whose
     id is in `only` (e.g. the last failures), and (`any_sut`) that are about the Currents leg."""
     wanted = set(only) if only is not None else None
+    cases = list(cases)
+    if keyword and any(case.case_id == keyword for case in cases):
+        keyword_exact = keyword  # a whole case id (as replay commands give it) selects that case alone
+        cases = [case for case in cases if case.case_id == keyword_exact]
+        keyword = None
     out = []
     for case in cases:
         if keyword and not _matches(case, keyword):
