@@ -155,8 +155,6 @@ class Timeline:
             self.report.skewed_ids.add(record["id"])
         _heappush(self.heap, (t, self.seq, type_id, record))
         self.seq += 1
-        if self.wanting and type_id in self.wanting:
-            self._covered(type_id)
         if self.duplicate_rate and self.rnd.random() < self.duplicate_rate:
             redelivered = t + self.rnd.randrange(1, 3600)
             if redelivered <= self.anchor:
@@ -221,6 +219,8 @@ class Timeline:
                 _, _, type_id, record = _heappop(heap)
                 produced += 1
                 report.by_type[type_id] += 1
+                if self.wanting and type_id in self.wanting:
+                    self._covered(type_id)  # counted when it is in the stream, not when scheduled
                 if progress is not None and produced % 10_000 == 0:
                     progress(produced)
                 yield type_id, record
