@@ -87,8 +87,8 @@ class Timeline:
     def chance(self, rate: str, *types: str) -> bool:
         """A lifecycle branch; when only some types are wanted, branches leading to them are favoured."""
         p = self.rates[rate]
-        # focused runs favour the wanted types; `cover` favours the types still missing
-        steer = self.focus if self.focus is not None else (self.wanting.keys() if self.wanting else None)
+        # `cover` favours the types still missing; focused runs favour the wanted types
+        steer = self.wanting.keys() if self.wanting else self.focus
         if steer is not None and p > 0 and types and not steer.isdisjoint(types):
             p = max(p, 0.5)
         return self.rnd.random() < p

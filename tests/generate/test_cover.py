@@ -55,7 +55,7 @@ def test_cover_is_seeded_like_everything_else(tmp_path):
 def test_cover_with_a_type_pattern_covers_the_selected_types(tmp_path):
     email = sorted(t for t in load_catalog().type_ids if t.startswith("users.messages.email."))
     out = tmp_path / "email.ndjson"
-    assert main(["generate", "--type", "users.messages.email.*", "-n", "200", "--seed", "4", "-q", "--cover", "3",
+    assert main(["generate", "--type", "users.messages.email.*", "-n", "400", "--seed", "4", "-q", "--cover", "3",
                  "-o", str(out)]) == 0
     counts = _types_in(out)
     assert sorted(counts) == email and min(counts.values()) >= 3
