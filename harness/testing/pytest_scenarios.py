@@ -8,7 +8,8 @@
 - fixtures: `harness_fleet` (both fakes in-process on one clock), `harness_world` (`make(seed, **config)`),
   `harness_pipeline` (`make(config=None)`: a `Pipeline` on `harness_fleet`), `harness_network_guard`;
 - the network guard: with `harness_network_guard = true` in the ini file (or `--harness-network-guard`) every
-  test fails with one line if it tries to reach a non-loopback address; scenario items always run guarded.
+  test fails with one line if it tries to reach a non-loopback address (except tests marked
+  `harness_network_allowed`); scenario items always run guarded.
 
 Heavy imports happen inside hooks and fixtures, so projects that do not use them pay nothing at start-up.
 """
@@ -42,6 +43,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="fail any test that tries to reach a non-loopback address")
     parser.addini("harness_network_guard", "fail any test that tries to reach a non-loopback address",
                   type="bool", default=False)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "harness_network_allowed: the network guard leaves this test alone (a test "
+                                       "that checks what happens when a request is not intercepted)")
 
 
 def _is_scenario_file(path: Path) -> bool:
@@ -127,7 +133,8 @@ def harness_network_guard() -> Iterator[NetworkGuard]:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     guarded = item.config.getoption("--harness-network-guard") or item.config.getini("harness_network_guard")
-    if not guarded or isinstance(item, ScenarioItem):  # scenario items guard themselves
+    if not guarded or isinstance(item, ScenarioItem) or item.get_closest_marker("harness_network_allowed"):
+        # scenario items guard themselves
         return (yield)
     from harness.testing.network_guard import NetworkGuard
 

@@ -13,6 +13,7 @@ import yaml
 from harness.catalog import PROFILES, load_catalog
 from harness.cli.errors import CliError
 from harness.scenarios.library import bundled_scenarios_dir
+from harness.scenarios.loader import FRAGMENT_DIR
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -87,8 +88,8 @@ def list_scenarios(args: argparse.Namespace) -> int:
     folder: Path = args.dir if args.dir is not None else bundled_scenarios_dir()
     if folder.exists() and not folder.is_dir():
         raise CliError(f"{folder}: not a directory")
-    files = sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()) \
-        if folder.is_dir() else []
+    files = sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
+                   and FRAGMENT_DIR not in p.relative_to(folder).parts) if folder.is_dir() else []
     entries = [{"name": str(p.relative_to(folder)), "description": _description(p)} for p in files]
     if args.json:
         print(json.dumps(entries, ensure_ascii=False, indent=2))
