@@ -30,7 +30,7 @@ DEFAULTS: dict[str, Any] = {
     # §4 auth
     "auth.error_detail": "documented",
     "auth.secret_retired_enforce": False,
-    "auth.secret_retired_at": 1803945600,  # 2027-03-03T00:00:00Z
+    "auth.secret_retired_at": 1804032000,  # 2027-03-03T00:00:00Z (§4.1)
     "auth.reject_plain_http": False,
     # §5 /import
     "import.max_batch_records": 2000,
