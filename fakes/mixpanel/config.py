@@ -54,6 +54,7 @@ DEFAULTS: dict[str, Any] = {
     "time.ms_threshold": 100_000_000_000,
     "time.future_grace_s": 3600,
     "store.add_ingest_properties": False,
+    "store.max_failed_records": 10_000,  # harness: records that failed validation kept for view=failed (§14)
     "geoip.stub": {},
     # §6 /track
     "track.max_age_days": 5,
@@ -179,6 +180,7 @@ class MixpanelConfig:
     time_ms_threshold: float
     time_future_grace_s: int
     store_add_ingest_properties: bool
+    store_max_failed_records: int
     geoip_stub: dict[str, Any]
     track_max_age_days: int
     track_old_events: str
