@@ -110,6 +110,7 @@ def mixpanel_control_blueprint(model: IngestionModel) -> Blueprint:
 
     @bp.get("/groups/<group_key>/<path:group_id>")
     def group(group_key: str, group_id: str) -> Response:
+        """A group profile's properties (`meta=1`: with its metadata), 404 if none."""
         found = model.profile((group_key, group_id), _int_arg("project_id"), group=True)
         if found is None:
             raise ControlError(f"no group profile {group_key}/{group_id}", 404)
@@ -117,6 +118,7 @@ def mixpanel_control_blueprint(model: IngestionModel) -> Blueprint:
 
     @bp.get("/projects")
     def projects() -> Response:
+        """The project registry (§1)."""
         return ok({"projects": model.projects()})
 
     @bp.put("/projects")
@@ -141,10 +143,12 @@ def mixpanel_control_blueprint(model: IngestionModel) -> Blueprint:
 
     @bp.get("/lookup-tables")
     def list_lookup_tables() -> Response:
+        """Every lookup table (§9)."""
         return ok({"lookup_tables": [t.describe() for t in model.lookup_tables.tables()]})
 
     @bp.get("/lookup-tables/<table_id>")
     def get_lookup_table(table_id: str) -> Response:
+        """One lookup table with its rows, 404 if none."""
         table = model.lookup_tables.get(table_id)
         if table is None:
             raise ControlError(f"no lookup table {table_id!r}", 404)
@@ -152,6 +156,7 @@ def mixpanel_control_blueprint(model: IngestionModel) -> Blueprint:
 
     @bp.get("/stats")
     def stats() -> Response:
+        """Ingestion counters per endpoint, project, User-Agent and dialect, and the store sizes (§14)."""
         return ok(model.stats_report())
 
     return bp
