@@ -12,6 +12,7 @@ keep counting.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import deque
 from collections.abc import Iterable
@@ -56,10 +57,22 @@ class FailedRecord:
                 "record": f.record}
 
 
-def as_sent(record: Any) -> Any:
-    """What the client sent for one record: an unparseable NDJSON line is kept as its text."""
+OVERSIZE_KEPT_CHARS = 65_536
+"""A record refused for its size (up to the whole body) is kept as the start of its JSON text only, so
+`store.max_failed_records` of them cannot hold gigabytes."""
+
+
+def as_sent(record: Any, *, oversize: bool = False) -> Any:
+    """What the client sent for one record: an unparseable NDJSON line is kept as its text, an oversize
+    record as the first OVERSIZE_KEPT_CHARS characters of its JSON text."""
     if isinstance(record, NotJson):
-        return record.line.decode("utf-8", errors="replace")
+        return record.line[:OVERSIZE_KEPT_CHARS * 4].decode("utf-8", errors="replace")[:OVERSIZE_KEPT_CHARS]
+    if oversize:
+        try:
+            text = json.dumps(record, ensure_ascii=False)
+        except (TypeError, ValueError, RecursionError):
+            text = repr(record)
+        return text[:OVERSIZE_KEPT_CHARS]
     return record
 
 

@@ -144,7 +144,7 @@ def handle_import(ctx: IngestContext, req: IngestRequest) -> IngestOutcome:
             failures.append((index, rejection))
             reported = RULES[rejection.rule_id].failure(index, rejection.insert_id, rejection.key)
             kept.append(Failure(index, reported["message"], reported["field"], rejection.insert_id,
-                                rejection.rule_id, as_sent(record), pid))
+                                rejection.rule_id, as_sent(record, oversize=rejection.rule_id == "V12size"), pid))
     record = None
 
     # V13: simplified projects refuse identity events (strict: the whole batch; non-strict: those events)

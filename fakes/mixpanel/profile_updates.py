@@ -170,7 +170,8 @@ def handle_profile_updates(ctx: IngestContext, req: IngestRequest) -> IngestOutc
         first_error = first_error or error
         token = update.get("$token") if type(update) is dict else None
         project = ctx.registry.by_token.get(token) if type(token) is str else None
-        kept.append(Failure(index, error or DATA_MISSING_OR_EMPTY, record=as_sent(update),
+        kept.append(Failure(index, error or DATA_MISSING_OR_EMPTY,
+                            record=as_sent(update, oversize=error == UPDATE_TOO_LARGE),
                             project_id=project.project_id if project is not None else None))
     ctx.failed.record(endpoint=kind.endpoint, good=good, failures=kept, request_id=req.request_id,
                       region=req.region, received_ms=now_ms)

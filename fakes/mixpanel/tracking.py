@@ -145,7 +145,7 @@ def handle_track(ctx: IngestContext, req: IngestRequest) -> IngestOutcome:
             else:
                 dropped += 1
             kept.append(Failure(index, failure["message"], failure["field"], rejection.insert_id, rejection.rule_id,
-                                as_sent(record), key))
+                                as_sent(record, oversize=rejection.rule_id == "V12size"), key))
             continue
         result.project_id = key
         if quarantine is not None:

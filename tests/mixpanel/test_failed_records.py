@@ -94,3 +94,12 @@ def test_failed_records_survive_a_snapshot(api, state):
     restored.restore(saved)
     body = create_app(restored).test_client().get("/_harness/events?view=failed").get_json()
     assert body["count"] == 1 and body["counts"]["good"] == 1 and body["events"][0]["index"] == 1
+
+
+def test_oversize_record_kept_as_the_start_of_its_json(api, client):
+    """§5.2 / §5.4 V12: an event over 1 MB fails; the view keeps only the first 65536 characters of it."""
+    big = event(n=1, blob="x" * 1_100_000)
+    assert api.import_([big]).status_code == 400
+    item = failed(client)["events"][0]
+    assert item["rule"] == "V12size" and isinstance(item["record"], str)
+    assert len(item["record"]) == 65_536 and item["record"].startswith('{"event": "Purchase"')
