@@ -80,6 +80,7 @@ def test_harness_fleet_answers_the_real_host_names_in_process(harness_fleet):
     assert answer.json() == {"status": "ok", "service": "mixpanel"}
 
 
+@pytest.mark.harness_network_allowed  # it makes its own guard refuse
 def test_the_network_guard_refuses_anything_but_loopback():
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("api.mixpanel.com") and not is_loopback("10.0.0.1")
@@ -97,6 +98,7 @@ def test_the_network_guard_refuses_anything_but_loopback():
     assert socket.getaddrinfo.__module__ == "socket"  # the patch is gone
 
 
+@pytest.mark.harness_network_allowed  # the inner run (in this process) is the one that must fail
 def test_a_test_reaching_a_real_host_fails_with_one_line_even_if_it_swallows_the_error(pytester):
     pytester.makepyfile(test_net="""
         import requests
