@@ -88,3 +88,38 @@ def new_insert_id_on_every_retry(events: list[dict[str, Any]], target: SutTarget
     for event in batch:
         event["properties"]["$insert_id"] = uuid.uuid4().hex[:32]
     _import(target, batch)
+
+
+# -- the cohort leg: a user's cohort export as the system under test -------------------------------------
+class CohortExporter:
+    """A cohort export that diffs each tick against the ids it sent before (as Mixpanel's export does) and
+    posts to the partner endpoints; `removes=False` makes it the classic bug: members are never removed."""
+
+    def __init__(self, *, removes: bool = True) -> None:
+        self.removes = removes
+        self.sent: dict[int, set[str]] = {}
+
+    def __call__(self, cohort: Any, target: Any) -> None:
+        ids = {str(m["properties"]["$braze_external_id"]) for m in cohort.members
+               if m["properties"].get("$braze_external_id")}
+        before = self.sent.get(cohort.cohort_id)
+        base = f"{target.base_url}/partners/{target.partner}"
+        if before is None:
+            _ok(_SESSION.post(f"{base}/cohorts", json={"client_secret": target.data_import_key,
+                                                       "partner_api_key": "harness-partner-key",
+                                                       "cohort_id": cohort.braze_cohort_id, "name": cohort.name,
+                                                       "created_at": "2026-01-01T00:00:00Z"}, timeout=30))
+        changes = [{"user_ids": sorted(ids - (before or set()))}]
+        if self.removes and before:
+            changes.append({"user_ids": sorted(before - ids), "should_remove": True})
+        changes = [c for c in changes if c["user_ids"]]
+        if changes:
+            _ok(_SESSION.post(f"{base}/cohorts/users", json={
+                "client_secret": target.data_import_key, "partner_api_key": "harness-partner-key",
+                "cohort_id": cohort.braze_cohort_id, "cohort_changes": changes}, timeout=30))
+        self.sent[cohort.cohort_id] = ids
+
+
+def _ok(answer: requests.Response) -> None:
+    if answer.status_code >= 300:
+        raise Refused(f"HTTP {answer.status_code}: {answer.text[:200]}")

@@ -119,7 +119,7 @@ def test_selection_by_keyword_tag_and_list(tmp_path):
     assert listed.returncode == 0
     assert sorted(line.split()[0] for line in listed.stdout.splitlines()) == [
         "crashes_on_unknown_device", "expects_the_wrong_count"]
-    assert "2 of 4 cases selected" in listed.stderr
+    assert "2 of 5 cases selected" in listed.stderr
 
 
 def test_last_failed_runs_only_what_failed_last_time(tmp_path):

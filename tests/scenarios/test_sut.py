@@ -126,3 +126,25 @@ def test_an_http_sut_that_drops_events_fails_the_oracle():
         service.close()
     assert result.cases[0].status == "failed"
     assert "missing" in result.cases[0].failure_text()
+
+
+def test_a_cohort_export_callable_replaces_the_reference_engine():
+    (case,) = load_file(DATA / "plan_cohort.yaml")
+    assert case.about_cohort_leg
+    good = run_scenarios([case], RunOptions(cohort_sut=connectors.CohortExporter(), cohort_sut_spec="good"))
+    assert good.ok, good.cases[0].failure_text()
+    assert "--cohort-sut good" in good.cases[0].replay
+    bad = run_scenarios([case], RunOptions(cohort_sut=connectors.CohortExporter(removes=False),
+                                           cohort_sut_spec="bad")).cases[0]
+    assert bad.status == "failed"
+    assert "expect[1]: segment \"Mixpanel Cohorts includes 5\" at +7200 s: members differ" in bad.failure_text()
+    assert "unexpected: u2" in bad.failure_text()
+
+
+def test_the_cohort_sut_applies_only_to_cases_about_the_cohort_leg():
+    from harness.scenarios.runner import select
+
+    cases = load_cases([DATA])
+    chosen = {c.name for c in select(cases, any_cohort_sut=True)}
+    assert chosen == {"plan_cohort_follows_profiles"}  # clicks_reach_a_segment checks the engine's run records
+    assert {c.name for c in select(cases, any_sut=True)} == {"clicks_reach_a_segment", "custom_event_prefixed"}
