@@ -34,13 +34,14 @@ class WorkerPool(ThreadedTaskDispatcher):
         self.max_stand_ins = max_stand_ins
         self._stand_ins = 0
         self._stand_in_lock = threading.Lock()
+        self._closed = False
         self.set_thread_count(threads)
 
     @contextlib.contextmanager
     def waiting(self) -> Iterator[None]:
         """Around a wait in a fault: another thread takes this worker's place until the wait ends."""
         with self._stand_in_lock:
-            lend = self._stand_ins < self.max_stand_ins
+            lend = not self._closed and self._stand_ins < self.max_stand_ins
             if lend:
                 self._stand_ins += 1
                 self.set_thread_count(self.base_threads + self._stand_ins)
@@ -50,11 +51,17 @@ class WorkerPool(ThreadedTaskDispatcher):
             if lend:
                 with self._stand_in_lock:
                     self._stand_ins -= 1
-                    self.set_thread_count(self.base_threads + self._stand_ins)
+                    if not self._closed:  # after shutdown a new count would start threads again
+                        self.set_thread_count(self.base_threads + self._stand_ins)
 
     @property
     def stand_ins(self) -> int:
         return self._stand_ins
+
+    def shutdown(self, cancel_pending: bool = True, timeout: float = 5) -> bool:
+        with self._stand_in_lock:
+            self._closed = True
+        return bool(super().shutdown(cancel_pending=cancel_pending, timeout=timeout))
 
 
 class LaneDispatcher:

@@ -213,7 +213,8 @@ class FakeServer:
             front = TlsFrontDoor(self.tls_context, (self.host, self.port), host=self.host,
                                  port=self.requested_tls_port, name=self.name,
                                  connection_limit=limits.tls_connection_limit,
-                                 handshake_timeout_s=limits.tls_handshake_timeout_s)
+                                 handshake_timeout_s=limits.tls_handshake_timeout_s,
+                                 idle_timeout_s=limits.idle_timeout_s)
             try:
                 front.start()
             except OSError as exc:

@@ -11,7 +11,8 @@ One asyncio event loop in one thread serves every connection (the standard libra
 so reads and writes of one connection never race as they would across two threads). At most
 `connection_limit` connections are open: at the limit the least recently active one is closed to make room.
 A handshake not finished in `handshake_timeout_s` is abandoned. Back-pressure runs both ways (a client that
-does not read stops the reads from the fake, and so parks its requests there).
+does not read stops the reads from the fake, and so parks its requests there); a connection whose client
+has read nothing for `idle_timeout_s` while answers wait for it is closed, as the plain port does.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ class TlsFrontDoor:
     """Listens on (host, port) for TLS and relays each connection to the plain backend port."""
 
     def __init__(self, context: ssl.SSLContext, backend: tuple[str, int], *, host: str = "127.0.0.1", port: int = 0,
-                 name: str = "fake", connection_limit: int = 10_000, handshake_timeout_s: float = 10.0) -> None:
+                 name: str = "fake", connection_limit: int = 10_000, handshake_timeout_s: float = 10.0,
+                 idle_timeout_s: float = 120.0) -> None:
         self.context = context
         self.peers: dict[tuple[str, int], tuple[str, int, int]] = {}
         """Relay socket address (as the backend sees it) -> (client host, client port, TLS port)."""
@@ -49,6 +51,7 @@ class TlsFrontDoor:
         self.name = name
         self.connection_limit = connection_limit
         self.handshake_timeout_s = handshake_timeout_s
+        self.idle_timeout_s = idle_timeout_s
         self.evicted = 0
         self._listener: socket.socket | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -90,6 +93,7 @@ class TlsFrontDoor:
         asyncio.set_event_loop(loop)
         try:
             loop.create_task(self._accept_loop(listener))
+            loop.call_later(self._sweep_interval, self._sweep)
             loop.run_forever()
             # stopping: let the accept loop, handshakes and connects unwind before the loop closes
             pending = asyncio.all_tasks(loop)
@@ -119,6 +123,19 @@ class TlsFrontDoor:
             relay = _Relay(self, conn)
             self._relays.add(relay)
             relay.task = loop.create_task(relay.handshake())
+
+    @property
+    def _sweep_interval(self) -> float:
+        return min(5.0, self.idle_timeout_s / 2)
+
+    def _sweep(self) -> None:
+        # a client that reads nothing while answers wait: the fake stopped hearing from this relay (it reads
+        # no more), so the relay gives up on its own, after the same idle timeout
+        cutoff = time.monotonic() - self.idle_timeout_s
+        for relay in [r for r in self._relays if r.stalled and r.last_activity < cutoff]:
+            relay.abort()
+        assert self._loop is not None
+        self._loop.call_later(self._sweep_interval, self._sweep)
 
     def _evict_one(self) -> bool:
         if not self._relays:
@@ -163,6 +180,8 @@ class _Relay:
         self.backend: asyncio.Transport | None = None
         self.pending: list[bytes] = []
         self.client_eof = False
+        self.stalled = False
+        """The client does not read: the answers wait in the relay, reads from the fake are paused."""
         self.peer_key: tuple[str, int] | None = None
         self.done = False
 
@@ -284,10 +303,13 @@ class _ClientSide(asyncio.Protocol):
         self.relay.client_closed()
 
     def pause_writing(self) -> None:  # the client does not read: stop reading from the fake
+        self.relay.stalled = True
         if self.relay.backend is not None:
             self.relay.backend.pause_reading()
 
     def resume_writing(self) -> None:
+        self.relay.stalled = False
+        self.relay.last_activity = time.monotonic()
         if self.relay.backend is not None and not self.relay.backend.is_closing():
             self.relay.backend.resume_reading()
 
