@@ -52,3 +52,32 @@ class ServerLimits:
         value = self.tls_handshake_timeout_s
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value <= 3600:
             raise ValueError(f"tls_handshake_timeout_s must be a number of seconds in (0, 3600], got {value!r}")
+
+
+def open_files_wanted(limits: ServerLimits, *, servers: int = 1, tls: bool = False) -> int:
+    """File descriptors `servers` loopback servers may hold at these limits (an HTTPS connection holds
+    three: the client's, the relay's and the plain port's), plus a margin for everything else."""
+    per_server = limits.connection_limit + (2 * limits.tls_connection_limit if tls else 0) + 64
+    return servers * per_server + 256
+
+
+def raise_open_file_limit(wanted: int) -> tuple[int, int]:
+    """Raise this process's soft open-file limit toward `wanted`, never above the hard limit (a server
+    process, e.g. `harness serve`, does this once at start): `(before, after)`; (-1, -1) where there is no
+    such limit (Windows). Past the limit the server still answers: out of descriptors it closes its least
+    recently active idle connection, or pauses accepting for a moment (`fakes.core.channel`)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return -1, -1
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return soft, soft
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft >= target:
+        return soft, soft
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ValueError, OSError):
+        return soft, soft
+    return soft, target
