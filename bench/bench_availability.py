@@ -139,11 +139,11 @@ def hangs(port: int, count: int) -> Iterator[None]:
 
 @contextlib.contextmanager
 def non_readers(port: int, count: int) -> Iterator[None]:
-    # a journal of 200 requests with 20 KB bodies: each GET of it answers ~4 MB
+    # a journal of 200 requests with 20 KB bodies (404s are journalled too): each GET of it answers ~4 MB
     body = b'{"filler": "' + b"x" * 20000 + b'"}'
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         for _ in range(200):
-            sock.sendall(_request("POST", "/track", body))
+            sock.sendall(_request("POST", "/filler", body))
             _read_answer(sock)
     socks: list[socket.socket] = []
     try:
@@ -152,7 +152,7 @@ def non_readers(port: int, count: int) -> Iterator[None]:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             socks.append(sock)
             sock.sendall(_request("GET", "/_harness/requests?limit=200") * 20)
-        time.sleep(1.0)
+        time.sleep(2.0)  # the first answers are built (the control lane's own work), then they are parked
         yield
     finally:
         for sock in socks:

@@ -38,7 +38,7 @@ class ServerLimits:
     """Open connections on the HTTPS front door."""
     tls_handshake_timeout_s: float = 10.0
     """A TLS handshake not finished in this time is abandoned."""
-    outbuf_high_watermark: int = 4 * 1024 * 1024
+    outbuf_high_watermark: int = 1024 * 1024
     """Pending answer bytes on one connection above which its next pipelined request waits (without a
     worker) until the client reads."""
 
