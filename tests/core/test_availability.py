@@ -161,6 +161,38 @@ def test_health_answers_under_1000_slow_plain_and_tls_connections_and_50_hangs(a
     wait_until(lambda: open_fds() <= fds_before + 2, "every socket to be closed", timeout=30)
 
 
+def test_requests_waiting_in_faults_lend_their_worker_back(app, state, tls_files):
+    """One worker thread, five requests in 30 s latency faults: a sixth request is still served at once."""
+    state.faults.install({"match": {"user_agent": "wait-me"}, "action": {"type": "latency", "delay_ms": 30_000}})
+    socks: list[socket.socket] = []
+    with serving(app, tls_files, threads=1) as srv:
+        try:
+            for _ in range(5):
+                sock = socket.create_connection(("127.0.0.1", srv.port), timeout=30)
+                socks.append(sock)
+                sock.sendall(request_bytes("POST", "/ingest", b"{}", {**AUTH, "User-Agent": "wait-me"}))
+            wait_until(lambda: srv.stats()["fault_waits"] == 5, "five requests waiting")
+            status, body, took = call(srv.port, "POST", "/ingest", b'{"n": 1}', AUTH)
+            assert status == 200 and took < ANSWER_BOUND_S
+        finally:
+            for sock in socks:
+                sock.close()
+
+
+def test_the_control_lane_answers_when_every_fake_worker_is_held(app, state, tls_files):
+    """No stand-ins (fault_wait_threads=0) and a hang holding the only worker: /_harness still answers,
+    and clearing the faults from there lets the fake's routes answer again."""
+    state.faults.install({"id": "stuck", "times": 1, "action": {"type": "hang", "max_hang_ms": 30_000}})
+    with serving(app, tls_files, threads=1, fault_wait_threads=0) as srv:
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=30) as stuck:
+            stuck.sendall(request_bytes("GET", "/ingest", headers=AUTH))
+            wait_until(lambda: state.faults.rules()[0]["fired"] == 1, "the hang to fire")
+            status, _, took = call(srv.port, "GET", "/_harness/health")
+            assert status == 200 and took < ANSWER_BOUND_S
+            assert call(srv.port, "DELETE", "/_harness/faults")[0] == 200
+            stuck.close()  # the hang keeps its worker until it ends (or the server stops): no stand-in here
+
+
 def test_clients_that_pipeline_large_answers_and_never_read_hold_no_worker(app, state, tls_files, client_tls):
     """Non-reading clients are parked (no worker holds them) and closed after the idle timeout. Over TLS the
     front door stops reading from the fake while its client does not read, so they end up the same way."""
@@ -240,6 +272,25 @@ def test_at_the_tls_connection_limit_room_is_made(app, state, tls_files, client_
             status, _, _ = call(tls_port(srv), "GET", "/_harness/health", tls=client_tls)
             assert status == 200
             assert srv.stats()["tls_connections"] <= 10 and srv.stats()["tls_evicted"] >= 10
+        finally:
+            for sock in socks:
+                sock.close()
+
+
+def test_tls_clients_that_never_finish_the_handshake_are_dropped_and_make_room(app, state, tls_files, client_tls):
+    """A TLS connection that sends nothing is closed after tls_handshake_timeout_s, and at the TLS limit the
+    oldest of them makes room for a real client."""
+    socks: list[socket.socket] = []
+    with serving(app, tls_files, tls_connection_limit=10, tls_handshake_timeout_s=0.5) as srv:
+        try:
+            for _ in range(20):
+                socks.append(socket.create_connection(("127.0.0.1", tls_port(srv)), timeout=30))
+            status, _, _ = call(tls_port(srv), "GET", "/_harness/health", tls=client_tls)
+            assert status == 200
+            for sock in socks:  # every silent one ends (evicted, or its handshake abandoned)
+                with contextlib.suppress(ConnectionResetError):
+                    assert sock.recv(1024) == b""
+            wait_until(lambda: srv.stats()["tls_connections"] == 0, "the TLS front door to be empty")
         finally:
             for sock in socks:
                 sock.close()
