@@ -43,6 +43,7 @@ from flask.testing import FlaskClient
 
 from fakes.core.clock import ClockListener, SimulatedClock
 from fakes.core.inprocess import InProcessRoute
+from fakes.core.limits import ServerLimits
 from fakes.core.scheduler import Scheduler
 from fakes.core.server import DEFAULT_THREADS, FakeServer
 from fakes.core.state import FakeState
@@ -79,6 +80,8 @@ class ServerOptions:
     threads: int = DEFAULT_THREADS
     tls: ServerTls | Mapping[str, ServerTls] | None = None
     """One `ServerTls` for every fake, one per fake name (those not listed have no HTTPS), or None."""
+    limits: ServerLimits | None = None
+    """Connection limit, timeouts, control lane... (`fakes.core.limits`); `threads` above wins over its own."""
 
     def port_of(self, name: str) -> int:
         return int(self.ports.get(name, 0))
@@ -170,7 +173,8 @@ class FakeHandle:
 
         This is how an in-process fake is reached over real HTTP too; the server stops with the fleet."""
         if not self._servers:
-            self._start_server(ServerOptions(host=self._options.host, threads=self._options.threads))
+            self._start_server(ServerOptions(host=self._options.host, threads=self._options.threads,
+                                             limits=self._options.limits))
         url = self.base_url
         assert url is not None
         return url
@@ -186,7 +190,8 @@ class FakeHandle:
         self._options = options
         tls = options.tls_of(self.name)
         server = FakeServer(self.app, host=options.host, port=options.port_of(self.name), threads=options.threads,
-                            name=self.name, tls_context=tls.context if tls else None, tls_port=tls.port if tls else 0)
+                            name=self.name, tls_context=tls.context if tls else None, tls_port=tls.port if tls else 0,
+                            limits=options.limits)
         self._servers.append(server.start())
 
     def _stop(self) -> None:

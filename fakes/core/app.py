@@ -228,8 +228,9 @@ def fire_faults(*, stage: str | None = None, **attrs: Any) -> FaultDecision | No
     in its state's `fault_match_fields`). When a rule fires:
     - its `delay_ms` is slept here (real time: latency is what is being tested);
     - without `ingest` this raises, and the request is answered with the fault at once;
-    - with `ingest: true` (and for `latency`) this returns the decision: the fake processes the request as
-      usual and the fault then replaces (or, for latency, keeps) the answer.
+    - with `ingest: true` (and for `latency`, and `slow_body` without a `body`) this returns the decision:
+      the fake processes the request as usual and the fault then replaces (or, for latency and such a
+      slow_body, keeps) the answer.
     Only one fault fires per request: later calls return None.
     """
     ctx = g._get_current_object()
@@ -258,9 +259,15 @@ def fire_faults(*, stage: str | None = None, **attrs: Any) -> FaultDecision | No
     ctx.harness_fault = decision
     if decision.action.delay_ms:
         transport.wait(req.environ, decision.action.delay_ms / 1000)
-    if decision.ingest or decision.action.type == "latency":
+    if decision.ingest or answers_normally(decision.action):
         return decision
     raise FaultFired(decision)
+
+
+def answers_normally(action: Any) -> bool:
+    """The fault delivers the fake's own answer, so the request is processed as usual: `latency`, and a
+    `slow_body` without a body of its own (it trickles the answer the endpoint gives, never an empty one)."""
+    return action.type == "latency" or (action.type == "slow_body" and not action.has_body)
 
 
 def render_fault(decision: FaultDecision, normal: Response | None) -> Response:

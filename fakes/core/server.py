@@ -7,135 +7,52 @@ waitress gives HTTP/1.1 keep-alive, answers pipelined requests in order, honours
 reads each request body completely before the app sees it (so every answer, faults included, follows a
 fully read body; mixpanel-ingestion.md §2.3). The app adds Content-Length to every answer.
 
-Connection faults are carried out on the real socket: a small subclass of waitress's task notices the
-`TransportFault` the app left in the environ and drops the connection before the answer (FIN, or RST through
-SO_LINGER 0), after part of the body (mid-response), after a hang, or trickles the body (slow_body).
+Connection faults are carried out on the real socket: the harness's waitress task (`fakes.core.channel`)
+notices the `TransportFault` the app left in the environ and drops the connection before the answer (FIN, or
+RST through SO_LINGER 0), after part of the body (mid-response), after a hang, or trickles the body
+(slow_body). How the server stays available under pressure (a worker lane for `/_harness`, workers lent
+back during fault waits, parking clients that do not read, room at the connection limit) is set by
+`fakes.core.limits.ServerLimits` and done in `fakes.core.lanes` and `fakes.core.channel`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-import socket
 import ssl
-import struct
 import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from waitress import wasyncore
-from waitress.channel import HTTPChannel
-from waitress.server import TcpWSGIServer
-from waitress.task import ThreadedTaskDispatcher, WSGITask
 
 from fakes.core import transport
-from fakes.core.tls import TlsFrontDoor
+from fakes.core.channel import RECV_BYTES, SMALL_READ_BYTES, DropConnection, HarnessWSGIServer
+from fakes.core.lanes import LaneDispatcher
+from fakes.core.limits import DEFAULT_THREADS, ServerLimits
+from fakes.core.tls_front_door import TlsFrontDoor
 
 log = logging.getLogger("fakes.core.server")
 
-DEFAULT_THREADS = 8
-DEFAULT_CONNECTION_LIMIT = 1000  # mixpanel-import opens up to 100 sockets per run
+__all__ = ["DEFAULT_THREADS", "RECV_BYTES", "FakeServer", "PortInUseError", "ServerLimits",
+           "TransportFaultMiddleware"]
 
-RECV_BYTES = 256 * 1024
-"""Largest socket read while a request body streams in. waitress's 8 KiB reads make a 1 MB /import batch
-~130 trips through the event loop and request parser (see `_HarnessChannel.handle_read`)."""
-SMALL_READ_BYTES = 8192
-"""Socket read between bodies (request lines and headers): waitress's default."""
 INBUF_OVERFLOW = 16 * 1024 * 1024
 """Request bodies up to this size stay in memory; larger ones spill to a temporary file (waitress's
 default is 512 KiB, below a typical 2000-event batch). 16 MiB covers Mixpanel's 10 MB /import limit."""
 OUTBUF_OVERFLOW = 16 * 1024 * 1024
 """Answers up to this size are buffered in memory (a full journal read can run to megabytes)."""
+CLEANUP_INTERVAL_S = 5
+"""How often idle connections and clients that read nothing are looked for (waitress's default is 30 s)."""
 
 
 class PortInUseError(OSError):
     """The requested port is taken; the message is one clear line."""
 
 
-class _DropConnection(Exception):
-    def __init__(self, mode: str) -> None:
-        super().__init__(mode)
-        self.mode = mode
-
-
-class _HarnessTask(WSGITask):
-    """Adds the cancel event to the environ and turns `_DropConnection` into a real dropped connection."""
-
-    wrote_header: bool  # waitress's own flag (its classes are untyped)
-
-    def get_environment(self) -> dict[str, Any]:
-        environ = super().get_environment()
-        server = self.channel.server
-        environ[transport.MODE_KEY] = "server"
-        environ[transport.CANCEL_KEY] = getattr(server, "harness_cancel", None)
-        front_door = getattr(server, "harness_tls", None)
-        if front_door is not None:
-            try:
-                peer = front_door.peers.get((environ.get("REMOTE_ADDR"), int(environ.get("REMOTE_PORT") or 0)))
-            except ValueError:
-                peer = None
-            if peer is not None:
-                # Arrived through the TLS front door: show the request as the client made it.
-                environ["wsgi.url_scheme"] = "https"
-                environ["HTTPS"] = "on"
-                environ["REMOTE_ADDR"], environ["REMOTE_PORT"] = peer[0], str(peer[1])
-                environ["SERVER_PORT"] = str(peer[2])
-        environ["harness.flush"] = self._flush_now
-        return environ
-
-    def _flush_now(self) -> None:
-        channel = self.channel
-        with channel.outbuf_lock:
-            channel._flush_some(do_close=False)
-
-    def service(self) -> None:
-        try:
-            super().service()
-        except _DropConnection as drop:
-            # Nothing more goes out on this connection; pipelined requests behind it are dropped with it.
-            self.close_on_finish = True
-            if drop.mode == "rst":
-                try:
-                    self.channel.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                except OSError:
-                    pass
-            if not self.wrote_header:
-                self.wrote_header = True  # keep waitress from writing a 500 of its own
-
-
-class _HarnessChannel(HTTPChannel):
-    task_class = _HarnessTask
-
-    def handle_read(self) -> None:
-        # waitress 3's handle_read, reading up to the rest of the current body (at most RECV_BYTES) instead
-        # of a fixed size. Large reads between requests would take in a whole pipelined burst at once; the
-        # event loop then spins on the queued answers' buffer lock (pipelined throughput fell 10x), whereas
-        # reading exactly the rest of a body never reaches into the next request.
-        try:
-            data = self.recv(self._read_size())
-        except OSError:
-            if self.adj.log_socket_errors:
-                self.logger.exception("Socket error")
-            self.handle_close()
-            return
-        if data:
-            self.last_activity = time.time()
-            self.received(data)
-        else:
-            self.connected = False  # the client disconnected
-
-    def _read_size(self) -> int:
-        receiver = getattr(self.request, "body_rcv", None)
-        remain = getattr(receiver, "remain", 0)  # a fixed-length body still coming; chunked bodies have none
-        return min(remain, RECV_BYTES) if remain > SMALL_READ_BYTES else SMALL_READ_BYTES
-
-
-class _HarnessWSGIServer(TcpWSGIServer):
-    channel_class = _HarnessChannel
-
-
 class TransportFaultMiddleware:
-    """Carries out a `TransportFault` left by the app. Only meaningful under `_HarnessWSGIServer`."""
+    """Carries out a `TransportFault` left by the app. Only meaningful under `HarnessWSGIServer`."""
 
     def __init__(self, app: Callable) -> None:
         self.app = app
@@ -161,9 +78,9 @@ class TransportFaultMiddleware:
         headers = [(k, v) for k, v in captured["headers"] if k.lower() != "x-harness-fault"]
         if fault.type == "hang":
             transport.wait(environ, (fault.max_hang_ms or 0) / 1000)
-            raise _DropConnection("fin")
+            raise DropConnection("fin")
         if fault.type == "drop_before_response":
-            raise _DropConnection(fault.mode)
+            raise DropConnection(fault.mode)
         if fault.type == "drop_mid_response":
             start_response(captured["status"], headers)
             return self._cut(body, fault.sent_bytes or 0, environ)
@@ -180,7 +97,7 @@ class TransportFaultMiddleware:
             flush = environ.get("harness.flush")
             if flush is not None:
                 flush()
-        raise _DropConnection("fin")
+        raise DropConnection("fin")
 
     @staticmethod
     def _trickle(body: bytes, bytes_per_s: int, environ: dict[str, Any]) -> Iterable[bytes]:
@@ -192,7 +109,7 @@ class TransportFaultMiddleware:
             if flush is not None:
                 flush()
             if start + step < len(body) and transport.wait(environ, step / bytes_per_s):
-                raise _DropConnection("fin")  # server stopping
+                raise DropConnection("fin")  # server stopping
 
 
 def _quiet_waitress_queue_warnings() -> None:
@@ -212,22 +129,25 @@ class FakeServer:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        threads: int = DEFAULT_THREADS,
-        connection_limit: int = DEFAULT_CONNECTION_LIMIT,
+        threads: int | None = None,
+        connection_limit: int | None = None,
         name: str = "fake",
         tls_context: ssl.SSLContext | None = None,
         tls_port: int = 0,
+        limits: ServerLimits | None = None,
     ) -> None:
+        """`limits` sets every limit (`fakes.core.limits`); `threads` / `connection_limit` override its own."""
+        limits = limits or ServerLimits()
+        overrides = {k: v for k, v in (("threads", threads), ("connection_limit", connection_limit)) if v is not None}
+        self.limits = dataclasses.replace(limits, **overrides) if overrides else limits
         self.app = app
         self.tls_context = tls_context
         self.requested_tls_port = tls_port
         self._tls: TlsFrontDoor | None = None
         self.host = host
         self.requested_port = port
-        self.threads = threads
-        self.connection_limit = connection_limit
         self.name = name
-        self._server: _HarnessWSGIServer | None = None
+        self._server: HarnessWSGIServer | None = None
         self._map: dict = {}
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -262,14 +182,14 @@ class FakeServer:
         self._stopping.clear()
         self._cancel.clear()
         self._map = {}
-        dispatcher = ThreadedTaskDispatcher()
-        dispatcher.set_thread_count(self.threads)
+        limits = self.limits
+        dispatcher = LaneDispatcher(limits.threads, limits.control_threads, limits.fault_wait_threads)
         try:
-            server = _HarnessWSGIServer(
+            server = HarnessWSGIServer(
                 TransportFaultMiddleware(self.app),
                 map=self._map,
                 dispatcher=dispatcher,
-                **_adjustments(self.host, self.requested_port, self.threads, self.connection_limit),
+                **_adjustments(self.host, self.requested_port, limits),
             )
         except OSError as exc:
             dispatcher.shutdown(timeout=1)
@@ -291,7 +211,10 @@ class FakeServer:
         self._thread.start()
         if self.tls_context is not None:
             front = TlsFrontDoor(self.tls_context, (self.host, self.port), host=self.host,
-                                 port=self.requested_tls_port, name=self.name)
+                                 port=self.requested_tls_port, name=self.name,
+                                 connection_limit=limits.tls_connection_limit,
+                                 handshake_timeout_s=limits.tls_handshake_timeout_s,
+                                 idle_timeout_s=limits.idle_timeout_s)
             try:
                 front.start()
             except OSError as exc:
@@ -344,6 +267,27 @@ class FakeServer:
     def running(self) -> bool:
         return self._server is not None
 
+    def stats(self) -> dict[str, int]:
+        """Open connections and what the limits did: `connections` (plain port, HTTPS relays included),
+        `parked` (waiting for their client to read), `evicted` / `refused` (at the connection limit),
+        `fault_waits` (workers lent back while requests wait in faults), `tls_connections`, `tls_evicted`."""
+        server = self._server
+        if server is None:
+            return {}
+        channels = list(server.active_channels.values())  # a snapshot: the event loop may change it meanwhile
+        dispatcher = server.task_dispatcher
+        out = {
+            "connections": len(channels),
+            "parked": sum(1 for c in channels if getattr(c, "parked", False)),
+            "evicted": server.harness_evicted,
+            "refused": server.harness_refused,
+            "fault_waits": dispatcher.main.stand_ins if isinstance(dispatcher, LaneDispatcher) else 0,
+        }
+        if self._tls is not None:
+            out["tls_connections"] = self._tls.open_connections
+            out["tls_evicted"] = self._tls.evicted
+        return out
+
     def __enter__(self) -> FakeServer:
         return self.start()
 
@@ -351,17 +295,20 @@ class FakeServer:
         self.stop()
 
 
-def _adjustments(host: str, port: int, threads: int, connection_limit: int) -> dict[str, Any]:
+def _adjustments(host: str, port: int, limits: ServerLimits) -> dict[str, Any]:
     return {
         "host": host,
         "port": port,
-        "threads": threads,
-        "connection_limit": connection_limit,
+        "threads": limits.threads,
+        "connection_limit": limits.connection_limit,
         "ident": "",  # no "Server: waitress" header: the real services do not send it
         "clear_untrusted_proxy_headers": False,
-        "channel_timeout": 120,
+        "channel_timeout": limits.idle_timeout_s,
+        "cleanup_interval": min(CLEANUP_INTERVAL_S, limits.idle_timeout_s),
+        "outbuf_high_watermark": limits.outbuf_high_watermark,
+        "backlog": 1024,
         "log_socket_errors": False,
-        "recv_bytes": SMALL_READ_BYTES,  # _HarnessChannel reads more while a body streams in
+        "recv_bytes": SMALL_READ_BYTES,  # HarnessChannel reads more while a body streams in
         "inbuf_overflow": INBUF_OVERFLOW,
         "outbuf_overflow": OUTBUF_OVERFLOW,
     }

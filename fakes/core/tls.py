@@ -6,27 +6,19 @@ certificate is issued by a throw-away harness CA (trustme) with the fakes' host 
 `127.0.0.1` as SANs; clients trust it through its PEM file (`REQUESTS_CA_BUNDLE=...`, `verify=...`,
 `NODE_EXTRA_CA_CERTS=...`). ALPN offers `http/1.1` only.
 
-The front door is a byte relay, so keep-alive, pipelining and `Connection: close` behave exactly as on the
-plain port, and connection faults carry through: a FIN from the fake closes the TLS connection, a reset
-(drop mode `rst`) resets it.
+The front door (`fakes.core.tls_front_door`) is a byte relay, so keep-alive, pipelining and `Connection:
+close` behave exactly as on the plain port, and connection faults carry through: a FIN from the fake ends
+the TLS stream cleanly (close_notify), a reset (drop mode `rst`) resets it.
 """
 
 from __future__ import annotations
 
-import logging
-import socket
 import ssl
-import struct
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-log = logging.getLogger("fakes.core.tls")
-
 ALWAYS_SANS = ("localhost", "127.0.0.1")
-RELAY_CHUNK = 65536
-HANDSHAKE_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -83,154 +75,3 @@ def server_context(cert_pem: Path, key_pem: Path) -> ssl.SSLContext:
     context.load_cert_chain(str(cert_pem), str(key_pem))
     context.set_alpn_protocols(["http/1.1"])  # no HTTP/2 (§2.3)
     return context
-
-
-class TlsFrontDoor:
-    """Listens on (host, port) for TLS and relays each connection to the plain backend port."""
-
-    def __init__(self, context: ssl.SSLContext, backend: tuple[str, int], *, host: str = "127.0.0.1", port: int = 0,
-                 name: str = "fake") -> None:
-        self.context = context
-        self.peers: dict[tuple[str, int], tuple[str, int, int]] = {}
-        """Relay socket address (as the backend sees it) -> (client host, client port, TLS port)."""
-        self.backend = backend
-        self.host = host
-        self.requested_port = port
-        self.name = name
-        self._listener: socket.socket | None = None
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self._open: set[socket.socket] = set()
-        self._stopping = threading.Event()
-
-    @property
-    def port(self) -> int:
-        if self._listener is None:
-            raise RuntimeError("TLS front door not started")
-        return int(self._listener.getsockname()[1])
-
-    def start(self) -> TlsFrontDoor:
-        listener = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET, socket.SOCK_STREAM)
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            listener.bind((self.host, self.requested_port))
-        except OSError:
-            listener.close()
-            raise
-        listener.listen(128)
-        listener.settimeout(0.25)  # the accept loop notices stop() within this time
-        self._listener = listener
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._accept_loop, name=f"harness-{self.name}-tls", daemon=True)
-        self._thread.start()
-        return self
-
-    def _accept_loop(self) -> None:
-        assert self._listener is not None
-        while not self._stopping.is_set():
-            try:
-                conn, _addr = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return  # listener closed: stopping
-            conn.settimeout(None)
-            name = f"harness-{self.name}-tls-conn"
-            threading.Thread(target=self._serve, args=(conn,), daemon=True, name=name).start()
-
-    def _track(self, sock: socket.socket, add: bool) -> None:
-        with self._lock:
-            (self._open.add if add else self._open.discard)(sock)
-
-    def _serve(self, raw: socket.socket) -> None:
-        self._track(raw, True)
-        tls: ssl.SSLSocket | None = None
-        upstream: socket.socket | None = None
-        local: tuple[str, int] | None = None
-        try:
-            raw.settimeout(HANDSHAKE_TIMEOUT_S)
-            tls = self.context.wrap_socket(raw, server_side=True)
-            tls.settimeout(None)
-            self._track(tls, True)
-            upstream = socket.create_connection(self.backend)
-            upstream.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self._track(upstream, True)
-            # Registered before any byte is relayed, so the server can tell this is an HTTPS request.
-            local = upstream.getsockname()[:2]
-            client = tls.getpeername()[:2]
-            self.peers[local] = (client[0], client[1], self.port)
-            inbound = threading.Thread(target=self._client_to_backend, args=(tls, upstream), daemon=True)
-            inbound.start()
-            reset = self._backend_to_client(upstream, tls)
-            # The fake closed: wake the reader (SHUT_RD sends nothing), then close: FIN, or RST when the fake
-            # reset its side (SO_LINGER 0 only resets once no other thread still holds the socket).
-            _shutdown(tls, socket.SHUT_RD)
-            inbound.join(5)
-            if reset:
-                try:
-                    tls.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                except OSError:
-                    pass
-        except (OSError, ssl.SSLError):
-            pass  # a failed handshake or a client gone: nothing to answer
-        finally:
-            if local is not None:
-                self.peers.pop(local, None)
-            for sock in (upstream, tls, raw):
-                if sock is not None:
-                    try:
-                        sock.close()
-                    except OSError:
-                        pass
-                    self._track(sock, False)
-
-    @staticmethod
-    def _client_to_backend(tls: ssl.SSLSocket, upstream: socket.socket) -> None:
-        try:
-            while data := tls.recv(RELAY_CHUNK):
-                upstream.sendall(data)
-        except (OSError, ssl.SSLError):
-            pass
-        try:
-            upstream.shutdown(socket.SHUT_WR)  # the client is done sending; the fake still answers
-        except OSError:
-            pass
-
-    @staticmethod
-    def _backend_to_client(upstream: socket.socket, tls: ssl.SSLSocket) -> bool:
-        """Relay the fake's bytes; True when the fake reset the connection (drop mode rst)."""
-        try:
-            while data := upstream.recv(RELAY_CHUNK):
-                tls.sendall(data)
-        except ConnectionResetError:
-            return True
-        except (OSError, ssl.SSLError):
-            pass
-        return False
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._listener is not None:
-            try:
-                self._listener.close()
-            except OSError:
-                pass
-        with self._lock:
-            sockets = list(self._open)
-        for sock in sockets:
-            _shutdown(sock, socket.SHUT_RDWR)  # wakes threads blocked in recv (close alone does not, on Linux)
-            try:
-                sock.close()
-            except OSError:
-                pass
-        if self._thread is not None:
-            self._thread.join(2)
-        self._listener = None
-        self._thread = None
-
-
-def _shutdown(sock: socket.socket, how: int) -> None:
-    try:
-        socket.socket.shutdown(sock, how)  # the plain-socket call: leaves the TLS object alone
-    except OSError:
-        pass

@@ -16,6 +16,8 @@ MODE_KEY = "harness.mode"
 """`"server"` or `"in-process"`; absent under other WSGI servers."""
 CANCEL_KEY = "harness.cancel"
 """A threading.Event set when the server stops, so waits inside requests end at once."""
+WAITING_KEY = "harness.waiting"
+"""A context manager factory from the server's worker pool: a stand-in worker runs while this one waits."""
 
 _NEVER = threading.Event()
 
@@ -43,4 +45,8 @@ def wait(environ: dict[str, Any], seconds: float) -> bool:
     event = environ.get(CANCEL_KEY)
     if not isinstance(event, threading.Event):
         event = _NEVER
-    return event.wait(seconds)
+    waiting = environ.get(WAITING_KEY)
+    if waiting is None:
+        return event.wait(seconds)
+    with waiting():
+        return event.wait(seconds)

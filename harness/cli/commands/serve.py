@@ -30,6 +30,7 @@ from harness.cli.terminal import progress_enabled
 if TYPE_CHECKING:  # imported when the command runs: building the CLI's parser stays light
     import ssl
 
+    from fakes.core.limits import ServerLimits
     from fakes.core.state import FakeState
     from fakes.fleet import FakeFleet, ServerTls
 
@@ -71,6 +72,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "HARNESS_<FAKE>__<KEY> variables override it")
     parser.add_argument("--seed", type=int, default=0, help="run seed (fault probabilities); default 0")
     parser.add_argument("--threads", type=int, default=8, help="worker threads per fake (default 8)")
+    limits = parser.add_argument_group("availability limits (per fake; see fakes/core/limits.py)")
+    limits.add_argument("--control-threads", type=int, default=None, metavar="N",
+                        help="worker threads reserved for /_harness routes (default 2)")
+    limits.add_argument("--connection-limit", type=int, default=None, metavar="N",
+                        help="open connections on the plain port; at the limit the least recently active idle "
+                             "one is closed (default 10000)")
+    limits.add_argument("--tls-connection-limit", type=int, default=None, metavar="N",
+                        help="open connections on the HTTPS port (default 10000)")
+    limits.add_argument("--idle-timeout", type=int, default=None, metavar="SECONDS",
+                        help="close a connection idle, or whose client reads nothing, this long (default 120)")
+    limits.add_argument("--fault-wait-threads", type=int, default=None, metavar="N",
+                        help="stand-in workers while requests wait in latency/hang faults (default 1000)")
     parser.add_argument("--state-dir", type=Path, default=None, metavar="DIR",
                         help="restore state from DIR/<name>.json at start and save it there at shutdown")
     parser.set_defaults(func=handler)
@@ -88,6 +101,7 @@ def _port(text: str) -> int:
 
 def handler(args: argparse.Namespace) -> int:
     from fakes.core import PortInUseError
+    from fakes.core.limits import open_files_wanted, raise_open_file_limit
     from fakes.fleet import FakeFleet, ServerOptions
     from fakes.registry import FakeUnavailableError, fake_names
     from harness.connector_routes import ConnectorControl
@@ -103,6 +117,7 @@ def handler(args: argparse.Namespace) -> int:
         raise CliError(f"--fakes: unknown fake(s) {given}; known: {', '.join(all_names)}")
     if args.threads < 1:
         raise CliError("--threads must be >= 1")
+    server_limits = _server_limits(args)
     state_dir: Path | None = args.state_dir
     if state_dir is not None:
         try:
@@ -122,7 +137,8 @@ def handler(args: argparse.Namespace) -> int:
 
     plans = _tls_plans(args, fleet, state_dir)
     ports = {name: getattr(args, f"{name.replace('-', '_')}_port", 0) for name in names}
-    servers = ServerOptions(host=args.host, ports=ports, threads=args.threads, tls=plans.tls)
+    raise_open_file_limit(open_files_wanted(server_limits, servers=len(names), tls=plans.tls is not None))
+    servers = ServerOptions(host=args.host, ports=ports, threads=args.threads, tls=plans.tls, limits=server_limits)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -152,6 +168,25 @@ def handler(args: argparse.Namespace) -> int:
         for handle in fleet:
             _save(handle.name, handle.state, state_dir / f"{handle.name}.json")
     return 0
+
+
+_LIMIT_OPTIONS = {"control_threads": "control_threads", "connection_limit": "connection_limit",
+                  "tls_connection_limit": "tls_connection_limit", "idle_timeout": "idle_timeout_s",
+                  "fault_wait_threads": "fault_wait_threads"}
+
+
+def _server_limits(args: argparse.Namespace) -> ServerLimits:
+    """The availability options as `ServerLimits` (defaults for those not given); a bad value is one line."""
+    from fakes.core.limits import ServerLimits
+
+    given = {field: getattr(args, option) for option, field in _LIMIT_OPTIONS.items()
+             if getattr(args, option, None) is not None}
+    try:
+        return ServerLimits(threads=args.threads, **given)
+    except ValueError as exc:
+        option = next((o for o, f in _LIMIT_OPTIONS.items() if str(exc).startswith(f + " ")), None)
+        flag = f"--{option.replace('_', '-')}" if option else "--threads"
+        raise CliError(f"{flag}: {str(exc).split(' ', 1)[1]}") from None
 
 
 def _file_config(path: Path | None, known: list[str]) -> dict[str, dict[str, Any]]:
