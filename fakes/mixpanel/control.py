@@ -100,6 +100,18 @@ def mixpanel_control_blueprint(model: IngestionModel) -> Blueprint:
         _only_args("events/counts", ())
         return ok(model.validation_counts())
 
+    @bp.get("/profiles")
+    def profiles() -> Response:
+        """Every user profile in one answer (a reader of thousands of profiles makes one request, not one
+        each): `{"count": N, "profiles": [{"distinct_id", "properties"}]}`; `meta=1` adds created_at,
+        last_seen, updates and metadata."""
+        meta = request.args.get("meta") == "1"
+        rows = []
+        for distinct_id, found in model.user_profiles(_int_arg("project_id")).items():
+            rows.append({"distinct_id": distinct_id, **(found.describe() if meta else
+                                                        {"properties": found.properties})})
+        return ok({"count": len(rows), "profiles": rows})
+
     @bp.get("/profiles/<path:distinct_id>")
     def profile(distinct_id: str) -> Response:
         """The profile's properties, 404 if none."""

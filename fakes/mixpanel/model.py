@@ -13,7 +13,7 @@ import gc
 import random
 import threading
 from collections.abc import Callable, Hashable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from fakes.core import ControlError, FakeConfig, SimulatedClock
 
@@ -225,6 +225,18 @@ class IngestionModel:
             if found is not None:
                 return found
         return None
+
+    def user_profiles(self, project_id: int | None = None) -> dict[Hashable, Profile]:
+        """Every user profile by distinct_id: of `project_id` if given, else each id as `profile` finds it
+        (in the first project that has it)."""
+        order = [project_id] if project_id is not None else [p.project_id for p in self.registry.projects]
+        rank = {pid: i for i, pid in enumerate(order)}
+        found: dict[Hashable, tuple[int, Profile]] = {}
+        for key, profile in self.profiles.items():
+            pid, identity = cast("tuple[int | None, Hashable]", key)
+            if pid in rank and (identity not in found or rank[pid] < found[identity][0]):
+                found[identity] = (rank[pid], profile)
+        return {identity: profile for identity, (_, profile) in found.items()}
 
     def projects(self) -> list[dict[str, Any]]:
         return self.registry.describe()

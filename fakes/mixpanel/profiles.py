@@ -98,6 +98,10 @@ class ProfileStore:
         with self._lock:
             return len(self._profiles)
 
+    def items(self) -> list[tuple[Hashable, Profile]]:
+        with self._lock:
+            return list(self._profiles.items())
+
     def snapshot(self) -> list[dict[str, Any]]:
         with self._lock:
             return [{"key": list(key) if isinstance(key, tuple) else key, **profile.describe(),

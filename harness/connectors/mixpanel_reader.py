@@ -86,11 +86,20 @@ class MixpanelReader:
                              None if received_ms is None else received_ms / 1000))
         return out
 
+    def profiles(self) -> dict[str, dict[str, Any]]:
+        """Every profile (`{"properties", "created_at", ...}`) by distinct_id, in one request."""
+        params = {"meta": "1"} if self.project_id is None else {"meta": "1", "project_id": str(self.project_id)}
+        rows = self._get("/_harness/profiles", params).get("profiles")
+        if not isinstance(rows, list):
+            raise MixpanelReadError(f"/_harness/profiles answered without a profiles list: {rows!r:.200}")
+        return {str(row["distinct_id"]): row for row in rows}
+
     def property_changes(self, distinct_ids: Iterable[str]) -> list[PropertyChange]:
         """Each profile's current properties, as set from its `created_at` (the fake keeps no history)."""
         changes: list[PropertyChange] = []
+        every = self.profiles()
         for distinct_id in dict.fromkeys(distinct_ids):
-            found = self.profile(distinct_id)
+            found = every.get(distinct_id)
             if found is None:
                 continue
             since = (found.get("created_at") or 0) / 1000

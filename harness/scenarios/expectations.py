@@ -164,8 +164,9 @@ class BrazeCohort(_Spec):
         listed = {str(c["cohort_id"]): c for c in run.control("braze", "GET", "/_harness/cohorts")["cohorts"]}
         found = listed.get(braze_id)
         lines: list[str] = []
-        if "listed" in self.spec and self.spec["listed"] != (found is not None):
-            lines.append(f"listed: expected {self.spec['listed']}, got {found is not None}")
+        is_listed = found is not None and not found.get("held", False)  # a held cohort is not listed (§4.9)
+        if "listed" in self.spec and self.spec["listed"] != is_listed:
+            lines.append(f"listed: expected {self.spec['listed']}, got {is_listed}")
         if found is not None:
             for key in ("name", "member_count"):
                 if key in self.spec and found.get(key) != self.spec[key]:

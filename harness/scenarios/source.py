@@ -38,7 +38,12 @@ def format_path(path: KeyPath) -> str:
     return out
 
 
-class _Loader(yaml.SafeLoader):
+_SAFE_LOADER = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
+"""libyaml's parser where PyYAML has it: the same nodes and line marks, several times faster (a library of
+scenarios with long id lists parses in a fraction of the time)."""
+
+
+class _Loader(_SAFE_LOADER):  # type: ignore[valid-type,misc]
     """SafeLoader without the timestamp resolver: times stay strings, read by `timespec`."""
 
 

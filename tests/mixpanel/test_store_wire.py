@@ -252,6 +252,22 @@ def test_14_profiles_404(client):
     assert client.get("/_harness/profiles/nobody").status_code == 404
 
 
+def test_14_profiles_listed_in_one_answer(api, client):
+    """The list form of the profiles resource: every user profile in one answer (a cohort reader of thousands
+    of profiles makes one request); `meta=1` adds created_at; group profiles are not listed."""
+    assert client.get("/_harness/profiles").get_json() == {"count": 0, "profiles": []}
+    api.post("/engage", jbody([{"$token": TOKEN, "$distinct_id": "u1", "$set": {"a": 1}},
+                               {"$token": TOKEN, "$distinct_id": "u2", "$set": {"b": "x"}}]))
+    api.post("/groups", jbody([{"$token": TOKEN, "$group_key": "company", "$group_id": "c1", "$set": {"n": 1}}]))
+    body = client.get("/_harness/profiles").get_json()
+    assert body["count"] == 2
+    assert sorted(body["profiles"], key=lambda r: r["distinct_id"]) == [
+        {"distinct_id": "u1", "properties": {"a": 1}}, {"distinct_id": "u2", "properties": {"b": "x"}}]
+    with_meta = client.get("/_harness/profiles?meta=1").get_json()["profiles"]
+    assert all("created_at" in row and "properties" in row for row in with_meta)
+    assert client.get("/_harness/profiles?project_id=x").status_code == 400
+
+
 def test_10_snapshot_restore_round_trip(api, client, state):
     """§10 persistence (`harness serve --state-dir`): events, views, profiles, groups and tables survive."""
     import json as _json
