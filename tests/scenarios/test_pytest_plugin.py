@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 import requests
-from conftest import DATA
+from scenario_kit import DATA
 
 from harness.scenarios.pipeline import CohortSpec, PipelineConfig
 from harness.testing.assertions import assert_cohort_members, assert_matches_oracle, assert_segment

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import junitparser
 import pytest
-from conftest import DATA
+from scenario_kit import DATA
 
 from harness.scenarios.loader import load_cases
 from harness.scenarios.reports import REPORT_WRITERS

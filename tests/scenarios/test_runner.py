@@ -12,7 +12,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from conftest import DATA
+from scenario_kit import DATA
 
 from harness.scenarios.loader import load_cases, load_file
 from harness.scenarios.runner import RunOptions, replay_command, run_scenarios, select

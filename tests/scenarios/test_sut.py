@@ -12,7 +12,7 @@ from typing import Any
 import connectors
 import pytest
 import requests
-from conftest import DATA
+from scenario_kit import DATA
 
 from harness.mapping import MappingConfig, map_currents_event
 from harness.scenarios.loader import load_cases, load_file
@@ -61,7 +61,7 @@ class _ConnectorService:
         service = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            def do_POST(self) -> None:
                 if self.headers.get("Authorization") != f"Bearer {service.token}":
                     self.send_response(401)
                     self.end_headers()
