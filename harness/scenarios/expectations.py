@@ -120,11 +120,14 @@ class DispatchIds(_Spec):
                                  f"{want['properties']['dispatch_id']!r} arrived as {found!r}")
         if "lifecycle" in self.spec:
             wanted = self.spec["lifecycle"]
+            who_id = wanted.get("distinct_id")  # the D6 join: one user's events of the dispatch
             rows = [r for r in pipeline.reader.event_rows("dedup")
-                    if r["properties"].get("dispatch_id") == wanted["dispatch_id"]]
+                    if r["properties"].get("dispatch_id") == wanted["dispatch_id"]
+                    and (who_id is None or r["properties"].get("distinct_id") == who_id)]
             names = [r["event"] for r in sorted(rows, key=lambda r: (r["properties"].get("time", 0), r["event"]))]
             if names != wanted["events"]:
-                lines.append(f"lifecycle of {wanted['dispatch_id']!r}: expected {wanted['events']}, got {names}")
+                who = f" for {who_id!r}" if who_id is not None else ""
+                lines.append(f"lifecycle of {wanted['dispatch_id']!r}{who}: expected {wanted['events']}, got {names}")
         return Outcome.fail("dispatch_id rules broken", lines[:40]) if lines else Outcome.ok()
 
 
