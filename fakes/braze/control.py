@@ -7,6 +7,7 @@ Every route is a thin call into ``CohortImportModel``; bad input is a ``ControlE
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, cast
 
 from flask import Blueprint, Response, request
@@ -68,6 +69,7 @@ def _users_from(body: Any) -> list:
 
 # --- shared handlers (short and workspace-scoped forms) ----------------------------------------------
 def _seed_users(ws: str | None) -> Response:
+    """Seed users: `{"users": [{"external_id", "aliases", "device_ids"}]}` (no external_id: anonymous)."""
     model = _model()
     body = json_body()
     with model.lock:
@@ -76,6 +78,7 @@ def _seed_users(ws: str | None) -> Response:
 
 
 def _list_cohorts(ws: str | None) -> Response:
+    """The cohorts with their member counts (`?at=` a simulated time, `partner`, `held`)."""
     model = _model()
     rows = model.list_cohorts(ws, partner=request.args.get("partner") or None,
                               at=parse_at(request.args.get("at")), include_held=_flag("held", True))
@@ -83,6 +86,7 @@ def _list_cohorts(ws: str | None) -> Response:
 
 
 def _members(ws: str | None, cohort_id: str) -> Response:
+    """A cohort's members (`?at=` a simulated time)."""
     model = _model()
     rows = model.members(cohort_id, ws, partner=request.args.get("partner") or None,
                          at=parse_at(request.args.get("at")))
@@ -90,6 +94,7 @@ def _members(ws: str | None, cohort_id: str) -> Response:
 
 
 def _evaluate(ws: str | None) -> Response:
+    """Evaluate a segment filter: `{"filter": {"mixpanel_cohorts": {"includes": "<id>"}}}`."""
     body = _object_body()
     if "filter" not in body:
         raise ControlError("the body needs a filter, e.g. {\"filter\": {\"mixpanel_cohorts\": {\"includes\": \"1\"}}}")
@@ -97,6 +102,7 @@ def _evaluate(ws: str | None) -> Response:
 
 
 def _generate_key(ws: str | None) -> Response:
+    """Generate a data import key (`{"key": ...}` to choose it)."""
     body = _object_body(required=False)
     model = _model()
     secret = body.get("key")
@@ -110,34 +116,45 @@ def _generate_key(ws: str | None) -> Response:
 
 
 def _invalidate_key(secret: str) -> Response:
+    """Invalidate a data import key."""
     return ok(_model().invalidate_key(secret).to_json(mask=False))
+
+
+def _default_workspace(handler: Callable[..., Response]) -> Callable[..., Response]:
+    """The short form of a workspace-scoped handler, on the default workspace (its doc for GET /_harness)."""
+    def view(**kwargs: Any) -> Response:
+        return handler(None, **kwargs)
+    view.__doc__ = handler.__doc__
+    return view
 
 
 def braze_control_blueprint() -> Blueprint:
     bp = Blueprint("braze_control", __name__, url_prefix=CONTROL_PREFIX)
 
     # DESIGN.md §4 short forms (default workspace).
-    bp.add_url_rule("/users", "seed_users", lambda: _seed_users(None), methods=["POST"])
-    bp.add_url_rule("/cohorts", "cohorts", lambda: _list_cohorts(None), methods=["GET"])
-    bp.add_url_rule("/cohorts/<cohort_id>/members", "members", lambda cohort_id: _members(None, cohort_id),
-                    methods=["GET"])
-    bp.add_url_rule("/segments/evaluate", "evaluate", lambda: _evaluate(None), methods=["POST"])
-    bp.add_url_rule("/keys", "generate_key", lambda: _generate_key(None), methods=["POST"])
+    bp.add_url_rule("/users", "seed_users", _default_workspace(_seed_users), methods=["POST"])
+    bp.add_url_rule("/cohorts", "cohorts", _default_workspace(_list_cohorts), methods=["GET"])
+    bp.add_url_rule("/cohorts/<cohort_id>/members", "members", _default_workspace(_members), methods=["GET"])
+    bp.add_url_rule("/segments/evaluate", "evaluate", _default_workspace(_evaluate), methods=["POST"])
+    bp.add_url_rule("/keys", "generate_key", _default_workspace(_generate_key), methods=["POST"])
     bp.add_url_rule("/keys/<secret>", "invalidate_key", _invalidate_key, methods=["DELETE"])
 
     # §9 workspace-scoped surface.
     @bp.get("/braze/partners")
     def partners() -> Response:
+        """The registered partners and their keys."""
         return ok({"partners": [p.to_json() for p in _model().partners.all()]})
 
     @bp.post("/braze/partners")
     def register_partner() -> Response:
+        """Register a partner: `{"slug", "keys"}`."""
         body = _object_body()
         partner = _model().register_partner(body.get("slug"), body.get("keys"))
         return ok(partner.to_json(), 201)
 
     @bp.get("/braze/workspaces")
     def workspaces() -> Response:
+        """The workspaces and the default one."""
         model = _model()
         with model.lock:
             return ok({"workspaces": [w.to_json() for w in model.workspaces.values()],
@@ -145,16 +162,19 @@ def braze_control_blueprint() -> Blueprint:
 
     @bp.post("/braze/workspaces")
     def create_workspace() -> Response:
+        """Create a workspace: `{"id", "cluster"}`."""
         body = _object_body()
         workspace = _model().create_workspace(body.get("id", body.get("workspace")), body.get("cluster", "US-01"))
         return ok(workspace.to_json(), 201)
 
     @bp.get("/braze/workspaces/<ws>")
     def workspace(ws: str) -> Response:
+        """One workspace."""
         return ok(_model().workspace(ws).to_json())
 
     @bp.get("/braze/workspaces/<ws>/keys")
     def keys(ws: str) -> Response:
+        """The data import keys of a workspace."""
         model = _model()
         with model.lock:
             model.workspace(ws)
@@ -164,6 +184,7 @@ def braze_control_blueprint() -> Blueprint:
 
     @bp.delete("/braze/workspaces/<ws>/keys/<secret>")
     def ws_invalidate_key(ws: str, secret: str) -> Response:
+        """Invalidate a data import key of a workspace."""
         model = _model()
         with model.lock:
             key = model.keys.get(secret)
@@ -173,12 +194,14 @@ def braze_control_blueprint() -> Blueprint:
 
     @bp.put("/braze/workspaces/<ws>/partners/<slug>")
     def set_partner_enabled(ws: str, slug: str) -> Response:
+        """Enable or disable a partner in a workspace: `{"enabled": true}`."""
         body = _object_body()
         _model().set_partner_enabled(ws, slug, body.get("enabled"))
         return ok({"workspace": ws, "partner": slug, "enabled": body["enabled"]})
 
     @bp.get("/braze/workspaces/<ws>/users")
     def users(ws: str) -> Response:
+        """The users of a workspace (`?deleted=1` includes deleted ones)."""
         model = _model()
         with model.lock:
             profiles = model.users(ws).profiles(include_deleted=_flag("deleted", False))
@@ -188,6 +211,7 @@ def braze_control_blueprint() -> Blueprint:
 
     @bp.post("/braze/workspaces/<ws>/users/<braze_id>/identify")
     def identify(ws: str, braze_id: str) -> Response:
+        """Identify an anonymous user: `{"external_id", "at"}`."""
         body = _object_body()
         profile = _model().users(ws).identify(body.get("external_id"), braze_id=braze_id,
                                                at=parse_at(body.get("at")))
@@ -195,16 +219,19 @@ def braze_control_blueprint() -> Blueprint:
 
     @bp.post("/braze/workspaces/<ws>/users/<braze_id>/aliases")
     def add_alias(ws: str, braze_id: str) -> Response:
+        """Add a user alias: `{"alias_name", "alias_label"}`."""
         body = _object_body()
         return ok(_model().users(ws).add_alias(braze_id, body.get("alias_name"), body.get("alias_label")).to_json())
 
     @bp.post("/braze/workspaces/<ws>/users/<braze_id>/devices")
     def add_device(ws: str, braze_id: str) -> Response:
+        """Add a device: `{"device_id"}`."""
         body = _object_body()
         return ok(_model().users(ws).add_device(braze_id, body.get("device_id")).to_json())
 
     @bp.delete("/braze/workspaces/<ws>/users/<braze_id>")
     def delete_user(ws: str, braze_id: str) -> Response:
+        """Delete a user (`{"at"}` optional)."""
         body = _object_body(required=False)
         return ok(_model().users(ws).delete(braze_id, at=parse_at(body.get("at"))).to_json())
 
@@ -214,6 +241,7 @@ def braze_control_blueprint() -> Blueprint:
 
     @bp.get("/braze/workspaces/<ws>/filters/<name>/options")
     def filter_options(ws: str, name: str) -> Response:
+        """The options a `<partner>_cohorts` segment filter offers (`?at=`)."""
         if not name.endswith("_cohorts"):
             raise ControlError(f"unknown filter {name!r}; cohort filters are named <partner>_cohorts", 404)
         slug = name[: -len("_cohorts")]

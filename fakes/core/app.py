@@ -26,12 +26,14 @@ from fakes.core.control import CONTROL_PREFIX, control_blueprint
 from fakes.core.errors import ControlError
 from fakes.core.faults import FaultDecision
 from fakes.core.masking import SecretMasker
+from fakes.core.route_map import near_misses
 from fakes.core.state import FakeState
 
 __all__ = [  # annotate, current_state and STATE_EXTENSION live in fakes.core.context; re-exported here
     "STATE_EXTENSION",
     "FaultFired",
     "HttpErrorRenderer",
+    "NEAR_MISSES_HEADER",
     "annotate",
     "create_fake_app",
     "current_state",
@@ -41,6 +43,9 @@ __all__ = [  # annotate, current_state and STATE_EXTENSION live in fakes.core.co
 ]
 
 log = logging.getLogger("fakes.core")
+
+NEAR_MISSES_HEADER = "X-Harness-Near-Misses"
+"""On a 404 for a path no route knows: the nearest known routes, `GET|POST /import, POST /track`."""
 
 HttpErrorRenderer = Callable[[HTTPException], "Response | tuple | None"]
 """Renders 404/405/... for the fake's own paths; returning None falls back to the core's JSON body."""
@@ -83,11 +88,25 @@ def create_fake_app(
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
+        # A path no route knows: name the nearest known routes ("near misses"), in a header on every such
+        # 404 (a fake's own 404 body, fixed by its spec, stays as it is) and in the core's JSON body.
+        unknown_path = exc.code == 404 and request.url_rule is None
+        near = near_misses(app, request.path, CONTROL_PREFIX) if unknown_path else []
         if not request.path.startswith(CONTROL_PREFIX) and http_error_response is not None:
             rendered = http_error_response(exc)
             if rendered is not None:
-                return app.make_response(rendered)
-        response = _json_response({"error": exc.name, "status": exc.code}, exc.code or 500)
+                response = app.make_response(rendered)
+                if near:
+                    response.headers[NEAR_MISSES_HEADER] = ", ".join(near)
+                return response
+        body: dict[str, Any] = {"error": exc.name, "status": exc.code}
+        if unknown_path:
+            body["near_misses"] = near
+            if request.path.startswith(CONTROL_PREFIX):
+                body["index"] = f"GET {CONTROL_PREFIX} lists every control route"
+        response = _json_response(body, exc.code or 500)
+        if near:
+            response.headers[NEAR_MISSES_HEADER] = ", ".join(near)
         valid_methods = getattr(exc, "valid_methods", None)  # set on MethodNotAllowed
         if exc.code == 405 and valid_methods:
             response.headers["Allow"] = ", ".join(valid_methods)

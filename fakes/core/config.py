@@ -205,6 +205,10 @@ class FakeConfig:
             }
             if s.choices is not None:
                 item["choices"] = list(s.choices)
+            if s.minimum is not None:
+                item["minimum"] = s.minimum
+            if s.maximum is not None:
+                item["maximum"] = s.maximum
             if s.doc:
                 item["doc"] = s.doc
             out.append(item)

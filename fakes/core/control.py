@@ -9,7 +9,9 @@
 | GET/POST/DELETE /_harness/faults, DELETE /_harness/faults/<id> | list / install (one rule or a list) / clear |
 | GET/POST /_harness/clock | read; `{"now": epoch}` sets, `{"advance_s": N}` advances, `{"mode": "real"}` resumes |
 | GET/PUT /_harness/config | `{"config": {dotted key: value}}`; PUT takes dotted keys or nested objects |
-| GET /_harness/config/schema | every key with default, type and choices |
+| GET /_harness/config/schema | every key with default, type, choices, bounds and doc |
+| GET /_harness | the index: every control route of this fake, one line each (`?format=text`: plain lines) |
+| POST /_harness/requests/count, /find | journal entries matching a request pattern (`request_matching.py`) |
 
 A fake adds its own control routes on its own blueprint (url_prefix `/_harness`).
 """
@@ -21,13 +23,15 @@ import json
 import math
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
 from fakes.core.clock import ClockError
 from fakes.core.config import ConfigError
 from fakes.core.context import current_state
 from fakes.core.errors import ControlError
 from fakes.core.faults import FaultRuleError
+from fakes.core.request_matching import PatternError, RequestPattern, parse_pattern
+from fakes.core.route_map import control_routes
 
 CONTROL_PREFIX = "/_harness"
 
@@ -58,12 +62,33 @@ def ok(body: Any, status: int = 200) -> Response:
 def control_blueprint() -> Blueprint:
     bp = Blueprint("harness_control", __name__, url_prefix=CONTROL_PREFIX)
 
+    @bp.get("/", strict_slashes=False)
+    def index() -> Response:
+        """This index: every control route of this fake, one line each (`?format=text`: plain text)."""
+        fmt = request.args.get("format", "json")
+        unknown = sorted(set(request.args) - {"format"})
+        if unknown:
+            raise ControlError(f"unknown parameter(s) {', '.join(unknown)}; only format is accepted")
+        if fmt not in ("json", "text"):
+            raise ControlError("format must be json or text")
+        state = current_state()
+        routes = control_routes(current_app, CONTROL_PREFIX)
+        schema = f"{CONTROL_PREFIX}/config/schema"
+        if fmt == "text":
+            width = max(len(r["route"]) for r in routes)
+            lines = [f"{state.service}: control routes (configuration keys: GET {schema})"]
+            lines += [f"{r['route'].ljust(width)}  {r['doc']}".rstrip() for r in routes]
+            return Response("\n".join(lines) + "\n", 200, content_type="text/plain; charset=utf-8")
+        return ok({"service": state.service, "config_schema": schema, "routes": routes})
+
     @bp.get("/health")
     def health() -> Response:
+        """`{"status": "ok", "service": name}`."""
         return ok({"status": "ok", "service": current_state().service})
 
     @bp.post("/reset")
     def reset() -> Response:
+        """Clear recorded data, the journal and fault rules (config and clock kept); `{"seed": N}` reseeds."""
         body = json_body(required=False, default={})
         if not isinstance(body, dict):
             raise ControlError("the reset body must be a JSON object, e.g. {\"seed\": 42}")
@@ -79,6 +104,7 @@ def control_blueprint() -> Blueprint:
 
     @bp.get("/requests")
     def requests_journal() -> Response:
+        """The request journal, newest last, masked; `limit`, `path` (glob), `method`, `status`, `fault`, `after_id`."""
         state = current_state()
         args = request.args
         limit = _non_negative_int(args.get("limit"), "limit")
@@ -101,15 +127,36 @@ def control_blueprint() -> Blueprint:
 
     @bp.delete("/requests")
     def clear_requests() -> Response:
+        """Empty the request journal."""
         current_state().journal.clear()
         return ok({"status": "ok"})
 
+    @bp.post("/requests/count")
+    def count_requests() -> Response:
+        """How many journal entries match a pattern (method, path, query, headers, body, status): `{"count"}`."""
+        pattern, _ = _pattern(())
+        return ok({"count": len(pattern.select(current_state().journal.entries()))})
+
+    @bp.post("/requests/find")
+    def find_requests() -> Response:
+        """The journal entries matching a pattern, oldest first (`"limit": N` keeps the newest N)."""
+        pattern, extra = _pattern(("limit",))
+        limit = extra.get("limit")
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+            raise ControlError("limit: must be a non-negative integer")
+        found = pattern.select(current_state().journal.entries())
+        if limit is not None:
+            found = found[-limit:] if limit else []
+        return ok({"count": len(found), "requests": found})
+
     @bp.get("/faults")
     def list_faults() -> Response:
+        """The installed fault rules."""
         return ok({"faults": current_state().faults.rules()})
 
     @bp.post("/faults")
     def install_faults() -> Response:
+        """Install one fault rule or a list (status, rate_limit, latency, drops, slow_body, hang)."""
         state = current_state()
         try:
             rules = state.faults.install(json_body())
@@ -119,20 +166,24 @@ def control_blueprint() -> Blueprint:
 
     @bp.delete("/faults")
     def clear_faults() -> Response:
+        """Remove every fault rule."""
         return ok({"status": "ok", "cleared": current_state().faults.clear()})
 
     @bp.delete("/faults/<rule_id>")
     def remove_fault(rule_id: str) -> Response:
+        """Remove one fault rule."""
         if not current_state().faults.remove(rule_id):
             raise ControlError(f"no fault rule with id {rule_id!r}", 404)
         return ok({"status": "ok", "removed": rule_id})
 
     @bp.get("/clock")
     def get_clock() -> Response:
+        """The simulated clock: `{"now", "now_ms", "iso", "mode"}`."""
         return ok(current_state().clock.snapshot())
 
     @bp.post("/clock")
     def move_clock() -> Response:
+        """Set (`{"now": epoch or ISO}`), advance (`{"advance_s": N}`, due actions run) or resume real time."""
         body = json_body()
         if not isinstance(body, dict):
             raise ControlError(
@@ -162,10 +213,12 @@ def control_blueprint() -> Blueprint:
 
     @bp.get("/config")
     def get_config() -> Response:
+        """Every configuration value by dotted key."""
         return ok({"config": current_state().config.as_dict()})
 
     @bp.put("/config")
     def put_config() -> Response:
+        """Change configuration (dotted keys or nested objects), all checked before any is applied."""
         state = current_state()
         try:
             changed = state.update_config(json_body())
@@ -175,9 +228,17 @@ def control_blueprint() -> Blueprint:
 
     @bp.get("/config/schema")
     def config_schema() -> Response:
+        """Every configuration key with its type, default, choices, bounds and doc."""
         return ok({"settings": current_state().config.describe()})
 
     return bp
+
+
+def _pattern(extra_keys: tuple[str, ...]) -> tuple[RequestPattern, dict[str, Any]]:
+    try:
+        return parse_pattern(json_body(required=False, default={}), extra_keys=extra_keys)
+    except PatternError as exc:
+        raise ControlError(str(exc)) from None
 
 
 def _non_negative_int(raw: str | None, name: str) -> int | None:

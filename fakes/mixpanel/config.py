@@ -30,7 +30,7 @@ DEFAULTS: dict[str, Any] = {
     # §4 auth
     "auth.error_detail": "documented",
     "auth.secret_retired_enforce": False,
-    "auth.secret_retired_at": 1803945600,  # 2027-03-03T00:00:00Z
+    "auth.secret_retired_at": 1804032000,  # 2027-03-03T00:00:00Z (§4.1)
     "auth.reject_plain_http": False,
     # §5 /import
     "import.max_batch_records": 2000,
@@ -54,6 +54,7 @@ DEFAULTS: dict[str, Any] = {
     "time.ms_threshold": 100_000_000_000,
     "time.future_grace_s": 3600,
     "store.add_ingest_properties": False,
+    "store.max_failed_records": 10_000,  # harness: records that failed validation kept for view=failed (§14)
     "geoip.stub": {},
     # §6 /track
     "track.max_age_days": 5,
@@ -89,6 +90,69 @@ DEFAULTS: dict[str, Any] = {
     "export.ratelimit.per_second": 3,
 }
 
+# One line per key, read by `GET /_harness/config/schema` (with the type, default and choices of its Setting).
+DOCS: dict[str, str] = {
+    "projects": "§1 the project registry: project_id, token, secret, service_accounts, region, id_merge, ...",
+    "regions.enforce": "§2.1 refuse a project's data on another region's host (off: every host serves all)",
+    "regions.ports": "§2.1 region by listening port, e.g. {\"8081\": \"us\", \"8082\": \"eu\"}",
+    "http.max_uri_bytes": "§2.3 longest request URI; longer ones get 414 (null: no limit)",
+    "decode.strict_base64": "§3 R4 refuse unpadded base64 in data=",
+    "decode.extra_encodings": "§3 R8 Content-Encodings accepted beside gzip, e.g. [\"deflate\"]",
+    "decode.verbose_on": "§3 R11 values of verbose= that turn it on",
+    "auth.error_detail": "§4.3 401 texts: documented (one text) or observed (the case-specific 2023 texts)",
+    "auth.secret_retired_enforce": "§4.1 refuse the project secret on /import after auth.secret_retired_at",
+    "auth.secret_retired_at": "§4.1 when the project secret retires, epoch s (2027-03-03T00:00:00Z)",
+    "auth.reject_plain_http": "§2.3 refuse secret-bearing calls over plain HTTP (401)",
+    "import.max_batch_records": "§5.2 records per /import request",
+    "import.max_body_bytes": "§5.2 decompressed bytes per request; more gets 413",
+    "import.max_event_bytes": "§5.2 bytes per event (V12)",
+    "import.max_properties": "§5.2 properties per event (V12)",
+    "import.max_object_keys": "§5.2 keys per nested object (V12)",
+    "import.max_depth": "§5.2 nesting depth of property values (V12)",
+    "import.max_array_len": "§5.2 elements per array property (V12)",
+    "import.enforce_8kb": "§5.2 refuse list/object properties over 8 KB (off: only logged)",
+    "import.truncate_unit": "§5.2 string truncation counts chars or bytes (cut on a UTF-8 boundary)",
+    "import.max_string_len": "§5.2 longest string value kept; longer ones are truncated",
+    "import.max_failed_records": "§5.4 failed_records listed in a strict 400 (null: all)",
+    "import.nonstrict_style": "§5.9 non-strict answer style: 2024 or 2023",
+    "import.nonstrict_skip": "§5.9 validation rules non-strict /import skips",
+    "import.bad_ids": "§5.5 placeholder ids refused as distinct_id / $insert_id (case-insensitive)",
+    "import.bad_ids_include_lmy47d": "§5.5 also refuse the LMY47D Android build id",
+    "time.ms_threshold": "§5.6 a time above this is read as milliseconds",
+    "time.future_grace_s": "§5.4 V6 how far in the future an event time may be, s",
+    "store.add_ingest_properties": "§5.11 add Mixpanel's ingest properties to stored events",
+    "store.max_failed_records": "§14 records that failed validation kept for GET /_harness/events?view=failed",
+    "geoip.stub": "§5.11 IP -> geolocation properties added on ingest",
+    "track.max_age_days": "§6 /track ingests only events this recent, days",
+    "track.old_events": "§6 older /track events: drop or keep",
+    "track.unknown_token": "§6 events naming an unknown token: quarantine or reject",
+    "track.max_batch_records": "§6 records per /track request",
+    "track.honour_strict": "§6 strict=1 on /track gives the /import strict bodies",
+    "engage.accept_gzip": "§3 R6 decode gzip bodies on /engage and /groups",
+    "engage.multi_op": "§7.1 an update with several operations: apply or reject",
+    "engage.order": "§7.1 apply updates in arrival or $time order",
+    "engage.max_batch_records": "§7.1 updates per /engage request",
+    "engage.max_profile_properties": "§7.1 properties per profile",
+    "engage.num_good_events": "§7.1 add num_good_events to verbose answers",
+    "groups.allow_add": "§8 accept $add on group profiles",
+    "groups.allow_append": "§8 accept $append on group profiles",
+    "groups.max_batch_records": "§8 updates per /groups request",
+    "dedup.mode": "§10 dedup view: query (exact key) or compaction (same UTC day)",
+    "ratelimit.bytes_per_window": "§11 bytes per project per window",
+    "ratelimit.events_per_window": "§11 events per project per window",
+    "ratelimit.window_s": "§11 rolling window, s",
+    "ratelimit.endpoints": "§11 endpoints the limit applies to",
+    "ratelimit.count_invalid": "§11 invalid requests count toward the limit",
+    "ratelimit.retry_after_s": "§11 Retry-After on a 429, s (null: none, as upstream)",
+    "ratelimit.lookup_puts_per_day": "§11 lookup-table replacements per day",
+    "export.max_limit": "raw export: largest limit=",
+    "export.add_ingest_properties": "raw export: add $import, $mp_api_endpoint, $mp_api_timestamp_ms",
+    "export.ratelimit.enforce": "raw export: enforce 60 queries an hour and 3 a second",
+    "export.ratelimit.per_hour": "raw export: queries per project per hour",
+    "export.ratelimit.per_second": "raw export: queries per project per second",
+}
+assert set(DOCS) == set(DEFAULTS), "every key has one line of doc"
+
 # Keys restricted to a fixed set of values.
 CHOICES: dict[str, tuple[str, ...]] = {
     "auth.error_detail": ("documented", "observed"),
@@ -120,22 +184,23 @@ def _string_list(value: Any) -> None:
 
 
 def _setting(key: str, default: Any) -> Setting:
+    doc = DOCS[key]
     if key == "projects":
-        return Setting(key, default, list, validator=_projects, doc="the project registry (§1)")
+        return Setting(key, default, list, validator=_projects, doc=doc)
     if key in NUMBER_OR_NULL:
         kind: Any = (float, type(None)) if key in NUMBER_KEYS else (int, type(None))
-        return Setting(key, default, kind, minimum=0)
+        return Setting(key, default, kind, minimum=0, doc=doc)
     if key in STRING_OR_NULL:
-        return Setting(key, default, (str, type(None)))
+        return Setting(key, default, (str, type(None)), doc=doc)
     if isinstance(default, bool):
-        return Setting(key, default, bool)
+        return Setting(key, default, bool, doc=doc)
     if isinstance(default, int):
-        return Setting(key, default, float if key in NUMBER_KEYS else int, minimum=0)
+        return Setting(key, default, float if key in NUMBER_KEYS else int, minimum=0, doc=doc)
     if isinstance(default, str):
-        return Setting(key, default, str, choices=CHOICES.get(key))
+        return Setting(key, default, str, choices=CHOICES.get(key), doc=doc)
     if isinstance(default, list):
-        return Setting(key, default, list, validator=_string_list)
-    return Setting(key, default, dict)
+        return Setting(key, default, list, validator=_string_list, doc=doc)
+    return Setting(key, default, dict, doc=doc)
 
 
 SETTINGS: tuple[Setting, ...] = tuple(_setting(k, v) for k, v in DEFAULTS.items())
@@ -179,6 +244,7 @@ class MixpanelConfig:
     time_ms_threshold: float
     time_future_grace_s: int
     store_add_ingest_properties: bool
+    store_max_failed_records: int
     geoip_stub: dict[str, Any]
     track_max_age_days: int
     track_old_events: str

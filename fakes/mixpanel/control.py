@@ -1,5 +1,6 @@
 """Mixpanel-specific control routes under `/_harness` (DESIGN.md §4, mixpanel-ingestion.md §10, §14):
-events (dedup/raw/quarantine views), profiles, group profiles, projects, lookup tables and stats.
+events (dedup/raw/quarantine views, and the records that failed validation with good/bad counts),
+profiles, group profiles, projects, lookup tables and stats.
 
 Every route is a thin call into `IngestionModel`; bad input is a `ControlError` (400/404).
 """
@@ -12,7 +13,7 @@ from flask import Blueprint, Response, request
 
 from fakes.core import ConfigError, ControlError, current_state, json_body, ok
 
-from .model import IngestionModel
+from .model import ENDPOINTS, IngestionModel
 from .profiles import Profile
 from .storage import VIEWS
 
@@ -32,15 +33,50 @@ def _profile_view(found: Profile) -> Response:
     return ok(found.describe() if request.args.get("meta") == "1" else found.properties)
 
 
+FAILED_VIEW = "failed"
+_FAILED_ARGS = ("view", "endpoint", "project_id", "limit")
+
+
+def _only_args(route: str, allowed: tuple[str, ...]) -> None:
+    unknown = sorted(set(request.args) - set(allowed))
+    if unknown:
+        known = ", ".join(allowed) if allowed else "none"
+        raise ControlError(f"unknown parameter(s) {', '.join(unknown)} for {route}; known: {known}")
+
+
+def _failed_records(model: IngestionModel) -> Response:
+    """`view=failed`: `{"count", "counts": {"good", "bad", "total"}, "events": [...]}`, oldest first; each
+    item holds the record as sent (masked as the journal masks), its endpoint, Mixpanel's message and field.
+    Filters `endpoint`, `project_id`; `limit` keeps the newest N. The counts follow the `endpoint` filter."""
+    _only_args("view=failed", _FAILED_ARGS)
+    endpoint = request.args.get("endpoint") or None
+    if endpoint is not None and endpoint not in ENDPOINTS:
+        raise ControlError(f"endpoint must be one of {', '.join(ENDPOINTS)}")
+    limit = request.args.get("limit")
+    if limit is not None and not limit.isdigit():
+        raise ControlError("limit must be a non-negative integer")
+    rows = model.failed_records(endpoint=endpoint, project_id=_int_arg("project_id"))
+    if limit is not None:
+        rows = rows[-int(limit):] if int(limit) else []
+    state = current_state()
+    masker, depth = state.masker, state.config["journal.max_depth"] + 1
+    values = masker.current_values()
+    items = [masker.mask_value(row.describe(), None, values, max_depth=depth) for row in rows]
+    return ok({"count": len(items), "counts": model.validation_counts(endpoint), "events": items})
+
+
 def mixpanel_control_blueprint(model: IngestionModel) -> Blueprint:
     bp = Blueprint("mixpanel_control", __name__, url_prefix="/_harness")
 
     @bp.get("/events")
     def events() -> Response:
-        """`{"count": N, "events": [{"event", "properties"}]}`; `meta=1` adds each row's metadata."""
+        """`{"count": N, "events": [{"event", "properties"}]}`; `meta=1` adds each row's metadata.
+        `view=failed`: the records that failed validation, with the good / bad / total counts."""
         view = request.args.get("view", "dedup")
+        if view == FAILED_VIEW:
+            return _failed_records(model)
         if view not in VIEWS:
-            raise ControlError(f"view must be one of {', '.join(VIEWS)}")
+            raise ControlError(f"view must be one of {', '.join((*VIEWS, FAILED_VIEW))}")
         rows = model.events(
             view,
             event=request.args.get("event"),
@@ -58,6 +94,12 @@ def mixpanel_control_blueprint(model: IngestionModel) -> Blueprint:
             out.append(item)
         return ok({"count": len(out), "events": out})
 
+    @bp.get("/events/counts")
+    def event_counts() -> Response:
+        """Records validated so far: `{"good", "bad", "total", "by_endpoint": {endpoint: {...}}}`."""
+        _only_args("events/counts", ())
+        return ok(model.validation_counts())
+
     @bp.get("/profiles/<path:distinct_id>")
     def profile(distinct_id: str) -> Response:
         """The profile's properties, 404 if none."""
@@ -68,6 +110,7 @@ def mixpanel_control_blueprint(model: IngestionModel) -> Blueprint:
 
     @bp.get("/groups/<group_key>/<path:group_id>")
     def group(group_key: str, group_id: str) -> Response:
+        """A group profile's properties (`meta=1`: with its metadata), 404 if none."""
         found = model.profile((group_key, group_id), _int_arg("project_id"), group=True)
         if found is None:
             raise ControlError(f"no group profile {group_key}/{group_id}", 404)
@@ -75,6 +118,7 @@ def mixpanel_control_blueprint(model: IngestionModel) -> Blueprint:
 
     @bp.get("/projects")
     def projects() -> Response:
+        """The project registry (§1)."""
         return ok({"projects": model.projects()})
 
     @bp.put("/projects")
@@ -99,10 +143,12 @@ def mixpanel_control_blueprint(model: IngestionModel) -> Blueprint:
 
     @bp.get("/lookup-tables")
     def list_lookup_tables() -> Response:
+        """Every lookup table (§9)."""
         return ok({"lookup_tables": [t.describe() for t in model.lookup_tables.tables()]})
 
     @bp.get("/lookup-tables/<table_id>")
     def get_lookup_table(table_id: str) -> Response:
+        """One lookup table with its rows, 404 if none."""
         table = model.lookup_tables.get(table_id)
         if table is None:
             raise ControlError(f"no lookup table {table_id!r}", 404)
@@ -110,6 +156,7 @@ def mixpanel_control_blueprint(model: IngestionModel) -> Blueprint:
 
     @bp.get("/stats")
     def stats() -> Response:
+        """Ingestion counters per endpoint, project, User-Agent and dialect, and the store sizes (§14)."""
         return ok(model.stats_report())
 
     return bp

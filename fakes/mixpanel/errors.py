@@ -59,7 +59,9 @@ class InvalidCredentials(ApiError):
         return cls(text)
 
 
-# §4.3 `auth.error_detail = "observed"`: case-specific 401 texts seen from a real server in 2023.
+# §4.3 `auth.error_detail = "observed"`: case-specific 401 texts seen from a real server in 2023. The
+# project mismatch is the text Mixpanel's own `mixpanel/sheets` tests expect since 2023-09 (an older capture
+# read "Mismatch between project secret's project ID and URL project ID").
 OBSERVED_AUTH_TEXTS: dict[str, str] = {
     "unknown_service_account": "Not a valid service account username",
     "not_a_project_member": "not a project member",
@@ -67,7 +69,7 @@ OBSERVED_AUTH_TEXTS: dict[str, str] = {
         "Unauthorized, invalid project secret. See docs for more information: "
         "https://developer.mixpanel.com/reference/authentication#project-secret"
     ),
-    "secret_project_mismatch": "Mismatch between project secret's project ID and URL project ID",
+    "secret_project_mismatch": "Credentials in request did not match project_id URL parameter",
 }
 
 

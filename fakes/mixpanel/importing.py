@@ -21,6 +21,7 @@ from .errors import (
     PayloadTooLarge,
     UnsupportedContentEncoding,
 )
+from .failures import Failure, as_sent
 from .ingest import IngestContext, IngestRequest, decode_request, event_rules, payload_preview
 from .outcome import IngestOutcome
 from .ratelimit import count_toward_limit, rate_limited
@@ -117,6 +118,7 @@ def handle_import(ctx: IngestContext, req: IngestRequest) -> IngestOutcome:
     check = rules.check
     accepted: list[Row] = []
     failures: list[tuple[int, Rejection]] = []
+    kept: list[Failure] = []  # each failure with the record as sent, for view=failed
     identity_indexes: list[int] = []
     simplified = project.simplified
     pid = project.project_id
@@ -130,24 +132,34 @@ def handle_import(ctx: IngestContext, req: IngestRequest) -> IngestOutcome:
             any_content = True
             if simplified and result.event in IDENTITY_EVENTS:
                 identity_indexes.append(index)
+                insert_id = "" if result.insert_id_generated else result.insert_id
+                kept.append(Failure(index, IDENTITY_EVENTS_NOT_ALLOWED, "", insert_id, "V13", record, pid))
                 continue
             result.project_id = pid
             accepted.append(result)
         else:
             if not any_content and type(record) is dict and record:
                 any_content = True
-            failures.append((index, cast(Rejection, result)))  # not a Row: a Rejection
+            rejection = cast(Rejection, result)  # not a Row: a Rejection
+            failures.append((index, rejection))
+            reported = RULES[rejection.rule_id].failure(index, rejection.insert_id, rejection.key)
+            kept.append(Failure(index, reported["message"], reported["field"], rejection.insert_id,
+                                rejection.rule_id, as_sent(record, oversize=rejection.rule_id == "V12size"), pid))
     record = None
 
     # V13: simplified projects refuse identity events (strict: the whole batch; non-strict: those events)
     if identity_indexes and strict:
         count(True)
+        ctx.failed.record(endpoint="import", good=0, failures=kept, request_id=req.request_id, region=req.region,
+                          received_ms=now_ms)
         out.records_failed = n_records
         return out.answered(answers.strict_invalid([IDENTITY_EVENTS_NOT_ALLOWED] * len(identity_indexes), 0))
 
     # 7. ingest
     meta = RequestMeta(req.request_id, "import", req.region, now_ms, decoded.dialect, req.user_agent, req.host)
     ctx.store.ingest(accepted, meta)
+    ctx.failed.record(endpoint="import", good=len(accepted), failures=kept, request_id=req.request_id,
+                      region=req.region, received_ms=now_ms)
     imported = len(accepted)
     dropped = len(failures) + len(identity_indexes)
     out.records_accepted, out.records_dropped = imported, 0 if strict else dropped

@@ -25,6 +25,7 @@ from .decoding import (
     read_bytes,
     shallow_copy,
 )
+from .failures import FailedRecords
 from .lookup_tables import LookupTableStore
 from .profiles import ProfileStore
 from .projects import Project, ProjectRegistry
@@ -75,6 +76,7 @@ class IngestContext:
     lookup_tables: LookupTableStore
     new_insert_id: Callable[[], str]  # §5.7
     export_limits: ExportRateLimits = field(default_factory=ExportRateLimits)  # the raw export's query limits
+    failed: FailedRecords = field(default_factory=FailedRecords)  # records that failed validation, good/bad counts
 
 
 @dataclass

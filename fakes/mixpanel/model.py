@@ -21,6 +21,7 @@ from .auth import parse_authorization
 from .config import SETTINGS, MixpanelConfig
 from .event_values import placeholder_ids
 from .exporting import handle_export
+from .failures import FailedRecord, FailedRecords
 from .importing import handle_import
 from .ingest import IngestContext, IngestRequest
 from .lookup_requests import handle_lookup_tables
@@ -62,6 +63,7 @@ class IngestionModel:
         self.export_limits = ExportRateLimits()
         self.lookup_tables = LookupTableStore()
         self.stats = IngestionStats()
+        self.failed = FailedRecords(self.config["store.max_failed_records"])
         self._id_lock = threading.Lock()
         self._rng = random.Random(f"mixpanel-insert-ids:{seed}")
         self.configure()
@@ -74,6 +76,7 @@ class IngestionModel:
             self.registry = ProjectRegistry.from_config(self.settings.projects)
             self.profiles.max_properties = self.settings.engage_max_profile_properties
             self.group_profiles.max_properties = self.settings.engage_max_profile_properties
+            self.failed.resize(self.settings.store_max_failed_records)
             self.context = IngestContext(
                 config=self.settings,
                 registry=self.registry,
@@ -87,6 +90,7 @@ class IngestionModel:
                 lookup_tables=self.lookup_tables,
                 new_insert_id=self.new_insert_id,
                 export_limits=self.export_limits,
+                failed=self.failed,
             )
 
     # --- data -------------------------------------------------------------------------------------
@@ -99,6 +103,7 @@ class IngestionModel:
             self.limiter.clear()
             self.export_limits.clear()
             self.stats.clear()
+            self.failed.clear()
             self.quarantine_updates.clear()
             self.lookup_tables.clear()
             self._rng = random.Random(f"mixpanel-insert-ids:{seed}")
@@ -111,6 +116,7 @@ class IngestionModel:
                 "profiles": self.profiles.snapshot(),
                 "group_profiles": self.group_profiles.snapshot(),
                 "lookup_tables": self.lookup_tables.snapshot(),
+                "failed_records": self.failed.snapshot(),
             }
 
     def restore(self, data: Any) -> None:
@@ -121,6 +127,7 @@ class IngestionModel:
             self.profiles.restore(data.get("profiles", []))
             self.group_profiles.restore(data.get("group_profiles", []))
             self.lookup_tables.restore(data.get("lookup_tables", []))
+            self.failed.restore(data.get("failed_records"))
 
     def secrets(self) -> list[str]:
         """Every credential of the registry, for journal masking."""
@@ -198,6 +205,16 @@ class IngestionModel:
     def events(self, view: str = "dedup", **filters: Any) -> list[Row]:
         """Rows of a view (`dedup`, `raw`, `quarantine`), filtered as `EventStore.query` filters."""
         return list(self.store.query(view, compaction=self.settings.dedup_mode == "compaction", **filters))
+
+    def failed_records(self, *, endpoint: str | None = None, project_id: int | None = None) -> list[FailedRecord]:
+        """Records that failed validation, oldest first (at most `store.max_failed_records`)."""
+        return self.failed.rows(endpoint=endpoint, project_id=project_id)
+
+    def validation_counts(self, endpoint: str | None = None) -> dict[str, Any]:
+        """Records validated: `{"good", "bad", "total", "by_endpoint"}` (or one endpoint's three counts)."""
+        if endpoint is not None:
+            return self.failed.counts(endpoint)
+        return {**self.failed.counts(), "by_endpoint": self.failed.counts_by_endpoint()}
 
     def profile(self, identity: Hashable, project_id: int | None = None, *, group: bool = False) -> Profile | None:
         """A user (or group) profile: in `project_id` if given, else in the first project that has it."""

@@ -27,6 +27,7 @@ from .errors import (
     operation_not_allowed,
 )
 from .event_values import stringify_id, to_ms
+from .failures import Failure, as_sent
 from .ingest import IngestContext, IngestRequest, decode_request, payload_preview
 from .outcome import IngestOutcome
 from .profiles import OPERATIONS, ProfileStore, ProfileUpdate, operation_value_ok
@@ -152,7 +153,8 @@ def handle_profile_updates(ctx: IngestContext, req: IngestRequest) -> IngestOutc
     good = 0
     first_error: str | None = None
     applied_projects: set[int] = set()
-    for update in records:
+    kept: list[Failure] = []  # updates that failed, with Mixpanel's status-0 error, for view=failed
+    for index, update in enumerate(records):
         error, valid, quarantine = _validate(kind, ctx, update, now_ms, req.region, check_size)
         if error is None and valid is not None:
             if quarantine is not None:
@@ -166,6 +168,13 @@ def handle_profile_updates(ctx: IngestContext, req: IngestRequest) -> IngestOutc
                 continue
             error = PROFILE_TOO_MANY_PROPERTIES
         first_error = first_error or error
+        token = update.get("$token") if type(update) is dict else None
+        project = ctx.registry.by_token.get(token) if type(token) is str else None
+        kept.append(Failure(index, error or DATA_MISSING_OR_EMPTY,
+                            record=as_sent(update, oversize=error == UPDATE_TOO_LARGE),
+                            project_id=project.project_id if project is not None else None))
+    ctx.failed.record(endpoint=kind.endpoint, good=good, failures=kept, request_id=req.request_id,
+                      region=req.region, received_ms=now_ms)
     out.records_accepted, out.records_dropped = good, len(records) - good
     out.updated_project_ids = sorted(applied_projects)
     return status(good > 0, first_error, good)

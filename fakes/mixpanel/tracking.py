@@ -20,6 +20,7 @@ from .errors import (
     DataMissingOrEmpty,
     PayloadTooLarge,
 )
+from .failures import Failure, as_sent
 from .ingest import IngestContext, IngestRequest, decode_request, event_rules, payload_preview
 from .outcome import IngestOutcome
 from .projects import Project
@@ -112,17 +113,20 @@ def handle_track(ctx: IngestContext, req: IngestRequest) -> IngestOutcome:
     rules_by_project: dict[int | None, EventRules] = {}
     accepted: list[Row] = []
     failures: list[dict[str, Any]] = []
+    kept: list[Failure] = []  # every failure (strict or not) with the record as sent, for view=failed
     first_error: str | None = None
     well_formed = 0
     dropped = 0
     for index, (record, (error, project, quarantine)) in enumerate(zip(records, checked, strict=True)):
         if error is not None:
             first_error = first_error or error
+            insert_id = record.get("properties", {}).get("$insert_id") if type(record) is dict and \
+                type(record.get("properties")) is dict else None
+            insert_id = insert_id if type(insert_id) is str else ""
             if strict:
-                insert_id = record.get("properties", {}).get("$insert_id") if type(record) is dict and \
-                    type(record.get("properties")) is dict else None
-                failures.append({"index": index, "insert_id": insert_id if type(insert_id) is str else "",
-                                 "field": _OBJECT_FIELDS[error], "message": error})
+                failures.append({"index": index, "insert_id": insert_id, "field": _OBJECT_FIELDS[error],
+                                 "message": error})
+            kept.append(Failure(index, error, _OBJECT_FIELDS[error], insert_id, None, as_sent(record)))
             continue
         well_formed += 1
         key = project.project_id if project is not None else None
@@ -134,11 +138,14 @@ def handle_track(ctx: IngestContext, req: IngestRequest) -> IngestOutcome:
                 host=req.host)
         result = rules.check(record)
         if type(result) is not Row:
+            rejection = cast(Rejection, result)
+            failure = RULES[rejection.rule_id].failure(index, rejection.insert_id, rejection.key)
             if strict:
-                rejection = cast(Rejection, result)
-                failures.append(RULES[rejection.rule_id].failure(index, rejection.insert_id, rejection.key))
+                failures.append(failure)
             else:
                 dropped += 1
+            kept.append(Failure(index, failure["message"], failure["field"], rejection.insert_id, rejection.rule_id,
+                                as_sent(record, oversize=rejection.rule_id == "V12size"), key))
             continue
         result.project_id = key
         if quarantine is not None:
@@ -151,6 +158,8 @@ def handle_track(ctx: IngestContext, req: IngestRequest) -> IngestOutcome:
 
     meta = RequestMeta(req.request_id, "track", req.region, now_ms, decoded.dialect, req.user_agent, req.host)
     ctx.store.ingest(accepted, meta)
+    ctx.failed.record(endpoint="track", good=len(accepted), failures=kept, request_id=req.request_id,
+                      region=req.region, received_ms=now_ms)
     out.records_accepted, out.records_dropped = len(accepted), dropped + n_records - well_formed
     out.records_failed = len(failures)
     count_toward_limit(ctx.limiter, cfg, "track", project_ids, now_ms, n_bytes=n_bytes, n_events=n_records,

@@ -10,6 +10,7 @@ Built from spec-derived data in `harness/catalog/data/` (see `harness.catalog.lo
     et = catalog["users.messages.email.Open"]   # KeyError if unknown; catalog.get(type_id) -> None
     catalog.legacy_only                  # (users.behaviors.app.NewsFeedImpression,): legacy page only, no sample
     catalog.exported("current")          # the 80 types exported by default (legacy: 41 incl. legacy-only)
+    catalog.export_set("partner_page")  # the 55 types Braze's Mixpanel partner page lists (glossary: 80)
     catalog.by_group(GROUP_MESSAGE_ENGAGEMENT)
     catalog.type_for(CHANNEL_EMAIL, "open")   # "users.messages.email.Open": look types up by (channel, role)
     catalog.for_role(CHANNEL_RCS, "retry")    # None: RCS has no Retry; catalog.by_channel(CHANNEL_PUSH)
@@ -29,6 +30,8 @@ Built from spec-derived data in `harness/catalog/data/` (see `harness.catalog.lo
                         per channel; ROLE_NONE for none. .sdk_logged: `time` follows the device clock (§9)
     .in_dispatch_lifecycle / .starts_dispatch   §8 D6 membership; a Send or Abort opens the lifecycle
     .is_message         a `users.messages.*` type
+    .export_sets        the Braze lists naming it (EXPORT_SET_GLOSSARY, EXPORT_SET_PARTNER_PAGE; §5 summary);
+                        .in_export_set(name)
 
 `SourceField` (Braze side; spec §5 / currents-catalog.csv):
     .name, .type ("string", "int", "long", "float", "boolean", "json-string", "array<string>"), .nullable,
@@ -77,6 +80,9 @@ from harness.catalog.model import (
     ENVELOPE_SOURCES,
     EXPANSION_CUSTOM,
     EXPANSION_PURCHASE,
+    EXPORT_SET_GLOSSARY,
+    EXPORT_SET_PARTNER_PAGE,
+    EXPORT_SETS,
     FIELD_TYPES,
     GROUP_CUSTOMER_BEHAVIOR,
     GROUP_MESSAGE_ENGAGEMENT,
@@ -108,7 +114,8 @@ __all__ = [
     "CHANNEL_BANNER", "CHANNEL_CONTENT_CARD", "CHANNEL_EMAIL", "CHANNEL_FEATURE_FLAG", "CHANNEL_IN_APP",
     "CHANNEL_LINE", "CHANNEL_LIVE_ACTIVITY", "CHANNEL_NEWS_FEED", "CHANNEL_PUSH", "CHANNEL_RCS", "CHANNEL_SMS",
     "CHANNEL_WEBHOOK", "CHANNEL_WHATSAPP", "CHANNELS", "MESSAGE_CHANNELS", "ROLE_NONE",
-    "AVRO_NAMESPACE_PREFIX", "ENVELOPE_SOURCES", "EXPANSION_CUSTOM", "EXPANSION_PURCHASE", "FIELD_TYPES",
+    "AVRO_NAMESPACE_PREFIX", "ENVELOPE_SOURCES", "EXPANSION_CUSTOM", "EXPANSION_PURCHASE",
+    "EXPORT_SET_GLOSSARY", "EXPORT_SET_PARTNER_PAGE", "EXPORT_SETS", "FIELD_TYPES",
     "GROUP_CUSTOMER_BEHAVIOR", "GROUP_MESSAGE_ENGAGEMENT", "GROUP_USER", "GROUPS", "PARTNER_ID",
     "PROFILE_CURRENT", "PROFILE_LEGACY", "PROFILES", "SHAPE_CUSTOM_HTTP", "SHAPE_STORAGE", "SHAPES",
     "STATUS_EXPORTED", "STATUS_NOT_EXPORTED", "STATUS_NOT_LISTED", "STATUS_RETIRED", "STATUS_UNDOCUMENTED",

@@ -5,7 +5,9 @@ Data files (CSV, UTF-8, one declared place for the outside world):
 * `currents-catalog.csv` - verbatim copy of the spec's companion file: one row per (type, Braze field), with
   type, nullability, the `current` Mixpanel key and notes (PII, †/‡ shape and drift marks).
 * `event_types.csv` - one row per type: glossary group, `current` export status (spec §5 column 3),
-  opt-in name for `undocumented_types = export`, N7 prefixed name, shapes Braze produces it in.
+  opt-in name for `undocumented_types = export`, N7 prefixed name, shapes Braze produces it in, and whether
+  Braze's Mixpanel partner page lists it (`partner_page`, from the spec's mixpanel-partner-page-export-set.txt;
+  §5 summary). The glossary export set is every type the `current` profile exports.
 * `legacy_events.csv` - spec §7.3: legacy event name, the seed's printed heading and the closed key list.
 * `legacy_only_fields.csv` - fields of `users.behaviors.app.NewsFeedImpression` (legacy page only; [inf]).
 * `avro_types.csv` - Avro types the spec's notation cannot express (array items that are themselves nullable).
@@ -27,6 +29,8 @@ from harness.catalog.model import (
     ENVELOPE_SOURCES,
     EXPANSION_CUSTOM,
     EXPANSION_PURCHASE,
+    EXPORT_SET_GLOSSARY,
+    EXPORT_SET_PARTNER_PAGE,
     GROUPS,
     PROFILE_CURRENT,
     PROFILE_LEGACY,
@@ -190,6 +194,19 @@ def _lifecycle_roles() -> dict[str, dict[str, str]]:
     return out
 
 
+def _export_sets(type_id: str, meta: dict[str, str]) -> frozenset[str]:
+    """§5 summary: the glossary names every type with a Mixpanel tab (the `current` profile's exported ones);
+    the partner page names a subset of them."""
+    sets = {EXPORT_SET_GLOSSARY} if meta["current_status"] == STATUS_EXPORTED else set()
+    if meta["partner_page"] == "yes":
+        if not sets:
+            raise ValueError(f"catalog: {type_id} is on the partner page but has no Mixpanel tab")
+        sets.add(EXPORT_SET_PARTNER_PAGE)
+    elif meta["partner_page"]:
+        raise ValueError(f"catalog: {type_id} has partner_page {meta['partner_page']!r} (expected yes or empty)")
+    return frozenset(sets)
+
+
 @lru_cache(maxsize=1)
 def load_catalog() -> Catalog:
     """The catalog, built once per process from the packaged data files."""
@@ -216,6 +233,7 @@ def load_catalog() -> Catalog:
         if role_row is None:
             raise ValueError(f"catalog: {type_id} has no row in lifecycle_roles.csv")
         fields, expansion = _build_fields(rows, shapes, avro_overrides)
+        export_sets = _export_sets(type_id, meta)
         event_type = EventType(
             type_id=type_id,
             group=meta["group"],
@@ -230,6 +248,7 @@ def load_catalog() -> Catalog:
             role=role_row["role"],
             sdk_logged=role_row["sdk_logged"] == "yes",
             in_dispatch_lifecycle=role_row["dispatch_lifecycle"] == "yes",
+            export_sets=export_sets,
         )
         (types if event_type.in_samples else legacy_only).append(event_type)
     missing = set(field_rows) - {t.type_id for t in types + legacy_only}

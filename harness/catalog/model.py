@@ -32,6 +32,13 @@ STATUS_UNDOCUMENTED = "undocumented"  # no Mixpanel tab: skipped unless `undocum
 STATUS_RETIRED = "retired"  # News Feed (current profile); legacy-only names
 STATUS_NOT_LISTED = "not_listed"  # legacy profile: the old page does not list the type (§7.2)
 
+# Export sets (currents-to-mixpanel.md §5 summary, §11 `export_set`): the two Braze lists of what the Mixpanel
+# Current exports. The glossary (the default) holds every type with a Mixpanel tab, i.e. every type the
+# `current` profile exports; Braze's Mixpanel partner page lists a smaller set (55 types).
+EXPORT_SET_GLOSSARY = "glossary"
+EXPORT_SET_PARTNER_PAGE = "partner_page"
+EXPORT_SETS: tuple[str, ...] = (EXPORT_SET_GLOSSARY, EXPORT_SET_PARTNER_PAGE)
+
 # Property expansion of the source `properties` field (N3 / N4).
 EXPANSION_CUSTOM = "custom"
 EXPANSION_PURCHASE = "purchase"
@@ -158,6 +165,7 @@ class EventType:
     role: str = ROLE_NONE  # its step in the channel's lifecycle: "send", "delivery", "open", "retry", ...
     sdk_logged: bool = False  # logged by the SDK on the device: `time` follows the device clock (§9)
     in_dispatch_lifecycle: bool = False  # §8 D6: joins its message's lifecycle on (dispatch_id, distinct_id)
+    export_sets: frozenset[str] = frozenset()  # EXPORT_SETS subset: the Braze lists that name the type (§5)
     _by_name: Mapping[str, SourceField] = field(default_factory=dict, repr=False, compare=False)
 
     def mapping(self, profile: str = PROFILE_CURRENT) -> ProfileMapping:
@@ -172,6 +180,12 @@ class EventType:
 
     def event_name(self, profile: str = PROFILE_CURRENT) -> str | None:
         return self.mapping(profile).event_name
+
+    def in_export_set(self, export_set: str) -> bool:
+        """Whether Braze's list `export_set` (EXPORT_SETS) names the type; ValueError for an unknown list."""
+        if export_set not in EXPORT_SETS:
+            raise ValueError(f"unknown export set {export_set!r} (expected one of {', '.join(EXPORT_SETS)})")
+        return export_set in self.export_sets
 
     def field(self, name: str) -> SourceField:
         return self._by_name[name]
@@ -259,6 +273,10 @@ class Catalog:
     def exported(self, profile: str = PROFILE_CURRENT) -> tuple[EventType, ...]:
         """Types exported under `profile` with default settings (includes legacy-only types for `legacy`)."""
         return tuple(t for t in self.all_types() if t.exported(profile))
+
+    def export_set(self, export_set: str) -> tuple[EventType, ...]:
+        """The types Braze's list `export_set` names (glossary: 80, partner_page: 55), in catalog order."""
+        return tuple(t for t in self.all_types() if t.in_export_set(export_set))
 
     def by_group(self, group: str) -> tuple[EventType, ...]:
         return tuple(t for t in self._types if t.group == group)

@@ -24,37 +24,45 @@ def mixpanel_blueprint(export: Callable[[], CohortExport], reset: Callable[[], N
 
     @bp.post("/reset")
     def reset_export() -> Response:
+        """Forget every cohort, connection and sync."""
         reset()
         return ok({"reset": "cohorts, connections, syncs"})
 
     @bp.post("/cohorts")
     def define_cohort() -> Response:
+        """Define or redefine a cohort: `{"id", "name", "definition"}`."""
         return ok(export().define_cohort(json_body()), 201)
 
     @bp.get("/cohorts/<raw_id>/members")
     def cohort_members(raw_id: str) -> Response:
+        """A cohort's members now (`?at=` a simulated time)."""
         at = request.args.get("at")
         when = None if at is None else epoch_query(at, "at", 0.0)
         return ok(export().members(cohort_id(raw_id), when))
 
     @bp.delete("/cohorts/<raw_id>")
     def delete_cohort(raw_id: str) -> Response:
+        """Delete a cohort (its syncs react as Mixpanel's do)."""
         return ok(export().delete_cohort(cohort_id(raw_id)))
 
     @bp.post("/connections")
     def connect() -> Response:
+        """Connect to Braze: `{"name", "data_import_key", "braze_url"}`."""
         return ok(export().connect(json_body()), 201)
 
     @bp.post("/syncs")
     def create_sync() -> Response:
+        """Create a one-time or dynamic cohort sync: `{"cohort_id", "connection_id", "type"}`."""
         return ok(export().create_sync(json_body()), 201)
 
     @bp.get("/syncs/<sync_id>")
     def sync(sync_id: str) -> Response:
+        """A sync: state, next run, runs (`?rows=0` leaves out the rows)."""
         return ok(export().sync_json(sync_id, rows=request.args.get("rows", "1") not in ("0", "false")))
 
     @bp.delete("/syncs/<sync_id>")
     def stop_sync(sync_id: str) -> Response:
+        """Stop a sync."""
         return ok(export().stop_sync(sync_id))
 
     return bp
@@ -66,27 +74,33 @@ def braze_blueprint(currents: Callable[[], CurrentsRegistry], reset: Callable[[]
 
     @bp.post("/reset")
     def reset_currents() -> Response:
+        """Forget every Current."""
         reset()
         return ok({"reset": "currents"})
 
     @bp.post("")
     def create() -> Response:
+        """Create a Mixpanel or Custom HTTP Current: `{"type", ...}`."""
         return ok(currents().create(json_body()), 201)
 
     @bp.get("/<current_id>")
     def describe(current_id: str) -> Response:
+        """One Current and its settings."""
         return ok(currents().describe(current_id))
 
     @bp.post("/<current_id>/events")
     def submit(current_id: str) -> Response:
+        """Queue Currents events on a Current (delivered on the simulated clock)."""
         return ok(currents().submit(current_id, json_body()), 202)
 
     @bp.post("/<current_id>/flush")
     def flush(current_id: str) -> Response:
+        """Flush a Current's queue now."""
         return ok(currents().flush(current_id))
 
     @bp.get("/<current_id>/report")
     def report(current_id: str) -> Response:
+        """A Current's delivery report."""
         return ok(currents().report(current_id))
 
     return bp

@@ -106,6 +106,7 @@ class StreamConfig:
     canvas_shared_probability: float = 0.5  # `mixed`: chance that a step send shares one id
     scheduled_batch: tuple[int, int] = (3, 40)  # recipients of one scheduled send
     keep_ledger: bool = False  # record every dispatch in StreamReport.dispatches (tests, QA)
+    cover: int = 0  # every selected type at least this often: the first stories steer towards what is missing
 
     def validate(self, catalog: Catalog) -> None:
         if self.events < 0:
@@ -127,6 +128,8 @@ class StreamConfig:
             raise GenerationError("mix weights must not be negative")
         if self.canvas_dispatch_mode not in CANVAS_DISPATCH_MODES:
             raise GenerationError(f"canvas_dispatch_mode must be one of {', '.join(CANVAS_DISPATCH_MODES)}")
+        if self.cover < 0:
+            raise GenerationError(f"cover must not be negative, got {self.cover}")
         if self.types is not None:
             for type_id in self.types:
                 if type_id not in catalog:
@@ -159,4 +162,5 @@ class StreamReport:
     skewed_ids: set[str] = field(default_factory=set)  # `time` deliberately off (push open before send, SDK skew)
     duplicate_ids: set[str] = field(default_factory=set)  # redelivered records (same id)
     not_yet_happened: int = 0  # lifecycle follow-ups after the anchor, left out
+    uncovered: dict[str, int] = field(default_factory=dict)  # `cover`: types produced fewer times than asked
     dispatches: list[DispatchRecord] = field(default_factory=list)

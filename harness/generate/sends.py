@@ -9,6 +9,7 @@ channel's lifecycle (`harness.generate.lifecycles`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from harness.catalog import (
@@ -47,6 +48,12 @@ class CampaignSends:
             wanted = {ch for ch, types in CHANNEL_TYPES.items() if s.focus.intersection(types)}
             focused = [c for c in self.campaigns if wanted.intersection(c.channels)]
             self.campaigns = focused or self.campaigns
+
+    def _covering(self, sends: Sequence[Any]) -> list[Any]:
+        """`cover`: the campaigns (or Canvases) whose channels can still emit a missing type (else all)."""
+        missing = self.s.wanting.keys()
+        useful = [c for c in sends if any(not missing.isdisjoint(CHANNEL_TYPES.get(ch, ())) for ch in _channels(c))]
+        return useful or list(sends)
 
     def campaign_message(self, campaign: Campaign, dispatch_id: str) -> Message:
         s = self.s
@@ -106,7 +113,7 @@ class CampaignSends:
 
     def story_campaign(self, t: int) -> None:
         s = self.s
-        campaign = s.rnd.choice(self.campaigns)
+        campaign = s.rnd.choice(self.campaigns if not s.wanting else self._covering(self.campaigns))
         recipients = self.eligible(campaign.channels)
         if not recipients:
             return
@@ -146,7 +153,7 @@ class CampaignSends:
 
     def story_canvas(self, t: int) -> None:
         s = self.s
-        canvas = s.rnd.choice(s.world.canvases)
+        canvas = s.rnd.choice(s.world.canvases if not s.wanting else self._covering(s.world.canvases))
         variation = s.rnd.choice(canvas.variations)
         if canvas.entry == ENTRY_SCHEDULED:
             lo, hi = s.cfg.scheduled_batch
@@ -232,3 +239,11 @@ class CampaignSends:
                 break
             t += s.rnd.randrange(600, 12 * 3600)  # the delay before the next step
         self.after_engagement(last, t, engaged)
+
+
+def _channels(send: Any) -> tuple[str, ...]:
+    """A campaign's channels, or the channels of a Canvas's steps."""
+    channels = getattr(send, "channels", None)
+    if channels is not None:
+        return tuple(channels)
+    return tuple(step.channel for variation in send.variations for step in variation.steps if step.channel)

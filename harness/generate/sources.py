@@ -15,11 +15,16 @@ import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
 from harness.generate.providers import BrazeProvider, make_faker, uuid4_from_bits
 from harness.generate.world import World
+
+_REFERENCE_DAY = date(2026, 1, 1)  # the generator's default anchor day
+BIRTH_DATES_FROM = _REFERENCE_DAY.replace(year=_REFERENCE_DAY.year - 90)
+BIRTH_DATES_TO = _REFERENCE_DAY.replace(year=_REFERENCE_DAY.year - 16)
 
 Source = Callable[["Draw", dict[str, Any]], Any]
 
@@ -60,7 +65,10 @@ class ValuePools:
                 "searched", "level_completed", "rated_app", "favorited_item", "watched_video",
             ),
             product_ids=tuple(f"sku-{fake.bothify('??-####').lower()}" for _ in range(max(8, size // 4))),
-            dates=tuple(fake.date_of_birth(minimum_age=16, maximum_age=90).isoformat() for _ in range(size // 2)),
+            # Birth dates 16 to 90 years before a fixed day: Faker's date_of_birth counts back from today, which
+            # made the same seed give other bytes on another day (DESIGN.md §6 "Deterministic").
+            dates=tuple(fake.date_between_dates(BIRTH_DATES_FROM, BIRTH_DATES_TO).isoformat()
+                        for _ in range(size // 2)),
             message_extras=tuple(
                 json.dumps({"offer_code": fake.word().upper(),
                             "tier": fake.random_element(("gold", "silver", "bronze"))}, separators=(",", ":"))

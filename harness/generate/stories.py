@@ -296,5 +296,7 @@ class StoryTeller:
         """A catalog type no lifecycle knows yet: one event with the user's context and drawn values."""
         s = self.s
         wanted = [x for x in self.catalog_only if s.focus is None or x in s.focus] or list(self.catalog_only)
+        if s.wanting:
+            wanted = [x for x in wanted if x in s.wanting] or wanted
         user_index = s.rnd.randrange(len(s.world.users))
         s.emit(s.rnd.choice(wanted), t, s.user_ctx(user_index, s.pick_device(user_index)))

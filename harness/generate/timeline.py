@@ -48,6 +48,9 @@ class StorySource(Protocol):
     @property
     def tellers(self) -> Mapping[str, Callable[[int], None]]: ...
 
+    @property
+    def story_types(self) -> Mapping[str, tuple[str, ...]]: ...
+
 
 class Timeline:
     """The state of one stream generation (one seed, one world, one config): random source, clock, heap."""
@@ -66,6 +69,8 @@ class Timeline:
         self._bits = self.rnd.getrandbits
         self._build = factory.build
         self.focus: frozenset[str] | None = frozenset(config.types) if config.types is not None else None
+        self.wanting: dict[str, int] = {}
+        """`cover`: how many more of each selected type the stream still needs (empty: no steering)."""
         self.sdk_logged = frozenset(t.type_id for t in catalog.all_types() if t.sdk_logged)
         self.anchor = config.anchor
         self.heap: list[tuple[int, int, str, dict[str, Any]]] = []
@@ -82,7 +87,9 @@ class Timeline:
     def chance(self, rate: str, *types: str) -> bool:
         """A lifecycle branch; when only some types are wanted, branches leading to them are favoured."""
         p = self.rates[rate]
-        if self.focus is not None and p > 0 and types and self.focus.intersection(types):
+        # `cover` favours the types still missing; focused runs favour the wanted types
+        steer = self.wanting.keys() if self.wanting else self.focus
+        if steer is not None and p > 0 and types and not steer.isdisjoint(types):
             p = max(p, 0.5)
         return self.rnd.random() < p
 
@@ -156,6 +163,13 @@ class Timeline:
                 self.seq += 1
         return record
 
+    def _covered(self, type_id: str) -> None:
+        left = self.wanting[type_id] - 1
+        if left > 0:
+            self.wanting[type_id] = left
+        else:
+            del self.wanting[type_id]
+
     def ledger(self, dispatch_id: str, kind: str, *, campaign: Campaign | None = None, canvas: Canvas | None = None,
                step_id: str | None = None, user_ids: list[str], channels: tuple[str, ...]) -> None:
         if self.cfg.keep_ledger:
@@ -175,9 +189,14 @@ class Timeline:
         heap = self.heap
         report = self.report
         kinds, cum_weights, tell = stories.kinds, stories.cum_weights, stories.tellers
+        if self.cfg.cover:
+            producible = {t for k in kinds for t in stories.story_types[k]}
+            wanted = producible if self.focus is None else producible & self.focus
+            self.wanting = dict.fromkeys(sorted(wanted), self.cfg.cover)
         while produced < target:
             if cursor < self.anchor:
-                kind = self.rnd.choices(kinds, cum_weights=cum_weights)[0]
+                kind = self._steer(kinds, stories) if self.wanting else \
+                    self.rnd.choices(kinds, cum_weights=cum_weights)[0]
                 before = self.seq
                 start = int(cursor + self.rnd.random() * gap)
                 tell[kind](min(start, self.anchor))
@@ -200,7 +219,22 @@ class Timeline:
                 _, _, type_id, record = _heappop(heap)
                 produced += 1
                 report.by_type[type_id] += 1
+                if self.wanting and type_id in self.wanting:
+                    self._covered(type_id)  # counted when it is in the stream, not when scheduled
                 if progress is not None and produced % 10_000 == 0:
                     progress(produced)
                 yield type_id, record
         report.events = produced
+        if self.cfg.cover:
+            wanted_types = self.focus if self.focus is not None else {t for k in kinds for t in stories.story_types[k]}
+            report.uncovered = {t: report.by_type[t] for t in sorted(wanted_types)
+                                if report.by_type[t] < self.cfg.cover}
+
+    def _steer(self, kinds: Sequence[str], stories: StorySource) -> str:
+        """`cover`: a story kind that can still tell a missing type (the first in random order)."""
+        missing = self.wanting.keys()
+        able = [k for k in kinds if not missing.isdisjoint(stories.story_types[k])]
+        if not able:
+            self.wanting.clear()  # nothing left can produce them: back to the mix
+            return kinds[0]
+        return able[self.rnd.randrange(len(able))]

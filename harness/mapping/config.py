@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from harness.catalog import PROFILES
+from harness.catalog import EXPORT_SETS, PROFILES
 
 DEFAULT_TOKEN = "harness-token"  # DESIGN.md §4 default Mixpanel project token
 DEFAULT_MAX_RECORD_BYTES = 900 * 1024  # E12
@@ -22,6 +22,7 @@ _CHOICES: dict[str, tuple[str, ...]] = {
     "null_policy": ("omit", "emit_null"),
     "drift_fields": ("forward", "drop"),
     "undocumented_types": ("skip", "export"),
+    "export_set": EXPORT_SETS,
     "line_rcs_event_names": ("printed", "prefixed"),
     "legacy_iam_casing": ("as_printed", "title"),
 }
@@ -44,6 +45,7 @@ class MappingConfig:
     null_policy: str = "omit"  # P2 [HD]
     drift_fields: str = "forward"  # P5 [HD]
     undocumented_types: str = "skip"  # §5 summary [HD]
+    export_set: str = "glossary"  # §5 summary [HD]: `partner_page` exports only the partner page's 55 types
     line_rcs_event_names: str = "printed"  # N7 [HD]
     trim_event_names: bool = False  # N7 [HD]
     empty_external_id_is_missing: bool = True  # E2 [HD]

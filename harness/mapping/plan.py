@@ -18,6 +18,7 @@ import orjson
 from harness.catalog import (
     EXPANSION_CUSTOM,
     EXPANSION_PURCHASE,
+    EXPORT_SET_GLOSSARY,
     PARTNER_ID,
     PROFILE_CURRENT,
     PROFILE_LEGACY,
@@ -253,7 +254,9 @@ def compile_plan(type_id: str, config: MappingConfig) -> MappingPlan | None:
     pairs: tuple[tuple[str, str], ...] = ()
     required: tuple[tuple[str, str], ...] = ()
     expansion = mapping.expansion
-    exported = mapping.exported
+    # §5 summary: `export_set = partner_page` leaves out every type the partner page does not list.
+    in_set = config.export_set == EXPORT_SET_GLOSSARY or event_type.in_export_set(config.export_set)
+    exported = mapping.exported and in_set
     if exported:
         rules = [r for r in mapping.properties if not (r.drift and config.drift_fields == "drop")]
         pairs = tuple((r.source, r.key) for r in rules)
@@ -264,7 +267,8 @@ def compile_plan(type_id: str, config: MappingConfig) -> MappingPlan | None:
         if config.profile == PROFILE_LEGACY and mapping.title_case_event_name and config.legacy_iam_casing == "title":
             name = mapping.title_case_event_name
     elif (
-        config.profile == PROFILE_CURRENT
+        in_set
+        and config.profile == PROFILE_CURRENT
         and mapping.status == STATUS_UNDOCUMENTED
         and event_type.opt_in_event_name
         and config.undocumented_types == "export"

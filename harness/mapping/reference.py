@@ -13,8 +13,7 @@ The §11 settings and the step that reads each: `profile` (§0, every step), `un
 `drift_fields` (P5), `line_rcs_event_names` / `trim_event_names` (N7), `legacy_iam_casing` (§7.3),
 `empty_external_id_is_missing` (E2), `max_record_bytes` (E12), `legacy_partner_id` / `legacy_insert_id`
 (§7.2), `token` (E5), `null_policy` (P2), the three prefixes and `prefix_separator` (N2-N4),
-`nested_property_mode` (N3), `strict_properties` (N5). `export_set` is not a setting of the harness yet:
-the glossary set (its default) is what the catalog exports.
+`nested_property_mode` (N3), `strict_properties` (N5), `export_set` (§5 summary).
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from typing import Any
 from harness.catalog import (
     EXPANSION_CUSTOM,
     EXPANSION_PURCHASE,
+    EXPORT_SET_GLOSSARY,
     PARTNER_ID,
     PROFILE_CURRENT,
     PROFILE_LEGACY,
@@ -66,6 +66,10 @@ class ExportRule:
 def export_rule(event_type: EventType, config: MappingConfig) -> ExportRule | None:
     """§5 / §7: whether `config` exports the type, and under which name and keys. None = not exported."""
     mapping = event_type.mapping(config.profile)  # §0: `current` (§2-§6) or `legacy` (§7) contract
+    # §5 summary: `export_set = partner_page` exports only what Braze's Mixpanel partner page lists, whatever
+    # else the profile or `undocumented_types` would export; the glossary (default) restricts nothing more.
+    if config.export_set != EXPORT_SET_GLOSSARY and not event_type.in_export_set(config.export_set):
+        return None
     if mapping.exported:
         # P1: the closed key set of the type, renames included (E7 `$device`/`$os`, E8 `card_id`; §7.2 legacy
         # keeps the source names): the catalog's property rules. P5: `drift_fields = drop` leaves out ‡ keys.

@@ -16,6 +16,7 @@ from harness.currents_io import CurrentsInputError, CurrentsReader
 from harness.generate import StreamConfig, WorldConfig
 from harness.generate.config import DEFAULT_ANCHOR, DEFAULT_SPAN_S
 from harness.mapping import MappingConfig
+from harness.scenarios.cohort_sut import CohortSutCallable
 from harness.scenarios.loader import Case
 from harness.scenarios.pipeline import START_AFTER_ANCHOR_S, CohortSpec, PipelineConfig, PipelineUser
 from harness.scenarios.source import KeyPath
@@ -31,7 +32,8 @@ def scenario_start(case: Case) -> float:
     return parse_time(case.data["start"], 0.0) if "start" in case.data else DEFAULT_START
 
 
-def pipeline_config(case: Case, *, seed: int, sut: SystemUnderTest | None, base: Path) -> PipelineConfig:
+def pipeline_config(case: Case, *, seed: int, sut: SystemUnderTest | None, base: Path,
+                    cohort_sut: CohortSutCallable | None = None) -> PipelineConfig:
     data = case.data
     start = scenario_start(case)
     world = data.get("world")
@@ -48,7 +50,7 @@ def pipeline_config(case: Case, *, seed: int, sut: SystemUnderTest | None, base:
         cohorts=tuple(cohort_spec(c) for c in data.get("cohorts", [])),
         users=tuple(u for spec in data.get("users", []) for u in pipeline_users(spec)),
         events=tuple(read_events(case, data.get("events", []), ("events",), base)),
-        sut=sut, mapping=_mapping(case), current=_current(case), sync_config=_sync_config(case),
+        sut=sut, mapping=_mapping(case), current=_current(case), sync_config=_sync_config(case), cohort_sut=cohort_sut,
         redeliver_share=float(world.get("redeliver_share", 0.0)) if world else 0.0,
         data_import_key=connection.get("data_import_key", "harness-data-import-key"),
         user_id_property=connection.get("user_id_property"), braze_url=connection.get("braze_url"))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from fakes.fleet import FakeFleet, FleetMode, ServerOptions
 from harness.scenarios.assembly import fault_rules, pipeline_config, scenario_start
+from harness.scenarios.cohort_sut import CohortSutCallable
 from harness.scenarios.expectations import run_check
 from harness.scenarios.loader import Case
 from harness.scenarios.pipeline import Pipeline
@@ -23,7 +24,8 @@ from harness.scenarios.timeline import build_timeline, journal_excerpt, summary_
 
 def run_case(case: Case, *, sut: SystemUnderTest | None = None, seed: int | None = None,
              mode: FleetMode = "in-process", servers: ServerOptions | None = None, replay: str = "",
-             on_fleet: Callable[[FakeFleet], None] | None = None) -> CaseResult:
+             on_fleet: Callable[[FakeFleet], None] | None = None,
+             cohort_sut: CohortSutCallable | None = None) -> CaseResult:
     """Run one case on a fresh fleet (in-process by default; `loopback` for an HTTP SUT that must reach fake
     Mixpanel over a socket) and return its result."""
     started = time.perf_counter()
@@ -38,7 +40,7 @@ def run_case(case: Case, *, sut: SystemUnderTest | None = None, seed: int | None
         with FakeFleet(mode=mode, seed=seed, servers=servers) as fleet:
             if on_fleet is not None:
                 on_fleet(fleet)
-            run = _prepare(case, fleet, seed=seed, sut=sut, base=base)
+            run = _prepare(case, fleet, seed=seed, sut=sut, base=base, cohort_sut=cohort_sut)
             result.start = run.start
             try:
                 for i, step in enumerate(case.data.get("steps", [])):
@@ -62,7 +64,8 @@ def run_case(case: Case, *, sut: SystemUnderTest | None = None, seed: int | None
     return result
 
 
-def _prepare(case: Case, fleet: FakeFleet, *, seed: int, sut: SystemUnderTest, base: Path) -> ScenarioRun:
+def _prepare(case: Case, fleet: FakeFleet, *, seed: int, sut: SystemUnderTest, base: Path,
+             cohort_sut: CohortSutCallable | None) -> ScenarioRun:
     data = case.data
     start = scenario_start(case)
     for fake in ("mixpanel", "braze"):
@@ -72,7 +75,7 @@ def _prepare(case: Case, fleet: FakeFleet, *, seed: int, sut: SystemUnderTest, b
         rules = data.get("faults", {}).get(fake)
         if rules:
             fleet[fake].add_faults(fault_rules(rules, start))
-    config = pipeline_config(case, seed=seed, sut=sut, base=base)
+    config = pipeline_config(case, seed=seed, sut=sut, base=base, cohort_sut=cohort_sut)
     pipeline = Pipeline(fleet, config)
     run = ScenarioRun(case, fleet, pipeline, start, base)
     fleet.clock.set(start)

@@ -79,6 +79,20 @@ class Case:
         return bool(self.data.get("world") or self.data.get("events")) or any(
             "deliver" in step for step in self.data.get("steps", []))
 
+    @property
+    def about_cohort_leg(self) -> bool:
+        """Does it export cohorts with expectations any cohort export must meet (so `--cohort-sut` applies)?
+        Run records, engine settings and engine steps are the reference engine's own behaviour."""
+        data = self.data
+        if data.get("sut") == "reference" or data.get("config", {}).get("sync"):
+            return False
+        synced = any(c.get("sync", "dynamic") != "none" for c in data.get("cohorts", []))
+        engine_steps = {"reconnect", "disconnect", "stop_sync", "run_syncs", "generate_key"}
+        steps = data.get("steps", [])
+        checks = list(data.get("expect", [])) + [e for step in steps for e in step.get("expect", [])]
+        return synced and not any(engine_steps & set(step) for step in steps) and not any(
+            "sync" in check for check in checks)
+
     def line_of(self, path: KeyPath) -> int | None:
         return where(self.provenance, path)[1]
 

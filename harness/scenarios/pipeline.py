@@ -31,6 +31,7 @@ from harness.connectors.mixpanel_cohorts import MixpanelCohorts
 from harness.connectors.mixpanel_reader import DEFAULT_BASE_URL, MixpanelReader
 from harness.generate import StreamConfig, World, WorldConfig, build_world, generate_events
 from harness.mapping import MappingConfig, map_currents_event
+from harness.scenarios.cohort_sut import BrazeTarget, CallableCohortSync, CohortSutCallable
 from harness.scenarios.observation import Observation
 from harness.scenarios.sut import CallableSut, ReferenceSut, SutCallable, SutTarget, SystemUnderTest
 
@@ -106,6 +107,8 @@ class PipelineConfig:
     mapping: MappingConfig | None = None
     """The mapping of the oracle and of the reference Current (None: defaults with `token`)."""
     sync_config: CohortSyncConfig | None = None
+    cohort_sut: CohortSutCallable | None = None
+    """A user's cohort export `function(cohort, target)` in place of the reference sync engine."""
     user_id_property: str | None = None
     braze_url: str | None = None
     """The connection's Braze instance (None: the fleet's fake Braze)."""
@@ -145,6 +148,13 @@ class Pipeline:
         self.engine = CohortSyncEngine(self.agenda, self.cohorts, config=self.config.sync_config,
                                        session=self.session)
         self.syncs: dict[int, Sync] = {}
+        self.cohort_leg: CallableCohortSync | None = None
+        if self.config.cohort_sut is not None:
+            self.cohort_leg = CallableCohortSync(
+                self.agenda, self.cohorts, self.config.cohort_sut,
+                BrazeTarget(self.config.braze_url or self.braze_url, self.config.data_import_key),
+                braze_cohort_id=self.engine.config.braze_cohort_id,
+                default_interval_s=self.engine.config.dynamic_interval_s)
         self._members_seen: dict[int, dict[float, list[str]]] = {}
         self._connection_id: str | None = None
 
@@ -240,6 +250,10 @@ class Pipeline:
         """Create the cohort's sync (if it has one and none exists yet): its first run happens now."""
         if spec.sync is None or spec.cohort_id in self.syncs:
             return self.syncs.get(spec.cohort_id)
+        if self.cohort_leg is not None:  # the user's export in place of the reference engine
+            self.cohort_leg.start(spec.cohort_id, dynamic=spec.sync == "dynamic", interval_s=spec.interval_s)
+            self.note_members(spec.cohort_id, self.fleet.clock.now())
+            return None
         sync = self.engine.create_sync(spec.cohort_id, self.connection_id,
                                        type="dynamic" if spec.sync == "dynamic" else "one_time",
                                        interval_s=spec.interval_s)
@@ -295,6 +309,8 @@ class Pipeline:
             at=self.fleet.clock.now())
 
     def close(self) -> None:
+        if self.cohort_leg is not None:
+            self.cohort_leg.close()
         self.engine.close()
         self.current.close()
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from fakes.fleet import FleetMode, ServerOptions
+from harness.scenarios.cohort_sut import CohortSutCallable
 from harness.scenarios.execution import run_case
 from harness.scenarios.loader import Case
 from harness.scenarios.results import CaseResult, RunResult
@@ -36,6 +37,9 @@ class RunOptions:
 
     sut: SystemUnderTest = ReferenceSut()
     sut_spec: str | None = None
+    cohort_sut: CohortSutCallable | None = None
+    """A user's cohort export in place of the reference sync engine (cases about the cohort leg)."""
+    cohort_sut_spec: str | None = None
     seed: int | None = None
     jobs: int = 1
     mixpanel_port: int = 0
@@ -51,10 +55,16 @@ class RunOptions:
 
 
 def select(cases: Iterable[Case], *, keyword: str | None = None, tags: Sequence[str] = (),
-           only: Iterable[str] | None = None, any_sut: bool = False) -> list[Case]:
+           only: Iterable[str] | None = None, any_sut: bool = False, any_cohort_sut: bool = False) -> list[Case]:
     """Cases whose id matches `keyword` (a `*` pattern, or a substring), that carry every tag in `tags`, whose
-    id is in `only` (e.g. the last failures), and (`any_sut`) that are about the Currents leg."""
+    id is in `only` (e.g. the last failures), and, with a SUT given, that are about its leg (`any_sut`: the
+    Currents leg; `any_cohort_sut`: the cohort leg; both: either)."""
     wanted = set(only) if only is not None else None
+    cases = list(cases)
+    if keyword and any(case.case_id == keyword for case in cases):
+        keyword_exact = keyword  # a whole case id (as replay commands give it) selects that case alone
+        cases = [case for case in cases if case.case_id == keyword_exact]
+        keyword = None
     out = []
     for case in cases:
         if keyword and not _matches(case, keyword):
@@ -63,7 +73,8 @@ def select(cases: Iterable[Case], *, keyword: str | None = None, tags: Sequence[
             continue
         if wanted is not None and case.case_id not in wanted:
             continue
-        if any_sut and not case.about_currents:
+        if (any_sut or any_cohort_sut) and not (any_sut and case.about_currents
+                                                 or any_cohort_sut and case.about_cohort_leg):
             continue
         out.append(case)
     return out
@@ -81,6 +92,8 @@ def replay_command(case: Case, options: RunOptions) -> str:
     parts = ["harness", "run", case.file, "-k", case.case_id, "--seed", str(seed)]
     if options.sut_spec and options.sut_spec != "reference":
         parts += ["--sut", options.sut_spec]
+    if options.cohort_sut_spec:
+        parts += ["--cohort-sut", options.cohort_sut_spec]
     if options.mode == "loopback" and options.mixpanel_port:
         parts += ["--mixpanel-port", str(options.mixpanel_port)]
     return shlex.join(parts)
@@ -92,8 +105,10 @@ def run_one(case: Case, options: RunOptions) -> CaseResult:
         options = replace(options, sut=load_sut(case.data["sut"]), sut_spec=case.data["sut"])
     elif options.sut_spec is not None and not case.about_currents:
         options = replace(options, sut=ReferenceSut(), sut_spec=None)
+    if options.cohort_sut is not None and not case.about_cohort_leg:
+        options = replace(options, cohort_sut=None, cohort_sut_spec=None)
     return run_case(case, sut=options.sut, seed=options.seed, mode=options.mode, servers=options.servers,
-                    replay=replay_command(case, options))
+                    replay=replay_command(case, options), cohort_sut=options.cohort_sut)
 
 
 # The cases and options of a parallel run, inherited by forked workers (an SUT object need not pickle).

@@ -141,6 +141,25 @@ class SutSpecError(ValueError):
     """A `--sut` that names nothing usable; the message says what was expected."""
 
 
+def load_callable(spec: str, option: str = "--sut") -> Callable[..., Any]:
+    """The function named by `module:function` (imported now); a bad spec is a `SutSpecError` in one line."""
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise SutSpecError(f"{option} {spec!r}: expected module:function")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # any import failure of user code is a bad option, said in one line
+        raise SutSpecError(f"{option} {spec!r}: cannot import {module_name} ({type(exc).__name__}: {exc})") from None
+    function: Any = module
+    for part in attr.split("."):
+        function = getattr(function, part, None)
+        if function is None:
+            raise SutSpecError(f"{option} {spec!r}: {module_name} has no {attr}")
+    if not callable(function):
+        raise SutSpecError(f"{option} {spec!r}: {attr} is not callable")
+    return function
+
+
 def load_sut(spec: str, *, bearer_token: str | None = None) -> SystemUnderTest:
     """`reference`, `module:function` (imported now) or an `http(s)://` URL."""
     spec = spec.strip()
@@ -148,18 +167,6 @@ def load_sut(spec: str, *, bearer_token: str | None = None) -> SystemUnderTest:
         return ReferenceSut()
     if spec.startswith(("http://", "https://")):
         return HttpSut(spec, bearer_token=bearer_token, label=spec)
-    module_name, sep, attr = spec.partition(":")
-    if not sep or not module_name or not attr:
+    if ":" not in spec:
         raise SutSpecError(f"--sut {spec!r}: expected reference, module:function or an http(s):// URL")
-    try:
-        module = importlib.import_module(module_name)
-    except Exception as exc:  # any import failure of user code is a bad --sut, said in one line
-        raise SutSpecError(f"--sut {spec!r}: cannot import {module_name} ({type(exc).__name__}: {exc})") from None
-    function: Any = module
-    for part in attr.split("."):
-        function = getattr(function, part, None)
-        if function is None:
-            raise SutSpecError(f"--sut {spec!r}: {module_name} has no {attr}")
-    if not callable(function):
-        raise SutSpecError(f"--sut {spec!r}: {attr} is not callable")
-    return CallableSut(function, label=spec)
+    return CallableSut(load_callable(spec), label=spec)

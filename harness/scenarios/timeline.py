@@ -29,9 +29,7 @@ def build_timeline(run: ScenarioRun) -> list[TimelineEntry]:
             level = "warn" if fault or status is None or status >= 400 else "ok"
             text = f"{entry.get('method')} {entry.get('path')} → {status if status is not None else 'no answer'}"
             if fault:
-                action = fault.get("action")  # the journal holds the action's type (FaultDecision.journal_view)
-                kind = action.get("type", "") if isinstance(action, dict) else action
-                text += f" (fault {fault.get('id', '')}: {kind})"
+                text += f" (fault {fault.get('id', '')}: {fault.get('action', '')})"
             entries.append(TimelineEntry(float(entry.get("at", run.start)), fake, text, level))
     for cohort_id, sync in run.pipeline.syncs.items():
         for record in sync.runs:

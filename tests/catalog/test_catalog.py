@@ -325,3 +325,19 @@ def test_shapes_of_fields():
 def test_unknown_profile_is_rejected():
     with pytest.raises(ValueError):
         CATALOG["users.behaviors.Purchase"].mapping("future")
+
+
+def test_partner_page_export_set_is_the_spec_list_section_5(spec_dir):
+    """§5 summary: the catalog's partner-page export set is exactly the spec's 55-type list; every one of them
+    has a Mixpanel tab (the glossary set is the 80 types the `current` profile exports)."""
+    lines = (spec_dir / "mixpanel-partner-page-export-set.txt").read_text(encoding="utf-8").splitlines()
+    listed = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    catalog = load_catalog()
+    partner = [t.type_id for t in catalog.export_set("partner_page")]
+    assert len(listed) == 55 and sorted(partner) == sorted(listed)
+    glossary = {t.type_id for t in catalog.export_set("glossary")}
+    assert glossary == {t.type_id for t in catalog.exported("current")} and len(glossary) == 80
+    assert set(partner) <= glossary
+    assert catalog["users.messages.email.Deferral"].export_sets == frozenset({"glossary"})
+    with pytest.raises(ValueError):
+        catalog["users.messages.email.Open"].in_export_set("everything")

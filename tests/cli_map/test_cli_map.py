@@ -139,10 +139,10 @@ def test_map_as_a_process_no_traceback(tmp_path):
 def test_list_events_table(capsys):
     code, out, err = run(["list", "events"], capsys)
     lines = out.splitlines()
-    assert code == 0 and lines[0].split() == ["TYPE", "GROUP", "EXPORTED", "MIXPANEL", "EVENT"]
+    assert code == 0 and lines[0].split() == ["TYPE", "GROUP", "EXPORTED", "PARTNER", "PAGE", "MIXPANEL", "EVENT"]
     assert len(lines) == 1 + 97
     assert any(line.startswith("users.messages.rcs.Abort") and line.endswith('"Abort "') for line in lines)
-    assert "97 types, 80 exported under profile current" in err
+    assert "97 types, 80 exported under profile current (export_set glossary)" in err
 
 
 def test_list_events_json_legacy(capsys):
@@ -152,6 +152,43 @@ def test_list_events_json_legacy(capsys):
     names = {e["type"]: e["mixpanel_event"] for e in entries}
     assert names["users.messages.sms.InboundReceive"] == "SMS Inbound Receipt"
     assert names["users.behaviors.app.NewsFeedImpression"] == "News Feed Impression"
+
+
+def test_list_events_export_set_column_and_filter_section_5(capsys):
+    """currents-to-mixpanel.md §5 summary / §11 `export_set`: the table shows which types Braze's Mixpanel
+    partner page lists; `--export-set partner_page` exports only those 55, the other 25 say why."""
+    code, out, _ = run(["list", "events"], capsys)
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[1:]}
+    assert rows["users.messages.email.Open"][2:4] == ["yes", "yes"]  # exported, on the partner page
+    assert rows["users.messages.email.Deferral"][2:4] == ["yes", "no"]  # glossary only
+    code, _, err = run(["list", "events", "--export-set", "partner_page"], capsys)
+    assert code == 0 and "97 types, 55 exported under profile current (export_set partner_page)" in err
+    code, out, _ = run(["list", "events", "--export-set", "partner_page", "--json"], capsys)
+    entries = {e["type"]: e for e in json.loads(out)}
+    assert sum(e["exported"] for e in entries.values()) == 55
+    assert entries["users.messages.email.Deferral"]["exported"] is False
+    assert entries["users.messages.email.Deferral"]["status"] == "not_in_export_set"
+    assert entries["users.messages.email.Deferral"]["export_sets"] == ["glossary"]
+    assert entries["users.messages.email.Open"]["export_sets"] == ["glossary", "partner_page"]
+    code, out, _ = run(["list", "events", "--export-set", "partner_page", "--exported", "--json"], capsys)
+    assert len(json.loads(out)) == 55
+
+
+def test_map_set_export_set_partner_page_section_11(tmp_path, capsys):
+    """§11 `export_set = partner_page` through `harness map --set`: a glossary-only type is not exported."""
+    lines = [
+        {"event_type": "users.messages.email.Open", "id": "1", "time": 1, "external_user_id": "e"},
+        {"event_type": "users.messages.email.Deferral", "id": "2", "time": 1, "external_user_id": "e"},
+    ]
+    path = tmp_path / "in.ndjson"
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    code, out, err = run(["map", str(path)], capsys)
+    assert code == 0 and [e["event"] for e in events_of(out)] == ["Email Open", "Email Deferral"]
+    code, out, err = run(["map", str(path), "--set", "export_set=partner_page"], capsys)
+    assert code == 0 and [e["event"] for e in events_of(out)] == ["Email Open"]
+    assert "not exported: 1" in err
+    code, _, err = run(["map", str(path), "--set", "export_set=everything"], capsys)
+    assert code == 2 and "export_set" in err
 
 
 def test_list_scenarios_none_and_some(tmp_path, capsys):

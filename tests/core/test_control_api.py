@@ -202,14 +202,20 @@ def test_journal_capacity_change_applies(client):
 
 
 def test_fake_renders_its_own_404_405_and_control_paths_stay_json(client):
-    """mixpanel-ingestion.md §2.2: a fake may want 405 with an empty body; /_harness errors stay JSON."""
+    """mixpanel-ingestion.md §2.2: a fake may want 405 with an empty body; /_harness errors stay JSON. An
+    unknown path's 404 names the nearest known routes of its surface (issue 12 item 5: near misses)."""
     r = client.put("/ingest")
     assert r.status_code == 405 and r.data == b""
-    r = client.get("/nowhere")
-    assert r.status_code == 404 and r.get_json() == {"error": "Not Found", "status": 404}
+    r = client.get("/ingets")
+    assert r.status_code == 404
+    assert r.get_json() == {"error": "Not Found", "status": 404, "near_misses": ["GET|POST /ingest", "GET /boom"]}
+    assert r.headers["X-Harness-Near-Misses"] == "GET|POST /ingest, GET /boom"
     r = client.put("/_harness/health")
     assert r.status_code == 405 and r.get_json()["status"] == 405
-    assert client.get("/_harness/nothing").get_json() == {"error": "Not Found", "status": 404}
+    body = client.get("/_harness/fault").get_json()
+    assert body["error"] == "Not Found" and body["status"] == 404
+    assert body["near_misses"][0] == "DELETE|GET|POST /_harness/faults"
+    assert body["index"] == "GET /_harness lists every control route"
 
 
 def test_unhandled_exception_is_journalled_500(client):

@@ -111,6 +111,7 @@ def test_two_fakes_share_one_mock_and_loopback_passes_through(app, state):
     assert state.items == [{"via": "in-process"}, {"via": "server"}]
 
 
+@pytest.mark.harness_network_allowed  # the request must miss the stopped route and reach the socket layer
 def test_route_stops_cleanly(app):
     route = InProcessRoute(app, ["api.standin.test"]).start()
     route.stop()

@@ -26,9 +26,9 @@ PINNED = {
     "mixpanel": "a83360919f1907d1b74e31cbe6012fc5c96052e3d0c92b9832d87548db01fa66",
 }
 PINNED_AVRO_TREE = "b36d657d21197bb9d2aeeededd601bdca7a9bf22c8e0f1b10f3291d0edd95563"
-PINNED_EDGE_CASE_NDJSON = "1e653c6f37ac3f25613dbced3d5b20d3bca6a85d2055c4de3fd5004e46771a93"
+PINNED_EDGE_CASE_NDJSON = "c31da1476553d6bccf8ae2af858d71a2f7d075261dff0cde30fd19ddfa9946fc"
 # Focused runs (`types=`) take the branches that favour the wanted types; pinned on commit 14427ea too.
-PINNED_FOCUSED_RUNS = "e82902583e9af162790d78110d74b67bf3979fc86172f68dbae3944f61eeeaf0"
+PINNED_FOCUSED_RUNS = "fa8a579fca32d829e07ae13919a4c7a9a39f78c753ca1dce0b8ce5f4595ab276"
 
 
 def _generate(tmp_path: Path, name: str, *argv: str) -> Path:

@@ -322,6 +322,23 @@ def test_undocumented_types_export_section_5():
     assert map_currents_event(profile, config).reason == "not_exported"
 
 
+def test_export_set_partner_page_section_5_summary():
+    """§5 summary / §11 `export_set`: `partner_page` exports only the 55 types Braze's Mixpanel partner page
+    lists (the same events as the glossary default for those); every other type is not exported, whatever
+    `undocumented_types` or the profile say."""
+    partner = CONFIG.with_(export_set="partner_page")
+    assert map_currents_event(email_send(), partner).event == map_currents_event(email_send(), CONFIG).event
+    deferral = {"event_type": "users.messages.email.Deferral", "id": "i", "user_id": "u", "external_user_id": "e",
+                "time": 1}
+    assert map_currents_event(deferral, CONFIG).mapped
+    assert map_currents_event(deferral, partner).reason == "not_exported"
+    retry = {"event_type": "users.messages.email.Retry", "id": "i", "user_id": "u", "external_user_id": "e", "time": 1}
+    assert map_currents_event(retry, partner.with_(undocumented_types="export")).reason == "not_exported"
+    exported = [t.type_id for t in CATALOG if map_currents_event(
+        {"event_type": t.type_id, "id": "i", "external_user_id": "e", "time": 1}, partner).mapped]
+    assert len(exported) == 55 and set(exported) == {t.type_id for t in CATALOG.export_set("partner_page")}
+
+
 def test_unknown_type_tolerated_and_counted_section_1():
     report = MappingReport()
     result = map_currents_event({"event_type": "users.messages.hologram.Send", "external_user_id": "e"}, CONFIG)
@@ -373,6 +390,7 @@ def test_hostile_records_never_crash(type_id, fields, profile):
     {"profile": "future"}, {"null_policy": "maybe"}, {"nested_property_mode": "deep"}, {"drift_fields": "x"},
     {"undocumented_types": "all"}, {"line_rcs_event_names": "fixed"}, {"legacy_iam_casing": "upper"},
     {"max_record_bytes": 0}, {"max_record_bytes": "1"}, {"strict_properties": "yes"}, {"token": None},
+    {"export_set": "everything"},
 ])
 def test_config_rejects_bad_values_section_11(changes):
     with pytest.raises(ValueError):
@@ -385,7 +403,8 @@ def test_config_defaults_section_11():
         "profile": "current", "token": "harness-token", "custom_event_prefix": "[Braze Custom Event]",
         "custom_event_property_prefix": "[Custom event property]", "purchase_property_prefix": "[Purchase property]",
         "prefix_separator": " ", "nested_property_mode": "keep", "strict_properties": False, "null_policy": "omit",
-        "drift_fields": "forward", "undocumented_types": "skip", "line_rcs_event_names": "printed",
+        "drift_fields": "forward", "undocumented_types": "skip", "export_set": "glossary",
+        "line_rcs_event_names": "printed",
         "trim_event_names": False, "empty_external_id_is_missing": True, "max_record_bytes": 921600,
         "legacy_insert_id": True, "legacy_partner_id": False, "legacy_iam_casing": "as_printed",
         "float_tolerance": 1e-6,

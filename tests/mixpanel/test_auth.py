@@ -46,12 +46,26 @@ def test_4_1_project_secret_without_project_id(api, two_projects):
 
 def test_4_1_secret_retirement_enforced_only_when_switched_on(api, state, clock):
     """§4.1: after 2027-03-03 (fake clock) the secret is refused only with `auth.secret_retired_enforce`."""
-    clock.set(1_803_945_600 + 10)
+    clock.set(RETIRED_AT + 10)
     assert imp(api, basic(SECRET)).status_code == 200
     state.update_config({"auth.secret_retired_enforce": True})
     assert imp(api, basic(SECRET)).status_code == 401
-    clock.set(1_803_945_600 - 10)
+    clock.set(RETIRED_AT - 10)
     assert imp(api, basic(SECRET)).status_code == 200
+
+
+RETIRED_AT = 1_804_032_000  # 2027-03-03T00:00:00Z
+
+
+def test_4_1_secret_retired_at_default_is_2027_03_03_midnight_utc(api, client, state, clock):
+    """§4.1: the secret is retired on 2027-03-03 (00:00:00Z), not a day early: the whole of 2027-03-02
+    still authenticates with enforcement on; 2027-03-03T00:00:00Z is refused."""
+    assert client.get("/_harness/config").get_json()["config"]["auth.secret_retired_at"] == RETIRED_AT
+    state.update_config({"auth.secret_retired_enforce": True})
+    clock.set(RETIRED_AT - 1)  # 2027-03-02T23:59:59Z
+    assert imp(api, basic(SECRET)).status_code == 200
+    clock.set(RETIRED_AT)
+    assert imp(api, basic(SECRET)).status_code == 401
 
 
 def test_4_1_token_with_and_without_matching_project_id(api, two_projects):
@@ -138,7 +152,7 @@ def test_4_3_observed_texts(api, two_projects, state):
         (basic("wrong-secret"), None,
          "Unauthorized, invalid project secret. See docs for more information: "
          "https://developer.mixpanel.com/reference/authentication#project-secret"),
-        (basic(SECRET), "2", "Mismatch between project secret's project ID and URL project ID"),
+        (basic(SECRET), "2", "Credentials in request did not match project_id URL parameter"),
     ]
     for header, pid, text in cases:
         resp = imp(api, header, pid)

@@ -75,6 +75,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--profile", default="current", metavar="PROFILE",
                         help=f"mixpanel format: mapping profile ({', '.join(PROFILES)})")
     parser.add_argument("--token", default=None, help="mixpanel format: project token (default harness-token)")
+    parser.add_argument("--cover", nargs="?", const="1", default="0", metavar="K",
+                        help="every selected type at least K times (default 1) within -n events, lifecycle and "
+                             "dispatch_id rules intact; exit 1 naming the types it could not fit")
     parser.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
     parser.set_defaults(func=handler)
     format_help = parser.format_help
@@ -223,8 +226,19 @@ def _config(args: argparse.Namespace, fmt: str) -> tuple[int, WorldConfig, Strea
         mix=_pairs("--mix", args.mix, DEFAULT_MIX, "story kind"),
         rates=_pairs("--rate", args.rates, DEFAULT_RATES, "rate"),
         canvas_dispatch_mode=args.canvas_dispatch_mode,
+        cover=_cover(args.cover),
     )
     return seed, world_config, stream_config
+
+
+def _cover(text: str) -> int:
+    try:
+        cover = int(text)
+    except ValueError:
+        raise CliError(f"--cover: expected a whole number of times, got {text!r}") from None
+    if cover < 0:
+        raise CliError(f"--cover: expected 0 or more, got {cover}")
+    return cover
 
 
 def _mapping_config(args: argparse.Namespace) -> Any:
@@ -294,6 +308,12 @@ def handler(args: argparse.Namespace) -> int:
             print(file=sys.stderr)
     if not args.quiet:
         _print_summary(fmt, report, summary, output)
+    if report.uncovered:
+        short = ", ".join(f"{t} ({n})" for t, n in list(report.uncovered.items())[:5])
+        more = f" and {len(report.uncovered) - 5} more" if len(report.uncovered) > 5 else ""
+        print(f"harness generate: --cover {stream_config.cover}: {len(report.uncovered)} types fell short within "
+              f"{stream_config.events} events: {short}{more}; raise -n", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -10,9 +10,19 @@ from typing import Any
 
 import yaml
 
-from harness.catalog import PROFILES, load_catalog
+from harness.catalog import (
+    EXPORT_SET_GLOSSARY,
+    EXPORT_SET_PARTNER_PAGE,
+    EXPORT_SETS,
+    PROFILES,
+    STATUS_EXPORTED,
+    load_catalog,
+)
 from harness.cli.errors import CliError
+from harness.mapping import MappingConfig
+from harness.mapping.reference import export_rule
 from harness.scenarios.library import bundled_scenarios_dir
+from harness.scenarios.loader import FRAGMENT_DIR
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,6 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     events = what.add_parser("events", help="Currents event types: group, exported?, Mixpanel event name")
     events.add_argument("--profile", choices=PROFILES, default="current", help="mapping profile (default current)")
     events.add_argument("--exported", action="store_true", help="only the types exported under the profile")
+    events.add_argument("--export-set", choices=EXPORT_SETS, default=EXPORT_SET_GLOSSARY,
+                        help="the mapping's export_set: glossary (default) or partner_page, Braze's Mixpanel "
+                             "partner page list of 55 types (currents-to-mixpanel.md §5 summary)")
     events.add_argument("--json", action="store_true", help="JSON array instead of a table")
     events.set_defaults(func=list_events)
     scenarios = what.add_parser("scenarios", help="scenario files (*.yaml) with their description")
@@ -48,17 +61,21 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
 
 def list_events(args: argparse.Namespace) -> int:
     catalog = load_catalog()
+    config = MappingConfig(profile=args.profile, export_set=args.export_set)
     types = list(catalog) + [t for t in catalog.legacy_only if t.exported(args.profile)]
     entries: list[dict[str, Any]] = []
     for t in types:
         mapping = t.mapping(args.profile)
-        if args.exported and not mapping.exported:
+        exported = export_rule(t, config) is not None  # the mapping's own decision, export_set included
+        if args.exported and not exported:
             continue
         entries.append({
             "type": t.type_id,
             "group": t.group,
-            "exported": mapping.exported,
-            "status": mapping.status,
+            "exported": exported,
+            # a type the profile exports but the chosen export set leaves out says so
+            "status": mapping.status if exported or mapping.status != STATUS_EXPORTED else "not_in_export_set",
+            "export_sets": [name for name in EXPORT_SETS if name in t.export_sets],
             "mixpanel_event": mapping.event_name,
             "in_samples": t.in_samples,
         })
@@ -66,10 +83,12 @@ def list_events(args: argparse.Namespace) -> int:
         print(json.dumps(entries, ensure_ascii=False, indent=2))
         return 0
     rows = [[e["type"], e["group"], "yes" if e["exported"] else f"no ({e['status']})",
+             "yes" if EXPORT_SET_PARTNER_PAGE in e["export_sets"] else "no",
              _display_name(e["mixpanel_event"])] for e in entries]
-    print(_table(["TYPE", "GROUP", "EXPORTED", "MIXPANEL EVENT"], rows))
-    exported = sum(e["exported"] for e in entries)
-    print(f"{len(entries)} types, {exported} exported under profile {args.profile}", file=sys.stderr)
+    print(_table(["TYPE", "GROUP", "EXPORTED", "PARTNER PAGE", "MIXPANEL EVENT"], rows))
+    exported_count = sum(e["exported"] for e in entries)
+    print(f"{len(entries)} types, {exported_count} exported under profile {args.profile}"
+          f" (export_set {args.export_set})", file=sys.stderr)
     return 0
 
 
@@ -87,8 +106,8 @@ def list_scenarios(args: argparse.Namespace) -> int:
     folder: Path = args.dir if args.dir is not None else bundled_scenarios_dir()
     if folder.exists() and not folder.is_dir():
         raise CliError(f"{folder}: not a directory")
-    files = sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()) \
-        if folder.is_dir() else []
+    files = sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
+                   and FRAGMENT_DIR not in p.relative_to(folder).parts) if folder.is_dir() else []
     entries = [{"name": str(p.relative_to(folder)), "description": _description(p)} for p in files]
     if args.json:
         print(json.dumps(entries, ensure_ascii=False, indent=2))

@@ -31,7 +31,7 @@ from harness.scenarios.runner import (
     select,
 )
 from harness.scenarios.source import ScenarioError
-from harness.scenarios.sut import SutSpecError, load_sut
+from harness.scenarios.sut import SutSpecError, load_callable, load_sut
 
 SYMBOLS = {"passed": ".", "failed": "F", "error": "E"}
 
@@ -52,6 +52,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "http(s):// URL fed by the Custom HTTP Current")
     parser.add_argument("--sut-token", default=None, metavar="TOKEN",
                         help="Authorization: Bearer token sent to an HTTP --sut")
+    parser.add_argument("--cohort-sut", default=None, metavar="MODULE:FUNCTION",
+                        help="the cohort leg under test: function(cohort, target) called at each sync tick in place "
+                             "of the reference sync engine")
     parser.add_argument("--mixpanel-port", type=int, default=0, metavar="PORT",
                         help="with an HTTP --sut: the loopback port of fake Mixpanel it delivers to (0: any free)")
     parser.add_argument("-j", "--jobs", default="1", metavar="N|auto", help="parallel processes (default 1)")
@@ -81,6 +84,7 @@ def run_command(args: argparse.Namespace) -> int:
     jobs = _jobs(args.jobs)
     try:
         sut = load_sut(args.sut, bearer_token=args.sut_token) if args.sut else None
+        cohort_sut = load_callable(args.cohort_sut, "--cohort-sut") if args.cohort_sut else None
     except SutSpecError as exc:
         raise CliError(str(exc)) from None
     paths = args.paths or [bundled_scenarios_dir()]
@@ -93,7 +97,8 @@ def run_command(args: argparse.Namespace) -> int:
         only = read_last_failed()
         if only is None:
             print("harness run: no failures remembered here; running everything selected", file=sys.stderr)
-    selected = select(cases, keyword=args.keyword, tags=args.tags, only=only, any_sut=sut is not None)
+    selected = select(cases, keyword=args.keyword, tags=args.tags, only=only, any_sut=sut is not None,
+                      any_cohort_sut=cohort_sut is not None)
     if args.list_only:
         for case in selected:
             tags = f"  [{', '.join(case.tags)}]" if case.tags else ""
@@ -107,7 +112,7 @@ def run_command(args: argparse.Namespace) -> int:
         if path is not None and not path.parent.exists():
             raise CliError(f"--{name} {path}: folder {path.parent} does not exist")
     options = RunOptions(sut=sut or RunOptions().sut, sut_spec=args.sut, seed=args.seed, jobs=jobs,
-                         mixpanel_port=args.mixpanel_port)
+                         mixpanel_port=args.mixpanel_port, cohort_sut=cohort_sut, cohort_sut_spec=args.cohort_sut)
     progress = Progress(sys.stderr, total=len(selected), quiet=args.quiet)
     result = run_scenarios(selected, options, on_result=progress.heard)
     progress.done()

@@ -18,7 +18,7 @@ body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24
 h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:0}h3{font-size:14px;margin:16px 0 6px;color:#4a5468}
 table{border-collapse:collapse;width:100%;margin:4px 0 8px}th,td{text-align:left;padding:3px 8px;vertical-align:top;
 border-bottom:1px solid #e4e7ec}th{background:#f0f2f5;font-weight:600}
-code,pre{font:12px/1.4 ui-monospace,Menlo,Consolas,monospace}
+code,pre{font:12px/1.4 ui-monospace,Menlo,Consolas,monospace}td code{word-break:break-all}
 pre{background:#f3f4f7;padding:8px;overflow-x:auto;white-space:pre-wrap;margin:4px 0}
 details.case{background:#fff;border:1px solid #dde1e7;border-left:6px solid #9aa3b2;border-radius:4px;margin:10px 0;
 padding:8px 12px}details.passed{border-left-color:#2e9d5b}details.failed{border-left-color:#d4433b}
