@@ -120,11 +120,14 @@ class DispatchIds(_Spec):
                                  f"{want['properties']['dispatch_id']!r} arrived as {found!r}")
         if "lifecycle" in self.spec:
             wanted = self.spec["lifecycle"]
+            who_id = wanted.get("distinct_id")  # the D6 join: one user's events of the dispatch
             rows = [r for r in pipeline.reader.event_rows("dedup")
-                    if r["properties"].get("dispatch_id") == wanted["dispatch_id"]]
+                    if r["properties"].get("dispatch_id") == wanted["dispatch_id"]
+                    and (who_id is None or r["properties"].get("distinct_id") == who_id)]
             names = [r["event"] for r in sorted(rows, key=lambda r: (r["properties"].get("time", 0), r["event"]))]
             if names != wanted["events"]:
-                lines.append(f"lifecycle of {wanted['dispatch_id']!r}: expected {wanted['events']}, got {names}")
+                who = f" for {who_id!r}" if who_id is not None else ""
+                lines.append(f"lifecycle of {wanted['dispatch_id']!r}{who}: expected {wanted['events']}, got {names}")
         return Outcome.fail("dispatch_id rules broken", lines[:40]) if lines else Outcome.ok()
 
 
@@ -305,9 +308,33 @@ class Profile(_Spec):
         return Outcome.fail(f"profile {self.spec['distinct_id']!r} differs", lines) if lines else Outcome.ok()
 
 
+class ArrivedEvent(_Spec):
+    """One Currents event as fake Mixpanel stores it, found by its `$insert_id` (the Currents `id`, E3): how many
+    rows carry it, its name, properties it must hold (a subset) and keys it must not have."""
+
+    key = "arrived"
+
+    def check(self, run: ScenarioRun) -> Outcome:
+        view = self.spec.get("view", "dedup")
+        rows = [r for r in run.pipeline.reader.event_rows(view)
+                if r["properties"].get("$insert_id") == self.spec["id"]]
+        what = f"{view} rows with $insert_id {self.spec['id']!r}"
+        want_count = self.spec.get("count", 1)
+        if len(rows) != want_count:
+            return Outcome.fail(f"{what}: expected {want_count}, got {len(rows)}")
+        lines: list[str] = []
+        for i, row in enumerate(rows):
+            if "event" in self.spec and row["event"] != self.spec["event"]:
+                lines.append(f"row {i} event: expected {self.spec['event']!r}, got {row['event']!r}")
+            lines += json_subset_diff(self.spec.get("properties", {}), row["properties"], f"row {i} properties")
+            lines += [f"row {i} properties.{k}: expected absent, got {row['properties'][k]!r}"
+                      for k in self.spec.get("absent", []) if k in row["properties"]]
+        return Outcome.fail(f"{what} differ", lines) if lines else Outcome.ok(f"{what}: {len(rows)}")
+
+
 EXPECTATIONS: dict[str, type[_Spec]] = {cls.key: cls for cls in (
     MappingMatchesOracle, EventCounts, UsersPresent, DispatchIds, CohortMembers, Segment, BrazeCohort, SyncState,
-    Delivery, Journal, Profile)}
+    Delivery, Journal, Profile, ArrivedEvent)}
 """Every expectation key of the schema and the class that checks it."""
 
 

@@ -33,6 +33,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
             shutil.copy2(src, source / name)
     # One scenario file that exists only in this copy, so the test sees the install's own folder.
     (source / "scenarios" / "packaging_probe.yaml").write_text("name: packaging probe\ndescription: shipped\n")
+    # The library is organised in sub-folders (scenarios/currents/, ...): those ship too.
+    (source / "scenarios" / "probe_area").mkdir(exist_ok=True)
+    (source / "scenarios" / "probe_area" / "packaging_probe_nested.yaml").write_text("name: packaging probe nested\n")
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
                     "--no-index", "--wheel-dir", str(out), str(source)], check=True, capture_output=True)
@@ -46,6 +49,7 @@ def test_wheel_holds_the_packages_the_catalog_data_and_the_scenarios(wheel: Path
     assert "fakes/registry.py" in names and "fakes/mixpanel/__init__.py" in names
     assert "scenarios/__init__.py" in names
     assert "scenarios/packaging_probe.yaml" in names
+    assert "scenarios/probe_area/packaging_probe_nested.yaml" in names
     assert not any(name.startswith("tests/") for name in names)
 
 
