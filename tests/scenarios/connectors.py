@@ -83,11 +83,20 @@ def gives_up_on_429(events: list[dict[str, Any]], target: SutTarget) -> None:
         raise Refused(f"HTTP {answer.status_code}: {answer.text[:200]}")
 
 
-def new_insert_id_on_every_retry(events: list[dict[str, Any]], target: SutTarget) -> None:
-    batch = _mapped(events, target)
-    for event in batch:
-        event["properties"]["$insert_id"] = uuid.uuid4().hex[:32]
-    _import(target, batch)
+class NewInsertIdOnEveryRetry:
+    """Maps as the reference does, but a batch it has seen before (a retry) gets fresh `$insert_id`s."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    def __call__(self, events: list[dict[str, Any]], target: SutTarget) -> None:
+        ids = {str(e.get("id")) for e in events}
+        batch = _mapped(events, target)
+        if ids & self.seen:
+            for event in batch:
+                event["properties"]["$insert_id"] = uuid.uuid4().hex[:32]
+        self.seen |= ids
+        _import(target, batch)
 
 
 # -- the cohort leg: a user's cohort export as the system under test -------------------------------------
