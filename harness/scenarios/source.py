@@ -100,9 +100,9 @@ def _build(loader: _Loader, node: yaml.Node, path: KeyPath, name: str, provenanc
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
-            if not isinstance(key, (str, int)) or isinstance(key, bool):
-                raise ScenarioError(f"keys must be strings, got {key!r}", file=name, line=key_node.start_mark.line + 1,
-                                    path=path)
+            if not isinstance(key, str):  # JSON keys are strings: `{model: iPhone15,2}` makes a key 2
+                raise ScenarioError(f"keys must be strings, got {key!r} (quote it; a comma inside {{...}} starts a "
+                                    "new key)", file=name, line=key_node.start_mark.line + 1, path=path)
             if key in out:
                 raise ScenarioError(f"duplicate key {key!r}", file=name, line=key_node.start_mark.line + 1, path=path)
             provenance[path + (key,)] = (name, key_node.start_mark.line + 1)

@@ -42,6 +42,8 @@ def error_of(path: Path) -> str:
     ("name: x\nseed: 1\nseed: 2\n", ":3: duplicate key 'seed'"),
     ("name: Not A Name\n", ":1: name: expected a lower-case name"),
     ("- just\n- a list\n", ":1: a scenario file holds a mapping"),
+    ("name: x\nevents:\n  - {event_type: T, id: e, user: {device_model: iPhone15,2}}\n",
+     ":3: events[0].user: keys must be strings, got 2 (quote it; a comma inside {...} starts a new key)"),
 ])
 def test_a_malformed_file_is_one_line_with_file_line_and_key(tmp_path, body, expected):
     path = write(tmp_path, "bad.yaml", body)
