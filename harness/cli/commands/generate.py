@@ -18,7 +18,7 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from harness.catalog import CHANNEL_EMAIL, PROFILES, load_catalog
 from harness.cli.errors import CliError
@@ -47,7 +47,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "campaigns and Canvases, and events that obey the lifecycle and dispatch_id rules "
                     "(currents-to-mixpanel.md §8, §9). The same options and seed give the same bytes.",
     )
-    parser.error = _one_line_error  # bad options: one clear line
     which = parser.add_mutually_exclusive_group()
     types = which.add_argument("--type", dest="types", action="extend", nargs="+", default=[], metavar="T",
                                help=_TYPES_HELP.format(example="a type id"))
@@ -100,11 +99,6 @@ def _type_pattern_example() -> str:
     """A pattern for every e-mail type, built from the catalog (which alone names event types)."""
     send = load_catalog().type_for(CHANNEL_EMAIL, "send")
     return send.rsplit(".", 1)[0] + ".*"
-
-
-def _one_line_error(message: str) -> NoReturn:
-    print(f"harness generate: error: {message}", file=sys.stderr)
-    raise SystemExit(2)
 
 
 def _int(option: str, text: str, minimum: int = 0) -> int:
