@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 DEFAULT_EVENTS = 100
 _PROGRESS_MIN_EVENTS = 50_000
+_PROGRESS_MIN_USERS = 50_000
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _UNIT_S = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400}
 
@@ -239,6 +240,17 @@ def _progress(total: int) -> Any:
     return show
 
 
+def _world_progress(users: int) -> Any:
+    if users < _PROGRESS_MIN_USERS or not progress_enabled(sys.stderr):
+        return None
+
+    def show(done: int, total: int) -> None:
+        print(f"\rharness generate: building the world: {done:,}/{total:,} users", end="", file=sys.stderr,
+              flush=True)
+
+    return show
+
+
 def handler(args: argparse.Namespace) -> int:
     from harness.generate.records import RecordFactory
     from harness.generate.streams import GenerationError, StreamReport, generate_records
@@ -267,7 +279,10 @@ def handler(args: argparse.Namespace) -> int:
         print("harness generate: warning: --anchor is in the future; Mixpanel rejects events dated more than "
               "1 h ahead (mixpanel-ingestion.md §5.4 V6)", file=sys.stderr)
     try:
-        world = build_world(seed, world_config)
+        world_progress = _world_progress(world_config.users)
+        world = build_world(seed, world_config, progress=world_progress)
+        if world_progress is not None:
+            print("\r\x1b[2K", end="", file=sys.stderr, flush=True)
         factory = RecordFactory()
         report = StreamReport()
         progress = _progress(stream_config.events)
