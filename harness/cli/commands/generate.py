@@ -12,7 +12,6 @@ a file per type), `avro` (`-o` is a directory: a file per type, written with the
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import re
 import sys
 import time
@@ -173,8 +172,7 @@ def resolve_types(patterns: list[str], *, needs_storage: bool) -> tuple[str, ...
     for pattern in (p.strip() for item in patterns for p in item.split(",")):
         if not pattern:
             continue
-        matches = fnmatch.filter(catalog.type_ids, pattern) if any(c in pattern for c in "*?[") else (
-            [pattern] if pattern in catalog else [])
+        matches = list(catalog.match_types(pattern))
         if not matches:
             raise CliError(f"--type {pattern!r} matches no Currents event type (see `harness list events`)")
         if needs_storage:
