@@ -144,6 +144,29 @@ class CurrentsReader:
         return cls(stream.read(), name, **options)
 
     @property
+    def is_empty(self) -> bool:
+        """Nothing but white space: no record at all."""
+        return not self.data.strip()
+
+    def looks_like_mixpanel_events(self) -> bool:
+        """The first record has Mixpanel's event shape, `{"event": name, "properties": {...}}`, and no Currents
+        type: Mixpanel events (the harness's own mapped output, say) given where Currents events are read."""
+        first: Any = None
+        if self.format == "json":
+            document = self._document_value
+            first = document[0] if type(document) is list and document else document
+        elif self.format == "ndjson":
+            for line in self.data[:65536].splitlines():
+                if line.strip():
+                    try:
+                        first = orjson.loads(line)
+                    except orjson.JSONDecodeError:
+                        return False
+                    break
+        return (type(first) is dict and type(first.get("event")) is str and type(first.get("properties")) is dict
+                and TYPE_KEY not in first and "type" not in first)
+
+    @property
     def may_hold_unions(self) -> bool:
         """Records may still carry Avro-JSON union wrappers (raw mode, JSON text input)."""
         return not self.flatten_custom_http and self.format != "avro"
