@@ -52,7 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"harness {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C: one line, what the command left behind when it says
+        detail = f" ({exc})" if str(exc) else ""
+        fresh_line = "\n" if sys.stderr.isatty() else ""  # after the terminal's echoed ^C
+        print(f"{fresh_line}harness {args.command}: interrupted{detail}", file=sys.stderr)
         return 130
     except BrokenPipeError:
         # Output piped into `head` and the like: not an error worth a traceback.

@@ -12,6 +12,7 @@ a file per type), `avro` (`-o` is a directory: a file per type, written with the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import sys
 import time
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from harness.generate.records import RecordFactory
     from harness.generate.streams import StreamConfig, StreamReport
     from harness.generate.world import WorldConfig
-    from harness.generate.writers import WriteSummary
+    from harness.generate.writers import AtomicFiles, WriteSummary
 
 # The generator (and Faker under it) is imported when the command runs or its help is shown, not when the
 # `harness` parser is built: every other command starts without paying for it.
@@ -253,7 +254,7 @@ def handler(args: argparse.Namespace) -> int:
     from harness.generate.records import RecordFactory
     from harness.generate.streams import GenerationError, StreamReport, generate_records
     from harness.generate.world import build_world
-    from harness.generate.writers import FORMATS, is_directory_target
+    from harness.generate.writers import FORMATS, AtomicFiles, is_directory_target
 
     fmt = args.format
     if fmt not in FORMATS:
@@ -288,8 +289,17 @@ def handler(args: argparse.Namespace) -> int:
     except (GenerationError, ValueError) as exc:
         raise CliError(str(exc)) from None
 
+    files = AtomicFiles()  # -o files appear whole, when the run completes, or not at all
+    existed = output is not None and Path(output).exists()
     try:
-        summary = _write(fmt, records, output, factory, seed, args, mapping_config)
+        summary = _write(fmt, records, output, factory, seed, args, mapping_config, files)
+        files.commit()
+    except KeyboardInterrupt:
+        files.discard()
+        if output and not existed and Path(output).is_dir():
+            with contextlib.suppress(OSError):
+                Path(output).rmdir()  # the directory this run created, left empty
+        raise KeyboardInterrupt(f"nothing written to {output}" if output else "the output is incomplete") from None
     except GenerationError as exc:
         raise CliError(str(exc)) from None
     except BrokenPipeError:
@@ -297,6 +307,7 @@ def handler(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise CliError(f"cannot write {exc.filename or output}: {exc.strerror or exc}") from None
     finally:
+        files.discard()
         if progress is not None:
             print(file=sys.stderr)
     if not args.quiet:
@@ -305,18 +316,17 @@ def handler(args: argparse.Namespace) -> int:
 
 
 def _write(fmt: str, records: Any, output: str | None, factory: RecordFactory, seed: int,
-           args: argparse.Namespace, mapping_config: Any) -> WriteSummary:
+           args: argparse.Namespace, mapping_config: Any, files: AtomicFiles) -> WriteSummary:
     from harness.generate.writers import is_directory_target, write_avro_dir, write_storage_json_dir
 
     if fmt == "avro":
         assert output, "the handler refuses --format avro without -o"
-        return write_avro_dir(records, Path(output), factory, seed=seed)
+        return write_avro_dir(records, Path(output), factory, seed=seed, files=files)
     if fmt == "storage-json" and output and is_directory_target(output):
-        return write_storage_json_dir(records, Path(output), factory)
+        return write_storage_json_dir(records, Path(output), factory, files=files)
     ndjson = args.ndjson or bool(output and output.endswith((".ndjson", ".jsonl")))
     if output:
-        with open(output, "wb") as out:
-            return _write_stream(fmt, records, out, factory, ndjson, mapping_config)
+        return _write_stream(fmt, records, files.open(Path(output)), factory, ndjson, mapping_config)
     stdout = sys.stdout.buffer
     summary = _write_stream(fmt, records, stdout, factory, ndjson, mapping_config)
     stdout.flush()
