@@ -1,23 +1,31 @@
-"""In-process mode (DESIGN.md §4): `requests` calls to a fake's real host names go into its Flask app.
+"""In-process mode (DESIGN.md §4): `requests` and `httpx` calls to a fake's real host names go into its
+Flask app.
 
     with InProcessRoute(app, ["api.mixpanel.com", "api-eu.mixpanel.com"]):
         requests.post("https://api.mixpanel.com/import", ...)   # answered by the app, no socket
+        httpx.post("https://api.mixpanel.com/import", ...)      # so is httpx (sync and async clients)
 
 Host patterns are globs over the host name (`rest.*.braze.com`); any scheme and port match. Method, path,
 query, headers and body bytes reach the app unchanged (a gzip body stays gzip). Transport faults become the
 exceptions `requests` raises on a real connection: drops → `ConnectionError`, a cut body →
 `ChunkedEncodingError`, a hang → `ReadTimeout` (raised at once: nothing sleeps in-process).
 
-Several routes can share one `responses.RequestsMock` (pass `mock=`), which is how both fakes are routed
-in one test. Loopback URLs pass through to the network, so a test can mix in-process and server mode.
+`requests` is routed by `responses`, `httpx` by `respx` (both well-kept mocking libraries); a client on
+`urllib` or raw sockets is not intercepted and needs server mode. With httpx, the transport faults are the
+errors httpx raises: drops → `RemoteProtocolError` (`ReadError` for a reset), a hang → `ReadTimeout`.
+
+Several routes can share one `responses.RequestsMock` and one `respx.MockRouter` (pass `mock=` and
+`httpx_mock=`), which is how both fakes are routed in one test. Loopback URLs pass through to the network,
+so a test can mix in-process and server mode.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -27,6 +35,10 @@ from urllib3.exceptions import ProtocolError
 from werkzeug.test import EnvironBuilder
 
 from fakes.core import transport
+
+if TYPE_CHECKING:  # httpx and respx are imported when an httpx route is first made
+    import httpx
+    import respx
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 LOOPBACK_PASSTHRU = (
@@ -49,7 +61,6 @@ def host_regex(patterns: Iterable[str]) -> re.Pattern[str]:
 
 def call_app(app: Flask, request: requests.PreparedRequest) -> tuple[int, list[tuple[str, str]], bytes]:
     """Run one prepared request through the WSGI app; raise the `requests` exception of a transport fault."""
-    parts = urlsplit(request.url or "")
     body = request.body
     if body is None:
         data = b""
@@ -59,14 +70,37 @@ def call_app(app: Flask, request: requests.PreparedRequest) -> tuple[int, list[t
         data = bytes(body)
     else:  # a file or generator body: read it all, as a socket would carry it
         data = b"".join(chunk if isinstance(chunk, bytes) else str(chunk).encode("utf-8") for chunk in body)
-    headers = [(k, v) for k, v in request.headers.items() if k.lower() not in ("content-length",)]
-    content_type = request.headers.get("Content-Type")
+    code, headers, payload, fault = call_wsgi(app, request.method or "GET", request.url or "",
+                                              list(request.headers.items()), data)
+    if fault is not None:
+        _raise_transport_fault(fault, request)
+    return code, headers, payload
+
+
+def call_app_httpx(app: Flask, request: httpx.Request) -> httpx.Response:
+    """The same for an `httpx.Request` (respx's side effect): the app's answer as an `httpx.Response`."""
+    import httpx
+
+    code, headers, payload, fault = call_wsgi(app, request.method, str(request.url),
+                                              list(request.headers.multi_items()), request.read())
+    if fault is not None:
+        _raise_httpx_fault(fault, request)
+    return httpx.Response(code, headers=headers, content=payload)
+
+
+def call_wsgi(app: Flask, method: str, url: str, headers: list[tuple[str, str]],
+              data: bytes) -> tuple[int, list[tuple[str, str]], bytes, transport.TransportFault | None]:
+    """One request through the WSGI app, whatever the client library: status, headers, body, and the
+    transport fault the app asked for (the caller raises it as its client would see it)."""
+    parts = urlsplit(url)
+    sent = [(k, v) for k, v in headers if k.lower() != "content-length"]
+    content_type = next((v for k, v in sent if k.lower() == "content-type"), None)
     builder = EnvironBuilder(
         path=parts.path or "/",
         base_url=f"{parts.scheme}://{parts.netloc}",
         query_string=parts.query,
-        method=request.method or "GET",
-        headers=[(k, v) for k, v in headers if k.lower() != "content-type"],
+        method=method,
+        headers=[(k, v) for k, v in sent if k.lower() != "content-type"],
         data=data,
         content_type=content_type,
         environ_base={"REMOTE_ADDR": "127.0.0.1"},  # the client is this process
@@ -89,12 +123,25 @@ def call_app(app: Flask, request: requests.PreparedRequest) -> tuple[int, list[t
         close = getattr(app_iter, "close", None)
         if close is not None:
             close()
-    fault = transport.transport_fault(environ)
-    if fault is not None:
-        _raise_transport_fault(fault, request)
     code = int(started["status"].split(" ", 1)[0])
-    headers = [(k, v) for k, v in started["headers"] if k.lower() != "x-harness-fault"]
-    return code, headers, payload
+    answered = [(k, v) for k, v in started["headers"] if k.lower() != "x-harness-fault"]
+    return code, answered, payload, transport.transport_fault(environ)
+
+
+def _raise_httpx_fault(fault: transport.TransportFault, request: httpx.Request) -> None:
+    """The errors httpx raises on a real connection that breaks the same way."""
+    import httpx
+
+    why = f"harness fault {fault.rule_id}: {fault.type}"
+    if fault.type == "drop_before_response":
+        if fault.mode == "rst":
+            raise httpx.ReadError(f"[Errno 104] Connection reset by peer ({why})", request=request)
+        raise httpx.RemoteProtocolError(f"Server disconnected without sending a response. ({why})", request=request)
+    if fault.type == "drop_mid_response":
+        raise httpx.RemoteProtocolError(f"peer closed connection without sending complete message body ({why})",
+                                        request=request)
+    if fault.type == "hang":
+        raise httpx.ReadTimeout(f"timed out ({why})", request=request)
 
 
 def _raise_transport_fault(fault: transport.TransportFault, request: requests.PreparedRequest) -> None:
@@ -112,6 +159,14 @@ def _raise_transport_fault(fault: transport.TransportFault, request: requests.Pr
     # slow_body: the whole body arrives in-process (nothing sleeps); nothing to raise
 
 
+def new_httpx_mock() -> respx.MockRouter:
+    """A respx router as the routes need it: unrouted hosts raise (no request leaves the process unnoticed),
+    unused routes are no error."""
+    import respx
+
+    return respx.MockRouter(assert_all_called=False, assert_all_mocked=True)
+
+
 class InProcessRoute:
     """Routes `requests` calls for `hosts` into `app` while active (a context manager)."""
 
@@ -121,6 +176,7 @@ class InProcessRoute:
         hosts: Iterable[str],
         *,
         mock: responses.RequestsMock | None = None,
+        httpx_mock: respx.MockRouter | None = None,
         passthru_loopback: bool = True,
     ) -> None:
         self.app = app
@@ -130,12 +186,18 @@ class InProcessRoute:
         self.url_pattern = host_regex(self.hosts)
         self._own_mock = mock is None
         self.mock = mock if mock is not None else responses.RequestsMock(assert_all_requests_are_fired=False)
+        self._own_httpx_mock = httpx_mock is None
+        self.httpx_mock = httpx_mock if httpx_mock is not None else new_httpx_mock()
         self._passthru_loopback = passthru_loopback
         self._registered: list[Any] = []
+        self._httpx_route: str | None = None
         self._active = False
 
     def _callback(self, request: requests.PreparedRequest) -> tuple[int, list[tuple[str, str]], bytes]:
         return call_app(self.app, request)
+
+    def _httpx_callback(self, request: httpx.Request) -> httpx.Response:
+        return call_app_httpx(self.app, request)
 
     def start(self) -> InProcessRoute:
         if self._active:
@@ -153,8 +215,18 @@ class InProcessRoute:
             for prefix in LOOPBACK_PASSTHRU:
                 if str(prefix) not in existing:
                     self.mock.add_passthru(prefix)
+        self._httpx_route = f"harness-route-{id(self)}"
+        self.httpx_mock.route(url__regex=self.url_pattern, name=self._httpx_route).mock(
+            side_effect=self._httpx_callback)
+        if self._passthru_loopback:
+            for number, prefix in enumerate(LOOPBACK_PASSTHRU):
+                name = f"harness-loopback-{number}"
+                if not any(route.name == name for route in self.httpx_mock.routes):
+                    self.httpx_mock.route(url__regex=prefix, name=name).pass_through()
         if self._own_mock:
             self.mock.start()
+        if self._own_httpx_mock:
+            self.httpx_mock.start()
         self._active = True
         return self
 
@@ -167,9 +239,15 @@ class InProcessRoute:
             except Exception:  # already reset by its owner
                 pass
         self._registered = []
+        if self._httpx_route is not None:
+            with contextlib.suppress(KeyError):
+                self.httpx_mock.routes.pop(self._httpx_route)
+            self._httpx_route = None
         if self._own_mock:
             self.mock.stop()
             self.mock.reset()
+        if self._own_httpx_mock:
+            self.httpx_mock.stop()
         self._active = False
 
     def __enter__(self) -> InProcessRoute:
