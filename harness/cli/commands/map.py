@@ -48,9 +48,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
                         help="another mapping setting of spec §11, e.g. null_policy=emit_null (repeatable)")
     parser.add_argument("--report-json", metavar="FILE", help="also write the counts as JSON to FILE")
-    parser.add_argument("-j", "--jobs", type=_jobs, default=1, metavar="N",
-                        help="worker processes for NDJSON input ('auto': by input size and CPUs); default 1 "
-                             "(one process: on a busy machine workers cost more than they save)")
+    parser.add_argument("-j", "--jobs", type=_jobs, default=None, metavar="N",
+                        help="worker processes for NDJSON input; default 'auto': workers only for a large input "
+                             "(8 MB or more) with at least two idle CPUs, else one process (on a busy machine "
+                             "workers cost more than they save)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print no counts")
     parser.set_defaults(func=handler)
 
@@ -180,8 +181,9 @@ def map_readers(inputs: list[CurrentsReader | _Found], config: MappingConfig, ou
                 report: MappingReport, progress: Any = None, jobs: int | None = None,
                 opened: list[CurrentsReader] | None = None) -> None:
     """The whole pipeline: read, map, write. NDJSON inputs go through `map_ndjson` (chunks, optionally in
-    `jobs` worker processes; None = automatic by input size). Raises CurrentsInputError for a file that
-    breaks mid-way. Every reader used is appended to `opened` (its malformed lines are reported after)."""
+    `jobs` worker processes; None = automatic by input size and idle CPUs, `auto_jobs`). Raises
+    CurrentsInputError for a file that breaks mid-way. Every reader used is appended to `opened` (its
+    malformed lines are reported after)."""
     write = out.write
     for item in inputs:
         reader = item if isinstance(item, CurrentsReader) else _open(item)
