@@ -2,8 +2,8 @@
 
 A fleet builds one state and one app per fake (by registry name) and runs them in one of three modes:
 
-- ``"in-process"``: `requests` and `httpx` calls to the fakes' real host names are routed into the apps
-  through one `responses` mock and one `respx` router (no sockets);
+- ``"in-process"``: `requests` calls to the fakes' real host names are routed into the apps through one
+  `responses` mock, and `httpx` calls through respx (`fakes.core.inprocess`), with no sockets;
 - ``"loopback"``: each fake listens on a loopback port (waitress), optionally with an HTTPS front door;
 - ``"both"``: both at once, on the same states, so a test can mix them.
 
@@ -35,22 +35,19 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import Any, Literal, get_args
 
 import responses
 from flask import Flask
 from flask.testing import FlaskClient
 
 from fakes.core.clock import ClockListener, SimulatedClock
-from fakes.core.inprocess import InProcessRoute, new_httpx_mock
+from fakes.core.inprocess import InProcessRoute
 from fakes.core.scheduler import Scheduler
 from fakes.core.server import DEFAULT_THREADS, FakeServer
 from fakes.core.state import FakeState
 from fakes.core.tls import TlsFiles, server_context
 from fakes.registry import FakeDescriptor, fake_names, load_fake
-
-if TYPE_CHECKING:
-    import respx
 
 FleetMode = Literal["in-process", "loopback", "both"]
 MODES: tuple[str, ...] = get_args(FleetMode)
@@ -179,10 +176,9 @@ class FakeHandle:
         return url
 
     # -- run by the fleet ----------------------------------------------------------------------------
-    def _start_route(self, mock: responses.RequestsMock, httpx_mock: respx.MockRouter) -> None:
+    def _start_route(self, mock: responses.RequestsMock) -> None:
         if self._route is None:
-            self._route = InProcessRoute(self.app, self.descriptor.host_patterns, mock=mock,
-                                         httpx_mock=httpx_mock).start()
+            self._route = InProcessRoute(self.app, self.descriptor.host_patterns, mock=mock).start()
 
     def _start_server(self, options: ServerOptions) -> None:
         if self._servers:
@@ -211,8 +207,7 @@ class FakeFleet:
 
     `clock`: join an existing clock (a runner's) instead of making one; the fleet then treats it as its
     own. `mock`: route in-process through this `responses` mock (its owner starts and stops it) instead of
-    the fleet's own (`fleet.mock`, started with the fleet). httpx calls go through the fleet's own respx
-    router, `fleet.httpx_mock`, started and stopped with the fleet.
+    the fleet's own (`fleet.mock`, started with the fleet).
     """
 
     def __init__(
@@ -234,7 +229,6 @@ class FakeFleet:
         self.scheduler = Scheduler.on(self.clock)
         self._own_mock = mock is None
         self.mock = mock if mock is not None else responses.RequestsMock(assert_all_requests_are_fired=False)
-        self.httpx_mock = new_httpx_mock()
         self._servers = servers if servers is not None else ServerOptions()
         self._members: dict[str, FakeHandle] = {}
         self._clock_listeners: list[Callable[[], None]] = []
@@ -320,8 +314,6 @@ class FakeFleet:
             try:
                 if self.in_process and self._own_mock:
                     self.mock.start()
-                if self.in_process:
-                    self.httpx_mock.start()
                 for handle in self._members.values():
                     self._start_member(handle)
             except BaseException:
@@ -331,7 +323,7 @@ class FakeFleet:
 
     def _start_member(self, handle: FakeHandle) -> None:
         if self.in_process:
-            handle._start_route(self.mock, self.httpx_mock)
+            handle._start_route(self.mock)
         if self.loopback:
             handle._start_server(self._servers)
 
@@ -346,8 +338,6 @@ class FakeFleet:
             if self.in_process and self._own_mock:
                 self.mock.stop()
                 self.mock.reset()
-            if self.in_process:
-                self.httpx_mock.stop()
 
     def close(self) -> None:
         """Stop for good and detach the clock listeners. Calling it again does nothing."""

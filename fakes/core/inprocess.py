@@ -14,16 +14,18 @@ exceptions `requests` raises on a real connection: drops → `ConnectionError`, 
 `urllib` or raw sockets is not intercepted and needs server mode. With httpx, the transport faults are the
 errors httpx raises: drops → `RemoteProtocolError` (`ReadError` for a reset), a hang → `ReadTimeout`.
 
-Several routes can share one `responses.RequestsMock` and one `respx.MockRouter` (pass `mock=` and
-`httpx_mock=`), which is how both fakes are routed in one test. Loopback URLs pass through to the network,
-so a test can mix in-process and server mode.
+Several routes can share one `responses.RequestsMock` (pass `mock=`), which is how both fakes are routed
+in one test. Every active route takes part in one process-wide respx router, the newest route first for a
+host (as the newest `responses` mock wins); while any is active, an httpx call to a host no route serves
+fails at once instead of reaching the network. Loopback URLs pass through, so a test can mix in-process and
+server mode.
 """
 
 from __future__ import annotations
 
-import contextlib
 import fnmatch
 import re
+import threading
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -159,12 +161,51 @@ def _raise_transport_fault(fault: transport.TransportFault, request: requests.Pr
     # slow_body: the whole body arrives in-process (nothing sleeps); nothing to raise
 
 
-def new_httpx_mock() -> respx.MockRouter:
-    """A respx router as the routes need it: unrouted hosts raise (no request leaves the process unnoticed),
-    unused routes are no error."""
-    import respx
+class _HttpxRouting:
+    """The one respx router of the process and the in-process routes it serves, newest last."""
 
-    return respx.MockRouter(assert_all_called=False, assert_all_mocked=True)
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._routes: list[InProcessRoute] = []
+        self._router: respx.MockRouter | None = None
+
+    def add(self, route: InProcessRoute) -> None:
+        with self._lock:
+            if self._router is None:
+                self._router = self._new_router()
+                self._router.start()
+            self._routes.append(route)
+
+    def remove(self, route: InProcessRoute) -> None:
+        with self._lock:
+            if route in self._routes:
+                self._routes.remove(route)
+            if not self._routes and self._router is not None:
+                self._router.stop()
+                self._router = None
+
+    def _new_router(self) -> respx.MockRouter:
+        import respx
+
+        router = respx.MockRouter(assert_all_called=False, assert_all_mocked=True)
+        for prefix in LOOPBACK_PASSTHRU:
+            router.route(url__regex=prefix).pass_through()
+        router.route().mock(side_effect=self._dispatch)
+        return router
+
+    def _dispatch(self, request: httpx.Request) -> httpx.Response:
+        import httpx
+
+        url = str(request.url)
+        with self._lock:
+            route = next((r for r in reversed(self._routes) if r.url_pattern.match(url)), None)
+        if route is None:
+            raise httpx.ConnectError(f"harness in-process mode: no fake serves {request.url.host} "
+                                     "(not sent: requests leave the process only for loopback)", request=request)
+        return call_app_httpx(route.app, request)
+
+
+_HTTPX = _HttpxRouting()
 
 
 class InProcessRoute:
@@ -176,7 +217,6 @@ class InProcessRoute:
         hosts: Iterable[str],
         *,
         mock: responses.RequestsMock | None = None,
-        httpx_mock: respx.MockRouter | None = None,
         passthru_loopback: bool = True,
     ) -> None:
         self.app = app
@@ -186,18 +226,13 @@ class InProcessRoute:
         self.url_pattern = host_regex(self.hosts)
         self._own_mock = mock is None
         self.mock = mock if mock is not None else responses.RequestsMock(assert_all_requests_are_fired=False)
-        self._own_httpx_mock = httpx_mock is None
-        self.httpx_mock = httpx_mock if httpx_mock is not None else new_httpx_mock()
         self._passthru_loopback = passthru_loopback
         self._registered: list[Any] = []
-        self._httpx_route: str | None = None
         self._active = False
 
     def _callback(self, request: requests.PreparedRequest) -> tuple[int, list[tuple[str, str]], bytes]:
         return call_app(self.app, request)
 
-    def _httpx_callback(self, request: httpx.Request) -> httpx.Response:
-        return call_app_httpx(self.app, request)
 
     def start(self) -> InProcessRoute:
         if self._active:
@@ -215,18 +250,9 @@ class InProcessRoute:
             for prefix in LOOPBACK_PASSTHRU:
                 if str(prefix) not in existing:
                     self.mock.add_passthru(prefix)
-        self._httpx_route = f"harness-route-{id(self)}"
-        self.httpx_mock.route(url__regex=self.url_pattern, name=self._httpx_route).mock(
-            side_effect=self._httpx_callback)
-        if self._passthru_loopback:
-            for number, prefix in enumerate(LOOPBACK_PASSTHRU):
-                name = f"harness-loopback-{number}"
-                if not any(route.name == name for route in self.httpx_mock.routes):
-                    self.httpx_mock.route(url__regex=prefix, name=name).pass_through()
+        _HTTPX.add(self)
         if self._own_mock:
             self.mock.start()
-        if self._own_httpx_mock:
-            self.httpx_mock.start()
         self._active = True
         return self
 
@@ -239,15 +265,10 @@ class InProcessRoute:
             except Exception:  # already reset by its owner
                 pass
         self._registered = []
-        if self._httpx_route is not None:
-            with contextlib.suppress(KeyError):
-                self.httpx_mock.routes.pop(self._httpx_route)
-            self._httpx_route = None
+        _HTTPX.remove(self)
         if self._own_mock:
             self.mock.stop()
             self.mock.reset()
-        if self._own_httpx_mock:
-            self.httpx_mock.stop()
         self._active = False
 
     def __enter__(self) -> InProcessRoute:

@@ -7,6 +7,7 @@ HARNESS_FAKE_MODULES (so the fixtures `standin_fake` / `standin_server` exist).
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -126,7 +127,8 @@ def test_every_harness_fixture_has_a_description(tmp_path):
         run_args += ["-p", "harness.pytest_plugin"]
     (tmp_path / "test_nothing.py").write_text("def test_nothing():\n    pass\n")
     listing = subprocess.run(run_args, cwd=tmp_path, capture_output=True, text=True, timeout=120).stdout
-    section = listing.split("fixtures defined from harness.pytest_plugin", 1)[1].split(" ====", 1)[0]
+    after_header = listing.split("fixtures defined from harness.pytest_plugin", 1)[1].split("\n", 1)[1]
+    section = re.split(r"\n-{5,} |\n={5,} | ={5,}", after_header, maxsplit=1)[0]  # up to the next section
     entries = [block for block in section.strip().split("\n\n") if block.strip()]
     names = {block.split()[0] for block in entries}
     assert {"mixpanel_fake", "braze_fake", "mixpanel_server", "braze_server", "harness_fake_factory"} <= names
