@@ -7,6 +7,11 @@ Then runs `python -m harness map FILES -o OUT --jobs J` and reports wall-clock e
 start, reading, mapping and writing included) and events per CPU-second (user + system time of the process
 and its workers; robust on a shared machine). Custom HTTP NDJSON is measured with one process and with
 `--jobs 2` (two worker processes). Run: python bench/bench_map_cli.py [--events N] [--rounds R]
+
+`--compare-jobs` (issue 12 item 12: target >= 1.6x with two jobs on two cores, 1,000,000 events) measures only
+Custom HTTP NDJSON, `--jobs 1` and `--jobs 2` alternating in one sitting, and prints both, the wall-clock
+ratio, the CPU-seconds each needed, and the load average before and after (on a shared machine a ratio
+means little without it): python bench/bench_map_cli.py --compare-jobs --events 1000000 --rounds 3
 """
 
 from __future__ import annotations
@@ -109,15 +114,42 @@ def run_map(files: list[Path], out: Path, jobs: str = "auto") -> tuple[float, fl
     return elapsed, cpu, proc.stderr
 
 
+def compare_jobs(files: list[Path], folder: Path, rounds: int) -> None:
+    """--jobs 1 and --jobs 2 alternating, so both see the same machine; ratios of best and of median."""
+    load_before = os.getloadavg()
+    runs: dict[str, list[tuple[float, float]]] = {"1": [], "2": []}
+    for _ in range(rounds):
+        for jobs in runs:
+            wall, cpu, _ = run_map(files, folder / "out.ndjson", jobs)
+            runs[jobs].append((wall, cpu))
+            print(f"--jobs {jobs}: wall {wall:6.2f} s  cpu {cpu:6.2f} s", flush=True)
+    load_after = os.getloadavg()
+    size = sum(f.stat().st_size for f in files) / 1e6
+    print(f"\ninput {size:,.0f} MB of Custom HTTP NDJSON; {os.cpu_count()} CPUs; load average "
+          f"{load_before[0]:.1f} before, {load_after[0]:.1f} after")
+    for jobs, values in runs.items():
+        walls, cpus = [w for w, _ in values], [c for _, c in values]
+        print(f"--jobs {jobs}: wall best {min(walls):.2f} s, median {statistics.median(walls):.2f} s; "
+              f"cpu best {min(cpus):.2f} s, median {statistics.median(cpus):.2f} s")
+    one, two = runs["1"], runs["2"]
+    print(f"speed-up of --jobs 2 (wall): best {min(w for w, _ in one) / min(w for w, _ in two):.2f}x, median "
+          f"{statistics.median(w for w, _ in one) / statistics.median(w for w, _ in two):.2f}x; CPU of --jobs 2 over "
+          f"--jobs 1: {statistics.median(c for _, c in two) / statistics.median(c for _, c in one):.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--compare-jobs", action="store_true", help="only --jobs 1 against --jobs 2, alternating")
     parser.add_argument("--samples", type=Path, default=Path(os.environ.get("HARNESS_SAMPLES_DIR", DEFAULT_SAMPLES)))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-map-") as tmp:
         folder = Path(tmp)
         inputs = build_inputs(args.samples, args.events, folder)
+        if args.compare_jobs:
+            compare_jobs(inputs["custom-http NDJSON"], folder, args.rounds)
+            return
         cases = [(label, files, "1") for label, files in inputs.items()]
         cases.insert(1, ("custom-http NDJSON", inputs["custom-http NDJSON"], "2"))
         for label, files, jobs in cases:

@@ -3,7 +3,7 @@
 A fleet builds one state and one app per fake (by registry name) and runs them in one of three modes:
 
 - ``"in-process"``: `requests` calls to the fakes' real host names are routed into the apps through one
-  `responses` mock (no sockets);
+  `responses` mock, and `httpx` calls through respx (`fakes.core.inprocess`), with no sockets;
 - ``"loopback"``: each fake listens on a loopback port (waitress), optionally with an HTTPS front door;
 - ``"both"``: both at once, on the same states, so a test can mix them.
 

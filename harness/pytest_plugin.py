@@ -23,6 +23,10 @@ Both kinds are `fakes.fleet.FakeFleet`s: one per test for the in-process fakes (
 fake a fresh start: configuration back to defaults, data, journal and faults cleared, and the session
 clock back to real time (resetting a fake alone never moves the shared clock).
 
+The plugin loads lazily: importing it costs only `fakes.registry` (the fake names the fixtures are made
+for); Flask, `responses`, the fakes and the connectors are imported by the first fixture a test asks for,
+so a project that has the package installed but does not use these fixtures starts as fast as without it.
+
 A fake that is not importable makes the test fail with one clear line. Fixtures are generated for every
 name in `fakes.registry` (so `HARNESS_FAKE_MODULES` additions get `<name>_fake` / `<name>_server` too).
 """
@@ -33,14 +37,18 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pytest
-import responses
 
-from fakes.core import SimulatedClock
-from fakes.core.tls import TlsFiles, issue_test_certificates
-from fakes.fleet import FakeFleet, FakeHandle, ServerOptions, ServerTls
-from fakes.registry import FakeUnavailableError, fake_names, load_fake
+from fakes.registry import FakeUnavailableError, fake_names
 
-FakeFactory = Callable[..., FakeHandle]
+if TYPE_CHECKING:  # imported inside the fixtures: a test run that uses none of them never pays for them
+    import responses
+
+    from fakes.core import SimulatedClock
+    from fakes.core.tls import TlsFiles
+    from fakes.fleet import FakeFleet, FakeHandle
+    from harness.connector_routes import ConnectorControl
+
+FakeFactory = Callable[..., "FakeHandle"]
 """`make(name, config=None, seed=0) -> FakeHandle`, the `harness_fake_factory` fixture."""
 
 
@@ -51,20 +59,20 @@ def _add(fleet: FakeFleet, name: str, config: Mapping[str, Any] | None = None, s
         pytest.fail(str(exc), pytrace=False)
 
 
-if TYPE_CHECKING:  # imported by the fixture itself: only server tests pay for the connectors
-    from harness.connector_routes import ConnectorControl
-
-
 @pytest.fixture
 def harness_responses() -> Iterator[responses.RequestsMock]:
     """The `responses` mock all in-process fakes of a test share; loopback URLs pass through."""
+    import responses
+
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
 
 
 @pytest.fixture
 def harness_clock() -> SimulatedClock:
-    """The one clock of every in-process fake of the test."""
+    """The one simulated clock of every in-process fake of the test (set or advance it; nothing sleeps)."""
+    from fakes.core import SimulatedClock
+
     return SimulatedClock()
 
 
@@ -72,6 +80,8 @@ def harness_clock() -> SimulatedClock:
 def _harness_fleet(harness_responses: responses.RequestsMock, harness_clock: SimulatedClock) -> Iterator[FakeFleet]:
     """The test's in-process fleet: every fake of the test, on `harness_clock`, through `harness_responses`
     (so a project that overrides either fixture gets its own clock or mock used)."""
+    from fakes.fleet import FakeFleet
+
     with FakeFleet((), mode="in-process", clock=harness_clock, mock=harness_responses) as fleet:
         yield fleet
 
@@ -89,6 +99,9 @@ def harness_fake_factory(_harness_fleet: FakeFleet) -> FakeFactory:
 @pytest.fixture(scope="session")
 def harness_tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
     """The session's harness test CA and server certificate (covers every registered fake's host names)."""
+    from fakes.core.tls import issue_test_certificates
+    from fakes.registry import load_fake
+
     hostnames: list[str] = []
     for name in fake_names():
         try:
@@ -101,6 +114,8 @@ def harness_tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
 @pytest.fixture(scope="session")
 def _harness_session_fleet(harness_tls_files: TlsFiles) -> Iterator[FakeFleet]:
     """The session's loopback fleet, as under `harness serve`: one clock, HTTPS with the session's CA."""
+    from fakes.fleet import FakeFleet, ServerOptions, ServerTls
+
     options = ServerOptions(tls=ServerTls.from_files(harness_tls_files))
     with FakeFleet((), mode="loopback", servers=options) as fleet:
         yield fleet
@@ -117,16 +132,17 @@ def _harness_session_connectors(_harness_session_fleet: FakeFleet) -> Iterator[C
 
 
 def _in_process_fixture(name: str) -> Any:
-    @pytest.fixture(name=f"{name}_fake")
     def fixture(harness_fake_factory: FakeFactory) -> FakeHandle:
         return harness_fake_factory(name)
 
-    fixture.__doc__ = f"The fake {name}, in-process: requests to its real host names are answered by it."
-    return fixture
+    # The description `pytest --fixtures` shows is the function's own: set before pytest wraps it.
+    fixture.__doc__ = (f"The fake {name}, in-process, fresh for the test: `requests` calls to its real host names "
+                       "are answered by it (no sockets). A `FakeHandle`: `.state`, `.requests()`, "
+                       "`.configure(...)`, `.add_faults(...)`.")
+    return pytest.fixture(name=f"{name}_fake")(fixture)
 
 
 def _server_fixture(name: str) -> Any:
-    @pytest.fixture(name=f"{name}_server")
     def fixture(_harness_session_fleet: FakeFleet, _harness_session_connectors: ConnectorControl) -> FakeHandle:
         fleet = _harness_session_fleet
         handle = fleet[name] if name in fleet else _add(fleet, name)
@@ -139,8 +155,9 @@ def _server_fixture(name: str) -> Any:
         fleet.clock.reset()
         return handle
 
-    fixture.__doc__ = f"The fake {name} on a loopback server (one per session), reset before each test."
-    return fixture
+    fixture.__doc__ = (f"The fake {name} on a loopback server (one per session, HTTP and HTTPS), reset before "
+                       "each test: `.base_url`, `.https_base_url`, `.ca_pem`, for clients in any language.")
+    return pytest.fixture(name=f"{name}_server")(fixture)
 
 
 def _register_fixtures() -> None:
@@ -155,5 +172,15 @@ def _register_fixtures() -> None:
 
 
 _register_fixtures()
+
+
+def __getattr__(name: str) -> Any:
+    """`FakeHandle`, re-exported for annotations in users' tests, imported when first asked for."""
+    if name == "FakeHandle":
+        from fakes.fleet import FakeHandle
+
+        return FakeHandle
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["FakeHandle", "harness_clock", "harness_fake_factory", "harness_responses", "harness_tls_files"]

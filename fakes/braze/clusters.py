@@ -40,6 +40,14 @@ def cluster_by_instance(instance: str) -> Cluster | None:
     return BY_INSTANCE.get(instance.strip().upper()) if isinstance(instance, str) else None
 
 
+def unknown_cluster_header(host: str | None, header_value: str | None) -> bool:
+    """The cluster header would decide (the Host is no Braze REST host) but names no known instance."""
+    if not header_value:
+        return False
+    name = host.strip().lower().rsplit(":", 1)[0] if host and not host.startswith("[") else ""
+    return name not in BY_HOST and cluster_by_instance(header_value) is None
+
+
 def resolve_cluster(host: str | None, header_value: str | None, default_instance: str) -> Cluster:
     """§4.1 order: a known REST host; else the cluster header; else braze.default_cluster."""
     if host:

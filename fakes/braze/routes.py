@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from fakes.core.app import annotate, current_state, fire_faults
 
-from .clusters import resolve_cluster
+from .clusters import BY_INSTANCE, resolve_cluster, unknown_cluster_header
 from .errors import BrazeError, MethodNotAllowed, NotFound, PayloadTooLarge
 from .model import CHANGE_MEMBERSHIP, DECLARE, ImportOutcome, RequestContext
 from .state import STAGE_BEFORE_AUTH, STAGE_BEFORE_VALIDATION, BrazeState
@@ -79,6 +79,11 @@ def _handle(endpoint: str, slug: str) -> Response:
     model = cast(BrazeState, current_state()).model
     cfg = model.settings()
     cluster_header = request.headers.get(cfg.cluster_header)
+    if unknown_cluster_header(request.host, cluster_header):
+        # A harness header (§4.1): a typo would otherwise silently use the default cluster.
+        annotate(endpoint=endpoint, partner=slug, error="unknown_cluster")
+        return braze_response(400, {"message": f"{cfg.cluster_header}: unknown Braze cluster {cluster_header!r}; "
+                                               f"known clusters: {', '.join(BY_INSTANCE)}"})
     cluster = resolve_cluster(request.host, cluster_header, cfg.default_cluster)
     annotate(endpoint=endpoint, partner=slug, cluster=cluster.instance)
     if model.partners.get(slug) is None:  # every registered partner's slug is routable, nothing else

@@ -22,6 +22,7 @@ STAGE_BEFORE_VALIDATION = "after_auth"
 class BrazeState(FakeState):
     service = "braze"
     settings = SETTINGS
+    config_namespace = "braze"  # `max_ids_per_request` for `braze.max_ids_per_request`
     # Attributes fault rules may match on besides path/method/host/user_agent (§4.12).
     fault_match_fields = ("endpoint", "partner", "workspace", "cohort_id", "cluster")
     fault_stages = (STAGE_BEFORE_VALIDATION, STAGE_BEFORE_AUTH)

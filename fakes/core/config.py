@@ -122,7 +122,11 @@ def _json_type(value: Any) -> str:
 class FakeConfig:
     """The values of a fake's settings. Thread-safe; updates are validated as a whole, then applied."""
 
-    def __init__(self, settings: Iterable[Setting], values: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, settings: Iterable[Setting], values: Mapping[str, Any] | None = None, *,
+                 namespace: str | None = None) -> None:
+        # `namespace`: the fake's own key prefix (`braze`), which a key may leave out where it is unambiguous,
+        # so a config file's `braze:` section takes `max_ids_per_request`, not `braze: {braze: {...}}`.
+        self._namespace = namespace
         self._settings: dict[str, Setting] = {}
         for s in settings:
             if s.key in self._settings:
@@ -168,9 +172,14 @@ class FakeConfig:
                 flat[key] = value
             elif key in self._prefixes and isinstance(value, Mapping):
                 flat.update(self.flatten(value, key + "."))
+            elif not _prefix and self._namespace and self._known(f"{self._namespace}.{raw_key}"):
+                flat.update(self.flatten({raw_key: value}, self._namespace + "."))
             else:
                 raise ConfigError(f"unknown configuration key: {key}")
         return flat
+
+    def _known(self, key: str) -> bool:
+        return key in self._settings or key in self._prefixes
 
     def update(self, values: Mapping[str, Any]) -> list[str]:
         """Validate every value first, then apply them all; returns the changed keys (sorted)."""

@@ -7,7 +7,7 @@
         import.max_body_bytes: 5000000
         ratelimit: {retry_after_s: 2}
       braze:
-        braze.partner_slug: mixpanel
+        partner_slug: mixpanel          # a fake's own prefix (braze.) may be left out
 
 - Environment: `HARNESS_<FAKE>__<KEY PARTS>`, `__` standing for the dot:
   `HARNESS_MIXPANEL__IMPORT__MAX_BODY_BYTES=5000000`. The value is read as JSON when it parses

@@ -1,23 +1,33 @@
-"""In-process mode (DESIGN.md §4): `requests` calls to a fake's real host names go into its Flask app.
+"""In-process mode (DESIGN.md §4): `requests` and `httpx` calls to a fake's real host names go into its
+Flask app.
 
     with InProcessRoute(app, ["api.mixpanel.com", "api-eu.mixpanel.com"]):
         requests.post("https://api.mixpanel.com/import", ...)   # answered by the app, no socket
+        httpx.post("https://api.mixpanel.com/import", ...)      # so is httpx (sync and async clients)
 
 Host patterns are globs over the host name (`rest.*.braze.com`); any scheme and port match. Method, path,
 query, headers and body bytes reach the app unchanged (a gzip body stays gzip). Transport faults become the
 exceptions `requests` raises on a real connection: drops → `ConnectionError`, a cut body →
 `ChunkedEncodingError`, a hang → `ReadTimeout` (raised at once: nothing sleeps in-process).
 
+`requests` is routed by `responses`, `httpx` by `respx` (both well-kept mocking libraries); a client on
+`urllib` or raw sockets is not intercepted and needs server mode. With httpx, the transport faults are the
+errors httpx raises: drops → `RemoteProtocolError` (`ReadError` for a reset), a hang → `ReadTimeout`.
+
 Several routes can share one `responses.RequestsMock` (pass `mock=`), which is how both fakes are routed
-in one test. Loopback URLs pass through to the network, so a test can mix in-process and server mode.
+in one test. Every active route takes part in one process-wide respx router, the newest route first for a
+host (as the newest `responses` mock wins); while any is active, an httpx call to a host no route serves
+fails at once instead of reaching the network. Loopback URLs pass through, so a test can mix in-process and
+server mode.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import re
+import threading
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -27,6 +37,10 @@ from urllib3.exceptions import ProtocolError
 from werkzeug.test import EnvironBuilder
 
 from fakes.core import transport
+
+if TYPE_CHECKING:  # httpx and respx are imported when an httpx route is first made
+    import httpx
+    import respx
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 LOOPBACK_PASSTHRU = (
@@ -49,7 +63,6 @@ def host_regex(patterns: Iterable[str]) -> re.Pattern[str]:
 
 def call_app(app: Flask, request: requests.PreparedRequest) -> tuple[int, list[tuple[str, str]], bytes]:
     """Run one prepared request through the WSGI app; raise the `requests` exception of a transport fault."""
-    parts = urlsplit(request.url or "")
     body = request.body
     if body is None:
         data = b""
@@ -59,14 +72,37 @@ def call_app(app: Flask, request: requests.PreparedRequest) -> tuple[int, list[t
         data = bytes(body)
     else:  # a file or generator body: read it all, as a socket would carry it
         data = b"".join(chunk if isinstance(chunk, bytes) else str(chunk).encode("utf-8") for chunk in body)
-    headers = [(k, v) for k, v in request.headers.items() if k.lower() not in ("content-length",)]
-    content_type = request.headers.get("Content-Type")
+    code, headers, payload, fault = call_wsgi(app, request.method or "GET", request.url or "",
+                                              list(request.headers.items()), data)
+    if fault is not None:
+        _raise_transport_fault(fault, request)
+    return code, headers, payload
+
+
+def call_app_httpx(app: Flask, request: httpx.Request) -> httpx.Response:
+    """The same for an `httpx.Request` (respx's side effect): the app's answer as an `httpx.Response`."""
+    import httpx
+
+    code, headers, payload, fault = call_wsgi(app, request.method, str(request.url),
+                                              list(request.headers.multi_items()), request.read())
+    if fault is not None:
+        _raise_httpx_fault(fault, request)
+    return httpx.Response(code, headers=headers, content=payload)
+
+
+def call_wsgi(app: Flask, method: str, url: str, headers: list[tuple[str, str]],
+              data: bytes) -> tuple[int, list[tuple[str, str]], bytes, transport.TransportFault | None]:
+    """One request through the WSGI app, whatever the client library: status, headers, body, and the
+    transport fault the app asked for (the caller raises it as its client would see it)."""
+    parts = urlsplit(url)
+    sent = [(k, v) for k, v in headers if k.lower() != "content-length"]
+    content_type = next((v for k, v in sent if k.lower() == "content-type"), None)
     builder = EnvironBuilder(
         path=parts.path or "/",
         base_url=f"{parts.scheme}://{parts.netloc}",
         query_string=parts.query,
-        method=request.method or "GET",
-        headers=[(k, v) for k, v in headers if k.lower() != "content-type"],
+        method=method,
+        headers=[(k, v) for k, v in sent if k.lower() != "content-type"],
         data=data,
         content_type=content_type,
         environ_base={"REMOTE_ADDR": "127.0.0.1"},  # the client is this process
@@ -89,12 +125,25 @@ def call_app(app: Flask, request: requests.PreparedRequest) -> tuple[int, list[t
         close = getattr(app_iter, "close", None)
         if close is not None:
             close()
-    fault = transport.transport_fault(environ)
-    if fault is not None:
-        _raise_transport_fault(fault, request)
     code = int(started["status"].split(" ", 1)[0])
-    headers = [(k, v) for k, v in started["headers"] if k.lower() != "x-harness-fault"]
-    return code, headers, payload
+    answered = [(k, v) for k, v in started["headers"] if k.lower() != "x-harness-fault"]
+    return code, answered, payload, transport.transport_fault(environ)
+
+
+def _raise_httpx_fault(fault: transport.TransportFault, request: httpx.Request) -> None:
+    """The errors httpx raises on a real connection that breaks the same way."""
+    import httpx
+
+    why = f"harness fault {fault.rule_id}: {fault.type}"
+    if fault.type == "drop_before_response":
+        if fault.mode == "rst":
+            raise httpx.ReadError(f"[Errno 104] Connection reset by peer ({why})", request=request)
+        raise httpx.RemoteProtocolError(f"Server disconnected without sending a response. ({why})", request=request)
+    if fault.type == "drop_mid_response":
+        raise httpx.RemoteProtocolError(f"peer closed connection without sending complete message body ({why})",
+                                        request=request)
+    if fault.type == "hang":
+        raise httpx.ReadTimeout(f"timed out ({why})", request=request)
 
 
 def _raise_transport_fault(fault: transport.TransportFault, request: requests.PreparedRequest) -> None:
@@ -110,6 +159,53 @@ def _raise_transport_fault(fault: transport.TransportFault, request: requests.Pr
     if fault.type == "hang":
         raise requests.exceptions.ReadTimeout(f"Read timed out ({why})", request=request)
     # slow_body: the whole body arrives in-process (nothing sleeps); nothing to raise
+
+
+class _HttpxRouting:
+    """The one respx router of the process and the in-process routes it serves, newest last."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._routes: list[InProcessRoute] = []
+        self._router: respx.MockRouter | None = None
+
+    def add(self, route: InProcessRoute) -> None:
+        with self._lock:
+            if self._router is None:
+                self._router = self._new_router()
+                self._router.start()
+            self._routes.append(route)
+
+    def remove(self, route: InProcessRoute) -> None:
+        with self._lock:
+            if route in self._routes:
+                self._routes.remove(route)
+            if not self._routes and self._router is not None:
+                self._router.stop()
+                self._router = None
+
+    def _new_router(self) -> respx.MockRouter:
+        import respx
+
+        router = respx.MockRouter(assert_all_called=False, assert_all_mocked=True)
+        for prefix in LOOPBACK_PASSTHRU:
+            router.route(url__regex=prefix).pass_through()
+        router.route().mock(side_effect=self._dispatch)
+        return router
+
+    def _dispatch(self, request: httpx.Request) -> httpx.Response:
+        import httpx
+
+        url = str(request.url)
+        with self._lock:
+            route = next((r for r in reversed(self._routes) if r.url_pattern.match(url)), None)
+        if route is None:
+            raise httpx.ConnectError(f"harness in-process mode: no fake serves {request.url.host} "
+                                     "(not sent: requests leave the process only for loopback)", request=request)
+        return call_app_httpx(route.app, request)
+
+
+_HTTPX = _HttpxRouting()
 
 
 class InProcessRoute:
@@ -137,6 +233,7 @@ class InProcessRoute:
     def _callback(self, request: requests.PreparedRequest) -> tuple[int, list[tuple[str, str]], bytes]:
         return call_app(self.app, request)
 
+
     def start(self) -> InProcessRoute:
         if self._active:
             return self
@@ -153,6 +250,7 @@ class InProcessRoute:
             for prefix in LOOPBACK_PASSTHRU:
                 if str(prefix) not in existing:
                     self.mock.add_passthru(prefix)
+        _HTTPX.add(self)
         if self._own_mock:
             self.mock.start()
         self._active = True
@@ -167,6 +265,7 @@ class InProcessRoute:
             except Exception:  # already reset by its owner
                 pass
         self._registered = []
+        _HTTPX.remove(self)
         if self._own_mock:
             self.mock.stop()
             self.mock.reset()

@@ -48,7 +48,13 @@ CLEANUP_INTERVAL_S = 5
 
 
 class PortInUseError(OSError):
-    """The requested port is taken; the message is one clear line."""
+    """The requested port is taken; the message is one clear line. `server` names the server (the fake)
+    and `https` says whether it was its HTTPS port, so a caller can say which option to change."""
+
+    def __init__(self, message: str, server: str | None = None, https: bool = False) -> None:
+        super().__init__(message)
+        self.server = server
+        self.https = https
 
 
 class TransportFaultMiddleware:
@@ -200,10 +206,10 @@ class FakeServer:
                     pass
             if exc.errno in (98, 48, 10048):  # EADDRINUSE on Linux, macOS, Windows
                 raise PortInUseError(
-                    f"{self.name}: port {self.requested_port} on {self.host} is already in use"
+                    f"{self.name}: port {self.requested_port} on {self.host} is already in use", self.name
                 ) from None
             raise PortInUseError(
-                f"{self.name}: cannot listen on {self.host}:{self.requested_port}: {exc.strerror or exc}"
+                f"{self.name}: cannot listen on {self.host}:{self.requested_port}: {exc.strerror or exc}", self.name
             ) from None
         server.harness_cancel = self._cancel
         self._server = server
@@ -221,10 +227,10 @@ class FakeServer:
                 self.stop()
                 if exc.errno in (98, 48, 10048):
                     raise PortInUseError(
-                        f"{self.name}: HTTPS port {self.requested_tls_port} on {self.host} is already in use"
-                    ) from None
+                        f"{self.name}: HTTPS port {self.requested_tls_port} on {self.host} is already in use",
+                        self.name, https=True) from None
                 raise PortInUseError(f"{self.name}: cannot listen for HTTPS on {self.host}:{self.requested_tls_port}: "
-                                     f"{exc.strerror or exc}") from None
+                                     f"{exc.strerror or exc}", self.name, https=True) from None
             self._tls = front
             server.harness_tls = front
         return self

@@ -40,6 +40,7 @@ SNAPSHOT_FORMAT = 1
 class FakeState:
     service: ClassVar[str] = "fake"
     settings: ClassVar[Sequence[Setting]] = ()
+    config_namespace: ClassVar[str | None] = None  # the prefix of its own keys a key may leave out (FakeConfig)
     fault_match_fields: ClassVar[Iterable[str]] = ()
     fault_stages: ClassVar[Sequence[str]] = ("default",)
     secret_fields: ClassVar[Iterable[str]] = ()
@@ -54,7 +55,7 @@ class FakeState:
     ) -> None:
         self.lock = threading.RLock()
         self.clock = clock if clock is not None else SimulatedClock()
-        self.config = FakeConfig([*CORE_SETTINGS, *self.settings], config)
+        self.config = FakeConfig([*CORE_SETTINGS, *self.settings], config, namespace=self.config_namespace)
         self.seed = seed
         self.masker = SecretMasker(
             secret_values=self.secret_values,

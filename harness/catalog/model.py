@@ -6,6 +6,7 @@ knows where the data came from.
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -261,6 +262,13 @@ class Catalog:
     @property
     def type_ids(self) -> tuple[str, ...]:
         return tuple(t.type_id for t in self._types)
+
+    def match_types(self, pattern: str) -> tuple[str, ...]:
+        """The type ids `pattern` names: an exact id, or a shell pattern (`*`, `?`, `[...]`) over the ids, in
+        catalog order; () when it names none. One rule for `harness generate --type` and `StreamConfig.types`."""
+        if not any(c in pattern for c in "*?["):
+            return (pattern,) if pattern in self._by_id else ()
+        return tuple(fnmatch.filter(self.type_ids, pattern))
 
     @property
     def legacy_only(self) -> tuple[EventType, ...]:

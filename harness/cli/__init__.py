@@ -17,18 +17,18 @@ from collections.abc import Sequence
 
 from harness import __version__
 from harness.cli import commands as _commands_pkg
-from harness.cli.errors import CliError
+from harness.cli.errors import CliError, OneLineArgumentParser
 
 __all__ = ["CliError", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineArgumentParser(
         prog="harness",
         description="Local mock-and-test harness for the Braze <-> Mixpanel integration.",
     )
     parser.add_argument("--version", action="version", version=f"harness {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineArgumentParser)
     modules = sorted(m.name for m in pkgutil.iter_modules(_commands_pkg.__path__) if not m.name.startswith("_"))
     for name in modules:
         module = importlib.import_module(f"{_commands_pkg.__name__}.{name}")
@@ -38,7 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras:  # named after the command they were given to, not after `harness`
+        command = getattr(args, "command", None)
+        parser.prog = f"harness {command}" if command else parser.prog
+        parser.error(f"unrecognized arguments: {' '.join(extras)}")
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help(sys.stderr)
@@ -48,7 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"harness {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C: one line, what the command left behind when it says
+        detail = f" ({exc})" if str(exc) else ""
+        fresh_line = "\n" if sys.stderr.isatty() else ""  # after the terminal's echoed ^C
+        print(f"{fresh_line}harness {args.command}: interrupted{detail}", file=sys.stderr)
         return 130
     except BrokenPipeError:
         # Output piped into `head` and the like: not an error worth a traceback.

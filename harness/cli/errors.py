@@ -1,4 +1,10 @@
-"""The one error type a command raises to end with a clear message instead of a traceback."""
+"""How a command ends with a clear one-line message instead of a traceback or a usage block."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import NoReturn
 
 
 class CliError(Exception):
@@ -7,3 +13,13 @@ class CliError(Exception):
     def __init__(self, message: str, exit_code: int = 2) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+class OneLineArgumentParser(argparse.ArgumentParser):
+    """Bad options end in one line, `<prog>: error: <message>`, exit status 2 (argparse prints its usage
+    block first). The `harness` parser is of this class and so is every sub-command's parser, nested ones
+    included, since argparse builds sub-parsers with the class of their parent."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(2)

@@ -62,11 +62,33 @@ def _stem_type(name: str | None) -> str | None:
     return stem if stem in load_catalog() else None
 
 
+def _read_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise CurrentsInputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise CurrentsInputError(f"{path}: is a directory") from None
+    except OSError as exc:
+        raise CurrentsInputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
 class CurrentsReader:
     """Iterate `(record, size)` pairs from one source. `record` is a normalised flat record, or None for a
     malformed NDJSON line (then listed in `.malformed` as `(line number, message)`)."""
 
-    def __init__(self, data: bytes, name: str = "<stdin>", *, flatten_custom_http: bool = True) -> None:
+    def __init__(self, data: bytes | bytearray | memoryview | str | os.PathLike[str], name: str | None = None, *,
+                 flatten_custom_http: bool = True) -> None:
+        """`data` is the input's bytes, or the path of a file to read (a `str` or `Path`: JSON text is
+        given as bytes). `name` names the input in messages (default: the path, or `<stdin>`)."""
+        if isinstance(data, (str, os.PathLike)):
+            name = name if name is not None else str(data)
+            data = _read_file(Path(data))
+        elif not isinstance(data, bytes):
+            if not isinstance(data, (bytearray, memoryview)):
+                raise TypeError(f"CurrentsReader takes bytes or a path, got {type(data).__name__}")
+            data = bytes(data)
+        name = name if name is not None else "<stdin>"
         self.name = name
         # False: records are yielded as parsed (Custom HTTP events untouched, storage-JSON unions still
         # wrapped, `event_type` added from the file name when missing); `map_currents_event(...,
@@ -115,20 +137,34 @@ class CurrentsReader:
 
     @classmethod
     def from_path(cls, path: str | os.PathLike[str], **options: Any) -> CurrentsReader:
-        path = Path(path)
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            raise CurrentsInputError(f"{path}: no such file") from None
-        except IsADirectoryError:
-            raise CurrentsInputError(f"{path}: is a directory") from None
-        except OSError as exc:
-            raise CurrentsInputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-        return cls(data, str(path), **options)
+        return cls(Path(path), str(path), **options)
 
     @classmethod
     def from_stream(cls, stream: BinaryIO, name: str = "<stdin>", **options: Any) -> CurrentsReader:
         return cls(stream.read(), name, **options)
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing but white space: no record at all."""
+        return not self.data.strip()
+
+    def looks_like_mixpanel_events(self) -> bool:
+        """The first record has Mixpanel's event shape, `{"event": name, "properties": {...}}`, and no Currents
+        type: Mixpanel events (the harness's own mapped output, say) given where Currents events are read."""
+        first: Any = None
+        if self.format == "json":
+            document = self._document_value
+            first = document[0] if type(document) is list and document else document
+        elif self.format == "ndjson":
+            for line in self.data[:65536].splitlines():
+                if line.strip():
+                    try:
+                        first = orjson.loads(line)
+                    except orjson.JSONDecodeError:
+                        return False
+                    break
+        return (type(first) is dict and type(first.get("event")) is str and type(first.get("properties")) is dict
+                and TYPE_KEY not in first and "type" not in first)
 
     @property
     def may_hold_unions(self) -> bool:

@@ -99,7 +99,7 @@ class StreamConfig:
     events: int = 1000
     anchor: int = DEFAULT_ANCHOR  # no event is dated after this (Unix seconds)
     span_s: int = DEFAULT_SPAN_S  # stories start within [anchor - span_s, anchor]
-    types: tuple[str, ...] | None = None  # only these types (None: every type)
+    types: tuple[str, ...] | None = None  # only these types or patterns (users.messages.email.*); None: all
     mix: dict[str, float] = field(default_factory=dict)  # story kind -> weight, over DEFAULT_MIX
     rates: dict[str, float] = field(default_factory=dict)  # over DEFAULT_RATES
     canvas_dispatch_mode: str = "default"  # D4: default | shared | mixed
@@ -107,6 +107,27 @@ class StreamConfig:
     scheduled_batch: tuple[int, int] = (3, 40)  # recipients of one scheduled send
     keep_ledger: bool = False  # record every dispatch in StreamReport.dispatches (tests, QA)
     cover: int = 0  # every selected type at least this often: the first stories steer towards what is missing
+
+    def resolved_types(self, catalog: Catalog) -> tuple[str, ...] | None:
+        """`types` with every pattern expanded (`users.messages.email.*`, as `harness generate --type` takes;
+        comma lists too), in the order given, each once; None = every type."""
+        if self.types is None:
+            return None
+        # A lone string is one pattern or comma list, not a sequence of one-letter types.
+        given = (self.types,) if isinstance(self.types, str) else self.types
+        chosen: dict[str, None] = {}
+        for pattern in (p.strip() for item in given for p in item.split(",")):
+            if not pattern:
+                continue
+            matches = catalog.match_types(pattern)
+            if not matches:
+                if any(c in pattern for c in "*?["):
+                    raise GenerationError(f"{pattern!r} matches no Currents event type")
+                raise GenerationError(f"unknown Currents event type {pattern!r}")
+            chosen.update(dict.fromkeys(matches))
+        if not chosen:
+            raise GenerationError("types names no event type")
+        return tuple(chosen)
 
     def validate(self, catalog: Catalog) -> None:
         if self.events < 0:
@@ -131,9 +152,7 @@ class StreamConfig:
         if self.cover < 0:
             raise GenerationError(f"cover must not be negative, got {self.cover}")
         if self.types is not None:
-            for type_id in self.types:
-                if type_id not in catalog:
-                    raise GenerationError(f"unknown Currents event type {type_id!r}")
+            self.resolved_types(catalog)
         lo, hi = self.scheduled_batch
         if not 1 <= lo <= hi:
             raise GenerationError("scheduled_batch must be (low, high) with 1 <= low <= high")

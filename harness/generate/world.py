@@ -8,7 +8,9 @@ configuration always give the same world.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +25,7 @@ from harness.catalog import (
     CHANNEL_WHATSAPP,
     MESSAGE_CHANNELS,
 )
+from harness.generate.person_draws import PersonDraws
 from harness.generate.providers import BrazeProvider, make_faker
 
 # Campaign delivery types (currents-to-mixpanel.md §8 D1/D2).
@@ -36,6 +39,9 @@ ENTRY_SCHEDULED = "scheduled"
 ENTRY_TRIGGERED = "triggered"
 
 # Channels whose users opt in through a subscription group.
+# A long build reports progress every this many users.
+PROGRESS_EVERY = 20_000
+
 SUBSCRIPTION_CHANNELS: tuple[str, ...] = (CHANNEL_EMAIL, CHANNEL_SMS, CHANNEL_WHATSAPP, CHANNEL_LINE, CHANNEL_RCS)
 
 
@@ -259,12 +265,21 @@ class World:
         return store
 
 
-def build_world(seed: int, config: WorldConfig | None = None) -> World:
-    """Build the world fixed by `seed` (and `config`)."""
+def build_world(seed: int, config: WorldConfig | None = None,
+                progress: Callable[[int, int], None] | None = None) -> World:
+    """Build the world fixed by `seed` (and `config`). `progress(users_done, users)` is called every
+    `PROGRESS_EVERY` users, for a long build's progress line."""
     config = config or WorldConfig()
     config.validate()
     fake = make_faker(seed)
     rnd: random.Random = fake.random  # one stream of randomness: Faker's, seeded
+    # The per-user values are drawn in a loop run once per user: Faker's methods are looked up once, and
+    # its person values come from PersonDraws (same draws, without Faker's per-call overhead).
+    person = PersonDraws(fake)
+    object_id, user_id, phone_number = fake.braze_object_id, fake.braze_user_id, fake.braze_phone_number
+    external_id, device_values, push_token = fake.braze_external_id, fake.braze_device, fake.braze_push_token
+    ad_id, timezone = fake.braze_ad_id, fake.braze_timezone
+    random_share, choice, randint = rnd.random, rnd.choice, rnd.randint
     app_group_id = fake.braze_object_id()
 
     apps = tuple(
@@ -276,28 +291,30 @@ def build_world(seed: int, config: WorldConfig | None = None) -> World:
     for app in apps:
         apps_by_platform.setdefault(app.platform, []).append(app)
     platform_weights = [BrazeProvider.platform_weights[BrazeProvider.platforms.index(p)] for p in config.platforms]
+    # random.choices(weights=w) draws exactly as with cum_weights=accumulate(w), without re-adding per call
+    platform_cum_weights = list(itertools.accumulate(platform_weights))
 
     def new_device() -> Device:
-        platform = rnd.choices(config.platforms, weights=platform_weights)[0]
-        model, os_version = fake.braze_device(platform)
+        platform = rnd.choices(config.platforms, cum_weights=platform_cum_weights)[0]
+        model, os_version = device_values(platform)
         ad_type = BrazeProvider.ad_id_types.get(platform)
-        collects_ad_id = ad_type is not None and rnd.random() < 0.5
+        collects_ad_id = ad_type is not None and random_share() < 0.5
         skew = 0
-        if rnd.random() < config.clock_skew_share:
-            skew = rnd.choice((-1, 1)) * rnd.randrange(120, 6 * 3600)
+        if random_share() < config.clock_skew_share:
+            skew = choice((-1, 1)) * rnd.randrange(120, 6 * 3600)
         return Device(
-            device_id=fake.braze_object_id(),
+            device_id=object_id(),
             platform=platform,
-            app_id=rnd.choice(apps_by_platform[platform]).app_id,
+            app_id=choice(apps_by_platform[platform]).app_id,
             device_model=model,
             os_version=os_version,
-            sdk_version=rnd.choice(BrazeProvider.sdk_versions[platform]),
-            resolution=rnd.choice(BrazeProvider.resolutions[platform]),
-            carrier=rnd.choice(BrazeProvider.carriers) if platform in ("ios", "android") else None,
-            push_token=fake.braze_push_token(platform) if rnd.random() < 0.8 else None,
-            ad_id=fake.braze_ad_id(ad_type) if collects_ad_id else None,
+            sdk_version=choice(BrazeProvider.sdk_versions[platform]),
+            resolution=choice(BrazeProvider.resolutions[platform]),
+            carrier=choice(BrazeProvider.carriers) if platform in ("ios", "android") else None,
+            push_token=push_token(platform) if random_share() < 0.8 else None,
+            ad_id=ad_id(ad_type) if collects_ad_id else None,
             ad_id_type=ad_type if collects_ad_id else None,
-            ad_tracking_enabled=(rnd.random() < 0.7) if collects_ad_id else None,
+            ad_tracking_enabled=(random_share() < 0.7) if collects_ad_id else None,
             clock_skew_s=skew,
         )
 
@@ -305,46 +322,45 @@ def build_world(seed: int, config: WorldConfig | None = None) -> World:
     shared_phones = [fake.braze_phone_number() for _ in range(config.shared_phone_groups)]
     users: list[User] = []
     seen_external: set[str] = set()
-    for _ in range(config.users):
-        roll = rnd.random()
+    alias_labels = ("shopify_customer", "crm_id", "amplitude_id", "segment_anonymous_id")
+    for done in range(config.users):
+        if progress is not None and done and done % PROGRESS_EVERY == 0:
+            progress(done, config.users)
+        roll = random_share()
         if roll < config.anonymous_share:
             external, identified_after = None, 0.0
         else:
-            external = fake.braze_external_id()
+            external = external_id()
             while external in seen_external:
-                external = fake.braze_external_id()
+                external = external_id()
             seen_external.add(external)
             identified_later = roll < config.anonymous_share + config.identified_later_share
             identified_after = rnd.uniform(0.1, 0.9) if identified_later else 0.0
-        if rnd.random() < config.no_device_share:
+        if random_share() < config.no_device_share:
             devices: tuple[Device, ...] = ()
         else:
-            count = rnd.randint(2, 3) if rnd.random() < config.multi_device_share else 1
+            count = randint(2, 3) if random_share() < config.multi_device_share else 1
             devices = tuple(new_device() for _ in range(count))
         aliases: tuple[Alias, ...] = ()
-        if rnd.random() < config.alias_share:
-            aliases = tuple(
-                Alias(fake.braze_object_id(), label)
-                for label in rnd.sample(("shopify_customer", "crm_id", "amplitude_id", "segment_anonymous_id"),
-                                        rnd.randint(1, 2))
-            )
-        first, last = fake.first_name(), fake.last_name()
+        if random_share() < config.alias_share:
+            aliases = tuple(Alias(object_id(), label) for label in rnd.sample(alias_labels, randint(1, 2)))
+        first, last = person.first_name(), person.last_name()
         users.append(
             User(
-                user_id=fake.braze_user_id(),
+                user_id=user_id(),
                 external_user_id=external,
                 identified_after=identified_after,
                 aliases=aliases,
                 devices=devices,
-                email=fake.braze_email() if rnd.random() < 0.9 else None,
-                phone=fake.braze_phone_number() if rnd.random() < 0.7 else None,
-                timezone=fake.braze_timezone(),
+                email=person.email() if random_share() < 0.9 else None,
+                phone=phone_number() if random_share() < 0.7 else None,
+                timezone=timezone(),
                 first_name=first,
                 last_name=last,
-                country=fake.country_code(),
-                language=rnd.choice(("en", "es", "fr", "de", "pt", "ja")),
-                gender=rnd.choice(("M", "F", "O", "N", "P", None)),
-                whatsapp_bsuid=fake.braze_user_id() if rnd.random() < 0.3 else None,
+                country=person.country_code(),
+                language=choice(("en", "es", "fr", "de", "pt", "ja")),
+                gender=choice(("M", "F", "O", "N", "P", None)),
+                whatsapp_bsuid=user_id() if random_share() < 0.3 else None,
             )
         )
     # Several users sharing one phone number: give each group 2-4 members.

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -84,21 +85,29 @@ def write_storage_json(records: Records, out: BinaryIO, factory: RecordFactory) 
     return summary
 
 
-def write_storage_json_dir(records: Records, directory: Path, factory: RecordFactory) -> WriteSummary:
+def write_storage_json_dir(records: Records, directory: Path, factory: RecordFactory,
+                           files: AtomicFiles | None = None) -> WriteSummary:
     """A file per type, `<type_id>.json`, one storage-JSON record per line."""
     summary = WriteSummary()
     directory.mkdir(parents=True, exist_ok=True)
+    own = files is None
+    files = files if files is not None else AtomicFiles()
     handles: dict[str, BinaryIO] = {}
-    with contextlib.ExitStack() as open_files:
+    try:
         for type_id, record in records:
             if not factory.plan(type_id).has_storage_schema:
                 summary.skipped["no_storage_schema"] += 1
                 continue
             handle = handles.get(type_id)
             if handle is None:
-                handle = handles[type_id] = open_files.enter_context(open(directory / f"{type_id}.json", "wb"))
+                handle = handles[type_id] = files.open(directory / f"{type_id}.json")
             handle.write(_dumps(factory.to_storage_json(type_id, record)) + b"\n")
             summary.written += 1
+        if own:
+            files.commit()
+    finally:
+        if own:
+            files.discard()
     summary.files = sorted(str(directory / f"{t}.json") for t in handles)
     return summary
 
@@ -108,26 +117,84 @@ def sync_marker(seed: int, type_id: str) -> bytes:
     return hashlib.sha256(f"harness-generate:{seed}:{type_id}".encode()).digest()[:16]
 
 
-def write_avro_dir(records: Records, directory: Path, factory: RecordFactory, *, seed: int) -> WriteSummary:
-    """A file per type, `<type_id>.avro`, written with `avro_schema(type_id)` (the catalog's Braze schema)."""
-    import fastavro
+def write_avro_dir(records: Records, directory: Path, factory: RecordFactory, *, seed: int,
+                   files: AtomicFiles | None = None) -> WriteSummary:
+    """A file per type, `<type_id>.avro`, written with `avro_schema(type_id)` (the catalog's Braze schema).
+
+    Streamed: one open Avro writer per type, each holding at most one block (fastavro's `sync_interval`) in
+    memory, so any number of events fits; the bytes are those of `fastavro.writer` over the type's records."""
+    from fastavro.write import Writer
 
     summary = WriteSummary()
-    by_type: dict[str, list[dict[str, Any]]] = {}
-    for type_id, record in records:
-        if not factory.plan(type_id).has_storage_schema:
-            summary.skipped["no_storage_schema"] += 1
-            continue
-        by_type.setdefault(type_id, []).append(factory.to_avro_record(type_id, record))
-    directory.mkdir(parents=True, exist_ok=True)
-    for type_id in sorted(by_type):
-        path = directory / f"{type_id}.avro"
-        schema = fastavro.parse_schema(avro_schema(type_id))
-        with open(path, "wb") as handle:
-            fastavro.writer(handle, schema, by_type[type_id], sync_marker=sync_marker(seed, type_id))
-        summary.written += len(by_type[type_id])
-        summary.files.append(str(path))
+    own = files is None
+    files = files if files is not None else AtomicFiles()
+    writers: dict[str, Any] = {}
+    written: Counter = Counter()
+    try:
+        for type_id, record in records:
+            if not factory.plan(type_id).has_storage_schema:
+                summary.skipped["no_storage_schema"] += 1
+                continue
+            writer = writers.get(type_id)
+            if writer is None:
+                directory.mkdir(parents=True, exist_ok=True)
+                handle = files.open(directory / f"{type_id}.avro")
+                schema = _parsed_schema(type_id)
+                writer = writers[type_id] = Writer(handle, schema, sync_marker=sync_marker(seed, type_id))
+            writer.write(factory.to_avro_record(type_id, record))
+            written[type_id] += 1
+        for writer in writers.values():
+            writer.flush()
+        if own:
+            files.commit()
+    finally:
+        if own:
+            files.discard()
+    summary.written = sum(written.values())
+    summary.files = [str(directory / f"{t}.avro") for t in sorted(writers)]
     return summary
+
+
+def _parsed_schema(type_id: str) -> Any:
+    import fastavro
+
+    return fastavro.parse_schema(avro_schema(type_id))
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+class AtomicFiles:
+    """Output files that appear whole or not at all: each is written to a hidden temporary file beside its
+    target and renamed over it by `commit()`; `discard()` (after an interruption or an error) removes the
+    temporary files and leaves any earlier file at the target untouched."""
+
+    def __init__(self) -> None:
+        self._open: list[tuple[BinaryIO, str, Path]] = []
+
+    def open(self, target: Path) -> BinaryIO:
+        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+        os.fchmod(fd, 0o666 & ~_umask())  # what open() would have given the file (mkstemp makes it private)
+        handle = os.fdopen(fd, "wb")
+        self._open.append((handle, temporary, target))
+        return handle
+
+    def commit(self) -> None:
+        for handle, _, _ in self._open:
+            handle.close()
+        for _, temporary, target in self._open:
+            os.replace(temporary, target)
+        self._open.clear()
+
+    def discard(self) -> None:
+        for handle, temporary, _ in self._open:
+            handle.close()
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+        self._open.clear()
 
 
 def mixpanel_events(records: Records, factory: RecordFactory, config: Any,

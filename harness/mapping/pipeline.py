@@ -191,11 +191,28 @@ def _map_task(task: tuple[Any, int, str | None]) -> ChunkOutcome:
     return map_ndjson_chunk(chunk, first_line, type_hint, _worker_config)
 
 
-def auto_jobs(size_bytes: int) -> int:
-    """Worker processes worth starting for an NDJSON input of this size (1 = map in this process)."""
+def idle_cpus(cpus: int | None = None, load: float | None = None) -> float:
+    """CPUs not busy with other work: the CPU count less the 1-minute load average, this process (running
+    while it asks) not counted. Without a load average (not on every platform): every CPU."""
+    cpus = cpus if cpus is not None else (os.cpu_count() or 1)
+    if load is None:
+        try:
+            load = os.getloadavg()[0]
+        except (AttributeError, OSError):
+            return float(cpus)
+    return max(0.0, cpus - max(0.0, load - 1.0))
+
+
+def auto_jobs(size_bytes: int, *, cpus: int | None = None, load: float | None = None) -> int:
+    """Worker processes worth starting for an NDJSON input of this size (1 = map in this process).
+
+    Workers spend about a third more CPU than one process on the same input (handing chunks and their
+    output through the pool, and slower per core beside each other: bench/bench_map_cli.py --compare-jobs),
+    so they pay only for a large input with at least two idle CPUs; on a busy machine one process is faster."""
     if size_bytes < PARALLEL_MIN_BYTES:
         return 1
-    return max(1, min(os.cpu_count() or 1, MAX_AUTO_JOBS))
+    idle = int(idle_cpus(cpus, load))
+    return min(idle, MAX_AUTO_JOBS) if idle >= 2 else 1
 
 
 def map_ndjson(data: bytes, type_hint: str | None, config: MappingConfig, jobs: int = 1,

@@ -46,5 +46,9 @@ class MappingResult(NamedTuple):
 
     def __repr__(self) -> str:
         if self.event is not None:
-            return f"MappingResult(event={self.event['event']!r}, type_id={self.type_id!r}, warnings={self.warnings!r})"
+            # `.event` is the whole Mixpanel event (a dict); its properties are many, so they are counted
+            properties = self.event.get("properties")
+            shown = f"{{...{len(properties)} properties}}" if isinstance(properties, dict) else repr(properties)
+            event = f"{{'event': {self.event.get('event')!r}, 'properties': {shown}}}"
+            return f"MappingResult(event={event}, type_id={self.type_id!r}, warnings={self.warnings!r})"
         return f"MappingResult(reason={self.reason!r}, type_id={self.type_id!r}, warnings={self.warnings!r})"

@@ -6,7 +6,6 @@ classes that own them, and a refusal becomes a `ScenarioError` at the key."""
 from __future__ import annotations
 
 import dataclasses
-import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +134,7 @@ def _types(case: Case, patterns: list[str] | None) -> tuple[str, ...] | None:
     catalog = load_catalog()
     chosen: list[str] = []
     for i, pattern in enumerate(patterns):
-        matches = fnmatch.filter(catalog.type_ids, pattern)
+        matches = catalog.match_types(pattern)
         if not matches:
             raise case.error(f"{pattern!r} matches no Currents event type (see `harness list events`)",
                              ("world", "types", i))

@@ -139,3 +139,26 @@ def test_cluster_header_selects_cluster_for_loopback(braze, model):
     assert braze.last_journal()["cluster"] == "EU-02"
     assert braze.change("1", [], creds=creds).status_code == 401
     assert braze.last_journal()["cluster"] == "US-01"
+
+
+def test_unknown_cluster_header_is_a_400_naming_the_known_clusters(braze, model):
+    """§4.1 (harness header): a value naming no instance is refused rather than silently using the default."""
+    from fakes.braze.clusters import BY_INSTANCE
+
+    r = braze.change("1", [], headers={"X-Harness-Braze-Cluster": "US-1"})
+    assert r.status_code == 400
+    assert r.get_json() == {"message": "X-Harness-Braze-Cluster: unknown Braze cluster 'US-1'; known clusters: "
+                                       + ", ".join(BY_INSTANCE)}
+    assert "US-01" in r.get_json()["message"] and "EU-02" in r.get_json()["message"]
+    assert braze.change("1", [], headers={"X-Harness-Braze-Cluster": "eu-01"}).status_code != 400  # case-insensitive
+
+
+def test_braze_settings_may_leave_out_their_braze_prefix(braze):
+    """braze-cohort-sync.md §3: `max_ids_per_request` stands for `braze.max_ids_per_request` (old keys still work)."""
+    r = braze.client.put("/_harness/config", json={"max_ids_per_request": 3, "rate_limit": {"per_hour": 11}})
+    assert r.status_code == 200, r.get_json()
+    values = braze.client.get("/_harness/config").get_json()["config"]
+    assert values["braze.max_ids_per_request"] == 3 and values["braze.rate_limit.per_hour"] == 11
+    assert braze.client.put("/_harness/config", json={"braze": {"max_ids_per_request": 4}}).status_code == 200
+    assert braze.client.get("/_harness/config").get_json()["config"]["braze.max_ids_per_request"] == 4
+    assert braze.client.put("/_harness/config", json={"no_such_key": 1}).status_code == 400

@@ -226,3 +226,74 @@ def test_map_without_input_on_a_terminal(capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", Terminal(io.BytesIO(b"")))
     code = main(["map"])
     assert code == 2 and "no input" in capsys.readouterr().err
+
+
+# --- issue 12 item 9: what a newcomer feeds `harness map` -------------------------------------------------
+
+
+def _generate(*argv: str) -> None:
+    assert main(["generate", "-q", *argv]) == 0
+
+
+def test_map_refuses_to_overwrite_its_input(tmp_path, capsys):
+    source = tmp_path / "events.ndjson"
+    _generate("-n", "20", "-o", str(source))
+    before = source.read_bytes()
+    capsys.readouterr()
+    for target in (source, tmp_path / "." / "events.ndjson"):
+        code, out, err = run(["map", str(source), "-o", str(target)], capsys)
+        assert code == 2 and err.count("\n") == 1
+        assert "is also an input" in err and source.read_bytes() == before
+
+
+def test_map_says_mixpanel_events_are_not_currents(tmp_path, capsys):
+    """The harness's own mapped output fed back to `harness map` (currents-to-mixpanel.md §1: inputs are Currents)."""
+    mapped = tmp_path / "mapped.ndjson"
+    _generate("-n", "200", "--format", "mixpanel", "-o", str(mapped))
+    capsys.readouterr()
+    code, out, err = run(["map", str(mapped)], capsys)
+    assert code == 2 and out == ""
+    assert err.strip() == (f"harness map: error: {mapped}: these look like Mixpanel events "
+                           '({"event": ..., "properties": ...}), not Braze Currents events; `harness map` reads '
+                           "Currents exports or captures")
+
+
+def test_map_walks_a_directory_tree(tmp_path, capsys):
+    """Braze's storage exports are nested folders (event_type=.../date=.../...avro): `harness map DIR` reads
+    every data file under DIR in name order, skipping hidden and marker files."""
+    root = tmp_path / "export"
+    _generate("-n", "300", "--format", "avro", "-o", str(root / "avro") + "/")
+    (root / "more" / "deeper").mkdir(parents=True)
+    _generate("-n", "40", "--seed", "2", "-o", str(root / "more" / "deeper" / "events.ndjson"))
+    (root / "_SUCCESS").write_text("")
+    (root / "more" / ".hidden.json").write_text("not json")
+    files = sorted(str(p) for p in root.rglob("*") if p.is_file() and not p.name.startswith((".", "_")))
+    capsys.readouterr()
+    code, by_dir, err = run(["map", str(root), "-q"], capsys)
+    assert code == 0, err
+    code, by_files, _ = run(["map", *files, "-q"], capsys)
+    assert code == 0 and by_dir == by_files and len(events_of(by_dir)) > 40
+
+
+def test_map_of_an_empty_directory_or_file_says_so(tmp_path, capsys):
+    (tmp_path / "empty-dir").mkdir()
+    code, _, err = run(["map", str(tmp_path / "empty-dir")], capsys)
+    assert code == 2 and "empty directory" in err and err.count("\n") == 1
+    empty = tmp_path / "empty.ndjson"
+    empty.write_bytes(b"\n")
+    code, out, err = run(["map", str(empty)], capsys)
+    assert (code, out) == (2, "") and err == f"harness map: error: no Currents records in the input: {empty} is empty\n"
+
+
+def test_map_warns_about_an_empty_file_among_others(tmp_path, capsys):
+    empty, full = tmp_path / "empty.json", tmp_path / "full.ndjson"
+    empty.write_bytes(b"")
+    _generate("-n", "30", "-o", str(full))
+    capsys.readouterr()
+    code, out, err = run(["map", str(empty), str(full)], capsys)
+    assert code == 0 and out and f"harness map: warning: {empty} is empty (no records)" in err
+
+
+def test_map_empty_stdin_says_so(capsys, monkeypatch):
+    code, out, err = run(["map"], capsys, stdin=b"", monkeypatch=monkeypatch)
+    assert (code, out) == (2, "") and "no Currents records in the input: <stdin> is empty" in err

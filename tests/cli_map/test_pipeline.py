@@ -96,3 +96,29 @@ def test_bad_jobs_option(capsys):
     with pytest.raises(SystemExit):
         main(["map", "--jobs", "0"])
     assert "at least 1" in capsys.readouterr().err
+
+
+def test_auto_jobs_only_where_workers_pay():
+    """Issue 12 item 12: workers cost about a third more CPU than one process, so `auto` starts them only for a
+    large input with at least two idle CPUs (the load average, less this process itself)."""
+    big = 100 << 20
+    assert auto_jobs(big, cpus=2, load=0.3) == 2
+    assert auto_jobs(big, cpus=2, load=1.0) == 2  # this process alone keeps the load at about one
+    assert auto_jobs(big, cpus=2, load=1.8) == 1  # someone else is busy: one process is faster
+    assert auto_jobs(big, cpus=2, load=9.0) == 1  # a shared, loaded machine
+    assert auto_jobs(big, cpus=16, load=2.0) == 4  # never more than MAX_AUTO_JOBS
+    assert auto_jobs(1000, cpus=16, load=0.0) == 1  # small input: starting workers costs more than it saves
+
+
+def test_map_chooses_jobs_automatically_by_default(tmp_path, samples_dir, capsys, monkeypatch):
+    from harness.cli.commands import map as command
+
+    source = tmp_path / "events.ndjson"
+    source.write_bytes(_lines(samples_dir / "custom-http", 50))
+    asked: list[int] = []
+    monkeypatch.setattr(command, "auto_jobs", lambda size: asked.append(size) or 1)
+    assert main(["map", str(source), "-q"]) in (0, 1)
+    assert asked == [source.stat().st_size]
+    asked.clear()
+    assert main(["map", str(source), "-q", "--jobs", "1"]) in (0, 1)
+    assert asked == []  # an explicit number is taken as given

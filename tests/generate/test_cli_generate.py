@@ -190,3 +190,105 @@ def test_same_bytes_across_processes_and_hash_seeds(tmp_path):
                               capture_output=True, env=env, check=True, timeout=120)
         outputs.append(done.stdout)
     assert outputs[0] == outputs[1] and len(outputs[0]) > 10_000
+
+
+# --- issue 12 item 8: an interrupted run leaves no truncated file ---------------------------------------------
+
+
+def _interrupt_after(monkeypatch, count: int) -> None:
+    """Ctrl-C after `count` records: the stream raises KeyboardInterrupt, as Python does on SIGINT."""
+    from harness.generate import streams
+
+    real = streams.generate_records
+
+    def interrupted(*args, **kwargs):
+        records = real(*args, **kwargs)
+
+        def run():
+            for n, item in enumerate(records):
+                if n == count:
+                    raise KeyboardInterrupt
+                yield item
+        return run()
+
+    monkeypatch.setattr(streams, "generate_records", interrupted)
+
+
+@pytest.mark.parametrize("fmt, name", [("custom-http", "out.json"), ("mixpanel", "out.ndjson"),
+                                       ("storage-json", "out.ndjson"), ("avro", "avro-out"),
+                                       ("storage-json", "storage-out/")])
+def test_interrupted_run_leaves_no_partial_output(tmp_path, monkeypatch, capsysbinary, fmt, name):
+    target = tmp_path / name
+    _interrupt_after(monkeypatch, 3000)
+    code, _, err = run(capsysbinary, "-n", "5000", "--format", fmt, "-o", str(target))
+    assert code == 130
+    assert err.strip().splitlines()[-1] == f"harness generate: interrupted (nothing written to {target})"
+    assert list(tmp_path.iterdir()) == []  # no file, no temporary file, no directory left behind
+
+
+def test_interrupted_run_keeps_the_previous_file(tmp_path, monkeypatch, capsysbinary):
+    target = tmp_path / "events.json"
+    target.write_bytes(b"previous run")
+    _interrupt_after(monkeypatch, 10)
+    assert run(capsysbinary, "-n", "100", "-o", str(target))[0] == 130
+    assert target.read_bytes() == b"previous run" and list(tmp_path.iterdir()) == [target]
+
+
+def test_completed_output_is_an_ordinary_file(tmp_path, capsysbinary):
+    import os
+    import stat
+
+    target = tmp_path / "events.json"
+    assert run(capsysbinary, "-n", "10", "-o", str(target), "-q")[0] == 0
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask
+    assert [p.name for p in tmp_path.iterdir()] == ["events.json"]
+
+
+def test_sigint_to_the_process(tmp_path):
+    """A real Ctrl-C (SIGINT) to a running `harness generate -o FILE`."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    target = tmp_path / "big.ndjson"
+    process = subprocess.Popen([sys.executable, "-m", "harness", "generate", "-n", "100000000", "-o", str(target)],
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        # Wait (for the real process, not for simulated time) until it is writing its temporary file.
+        while not any(p.stat().st_size for p in tmp_path.iterdir()) and time.monotonic() < deadline:
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    assert f"harness generate: interrupted (nothing written to {target})" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_avro_is_streamed_not_held_in_memory(tmp_path, monkeypatch, capsysbinary):
+    """Issue 12 item 8: `--format avro` writes blocks as the stream goes (300,000 events took 300 MB when every
+    record was held until the end); the files still appear only when the run completes."""
+    from harness.generate import streams
+
+    real = streams.generate_records
+    on_disk: list[int] = []
+
+    def watched(*args, **kwargs):
+        def run_watched():
+            for n, item in enumerate(real(*args, **kwargs)):
+                if n == 15_000:
+                    on_disk.append(sum(p.stat().st_size for p in tmp_path.rglob("*") if p.is_file()))
+                yield item
+        return run_watched()
+
+    monkeypatch.setattr(streams, "generate_records", watched)
+    target = tmp_path / "avro-out"
+    assert run(capsysbinary, "-n", "20000", "--format", "avro", "-o", str(target), "-q")[0] == 0
+    assert on_disk and on_disk[0] > 100_000  # most of the first 15,000 records were already written out
+    assert sum(1 for p in target.iterdir()) > 10 and not [p for p in target.iterdir() if p.name.startswith(".")]

@@ -123,3 +123,32 @@ def test_missing_file_and_directory(tmp_path):
 def test_stream_input():
     reader = CurrentsReader.from_stream(io.BytesIO(json.dumps(EVENT).encode()))
     assert [r["id"] for r, _ in reader] == ["i-1"]
+
+
+def test_reader_takes_a_path_as_well_as_bytes(tmp_path):
+    """Issue 12 item 14: `CurrentsReader(path)` reads the file, as `CurrentsReader(data)` reads bytes."""
+    from harness.currents_io import CurrentsInputError
+
+    events = b'{"id": "e1", "event_type": "users.behaviors.Purchase", "time": 1700000000}\n' * 3
+    target = tmp_path / "events.ndjson"
+    target.write_bytes(events)
+    from_bytes = [r for r, _ in CurrentsReader(events, "x")]
+    for source in (target, str(target)):
+        reader = CurrentsReader(source)
+        assert reader.name == str(target) and reader.format == "ndjson"
+        assert [r for r, _ in reader] == from_bytes
+    with pytest.raises(CurrentsInputError, match="no such file"):
+        CurrentsReader(tmp_path / "missing.ndjson")
+
+
+def test_mapping_result_repr_shows_that_event_is_the_whole_mixpanel_event():
+    """Issue 12 item 14: `.event` holds `{"event": ..., "properties": {...}}`; the repr says so."""
+    from harness.mapping import MappingConfig, map_currents_event
+
+    record = {"id": "e1", "event_type": "users.behaviors.Purchase", "time": 1700000000, "external_user_id": "u1",
+              "user_id": "u1", "product_id": "p", "price": 1.0, "currency": "USD"}
+    result = map_currents_event(record, MappingConfig())
+    assert result.mapped and isinstance(result.event, dict)
+    text = repr(result)
+    assert f"event={{'event': {result.event['event']!r}, 'properties': {{...{len(result.event['properties'])} " \
+           f"properties}}}}" in text

@@ -7,6 +7,7 @@ HARNESS_FAKE_MODULES (so the fixtures `standin_fake` / `standin_server` exist).
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -116,3 +117,33 @@ def test_unavailable_fake_fails_the_test_with_one_clear_line(tmp_path):
     assert result.returncode == 1
     assert "fake 'ghost' is not available: cannot import no_such_module_qq" in result.stdout
     assert "1 error" in result.stdout
+
+
+def test_every_harness_fixture_has_a_description(tmp_path):
+    """Issue 12 item 15: `pytest --fixtures` describes each fixture the plugin adds (none says "no docstring")."""
+    run_args = [sys.executable, "-m", "pytest", "--fixtures", "-v", "-p", "no:cacheprovider", "--rootdir",
+                str(tmp_path)]
+    if not _plugin_installed():
+        run_args += ["-p", "harness.pytest_plugin"]
+    (tmp_path / "test_nothing.py").write_text("def test_nothing():\n    pass\n")
+    listing = subprocess.run(run_args, cwd=tmp_path, capture_output=True, text=True, timeout=120).stdout
+    after_header = listing.split("fixtures defined from harness.pytest_plugin", 1)[1].split("\n", 1)[1]
+    section = re.split(r"\n-{5,} |\n={5,} | ={5,}", after_header, maxsplit=1)[0]  # up to the next section
+    entries = [block for block in section.strip().split("\n\n") if block.strip()]
+    names = {block.split()[0] for block in entries}
+    assert {"mixpanel_fake", "braze_fake", "mixpanel_server", "braze_server", "harness_fake_factory"} <= names
+    for block in entries:
+        assert "no docstring available" not in block, block
+
+
+def test_importing_the_plugin_imports_no_fake(tmp_path):
+    """Issue 12 item 15: the plugin loads lazily. A project with the package installed pays for Flask, the
+    fakes, `responses` and the connectors only when a test asks for a harness fixture (start-up time itself
+    is measured by bench/bench_plugin_startup.py)."""
+    probe = ("import sys, harness.pytest_plugin\n"
+             "heavy = ('flask', 'werkzeug', 'responses', 'requests', 'fakes.core', 'fakes.fleet', 'fakes.mixpanel',"
+             " 'fakes.braze', 'harness.connector_routes')\n"
+             "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

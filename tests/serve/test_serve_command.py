@@ -129,7 +129,9 @@ def test_port_in_use_is_one_clear_line_and_nonzero_exit():
         held.close()
     assert proc.returncode != 0
     lines = proc.stderr.strip().splitlines()
-    assert lines == [f"harness serve: error: standin: port {port} on 127.0.0.1 is already in use"]
+    # issue 12 item 10: the line names the option that moves the port, and 0 for a free one
+    assert lines == [f"harness serve: error: standin: port {port} on 127.0.0.1 is already in use; choose another "
+                     "with --standin-port PORT, or --standin-port 0 for a free port"]
     assert proc.stdout == ""
 
 
@@ -265,3 +267,71 @@ def test_half_a_tls_key_pair_is_a_clear_error(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "harness", "serve", "--fakes", "standin", "--standin-port", "0",
                            "--config", str(config)], cwd=REPO, env=_env(), capture_output=True, text=True, timeout=30)
     assert proc.returncode != 0 and "tls.cert and tls.key must be given together" in proc.stderr
+
+
+# --- issue 12 item 10: what `harness serve` tells a newcomer -----------------------------------------------
+
+
+def test_state_dir_says_whether_state_was_restored(tmp_path):
+    serve = Serve("--fakes", "standin", "--standin-port", "0", "--state-dir", str(tmp_path))
+    serve.read_urls(1)
+    code, err = serve.stop()
+    assert code == 0 and f"harness serve: standin: no saved state in {tmp_path}, starting empty" in err
+    serve = Serve("--fakes", "standin", "--standin-port", "0", "--state-dir", str(tmp_path))
+    serve.read_urls(1)
+    code, err = serve.stop()
+    assert code == 0 and f"harness serve: standin: restored state from {tmp_path}" in err
+    assert "no saved state" not in err
+
+
+def test_state_dir_whose_parent_is_missing_is_refused(tmp_path):
+    target = tmp_path / "typo" / "state"
+    proc = subprocess.run([sys.executable, "-m", "harness", "serve", "--fakes", "standin", "--standin-port", "0",
+                           "--state-dir", str(target)], cwd=REPO, env=_env(), capture_output=True, text=True,
+                          timeout=30)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.strip().splitlines() == [
+        f"harness serve: error: --state-dir {target}: its parent directory {target.parent} does not exist "
+        "(create it first, or check the path)"]
+    assert not target.parent.exists()
+
+
+def test_a_missing_state_dir_under_an_existing_parent_is_created(tmp_path):
+    serve = Serve("--fakes", "standin", "--standin-port", "0", "--state-dir", str(tmp_path / "state"))
+    serve.read_urls(1)
+    assert serve.stop()[0] == 0 and (tmp_path / "state" / "standin.json").is_file()
+
+
+def test_a_host_that_is_not_loopback_is_warned_about():
+    """The warning comes before binding; 192.0.2.1 (TEST-NET-1, RFC 5737) is on no interface here, so the bind
+    fails and nothing listens beyond loopback."""
+    proc = subprocess.run([sys.executable, "-m", "harness", "serve", "--fakes", "standin", "--standin-port", "0",
+                           "--host", "192.0.2.1"], cwd=REPO, env=_env(), capture_output=True, text=True, timeout=30)
+    assert proc.stderr.splitlines()[0] == (
+        "harness serve: warning: --host 192.0.2.1 is not a loopback address: other machines can reach the fakes, "
+        "which accept the default test credentials")
+    assert proc.returncode != 0  # the address is not ours
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_loopback_hosts_are_not_warned_about(host):
+    serve = Serve("--fakes", "standin", "--standin-port", "0", "--host", host)
+    serve.read_urls(1)
+    code, err = serve.stop()
+    assert code == 0 and "warning" not in err
+
+
+@pytest.mark.parametrize("content", [
+    "braze:\n  max_ids_per_request: 5\n  rate_limit: {per_hour: 9}\n",  # the fake's own keys, once
+    "braze:\n  braze:\n    max_ids_per_request: 5\n    rate_limit.per_hour: 9\n",  # the old, nested spelling
+    "braze:\n  braze.max_ids_per_request: 5\n  braze.rate_limit.per_hour: 9\n",  # dotted
+])
+def test_braze_config_keys_are_not_nested_twice(tmp_path, content):
+    """braze-cohort-sync.md §3 keys (`braze.max_ids_per_request`) in a config file's `braze:` section."""
+    config = tmp_path / "harness.yaml"
+    config.write_text(content)
+    serve = Serve("--fakes", "braze", "--braze-port", "0", "--config", str(config))
+    url = serve.read_urls(1)["braze"]
+    values = requests.get(url + "/_harness/config", timeout=5).json()["config"]
+    assert serve.stop()[0] == 0
+    assert values["braze.max_ids_per_request"] == 5 and values["braze.rate_limit.per_hour"] == 9

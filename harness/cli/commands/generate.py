@@ -12,13 +12,13 @@ a file per type), `avro` (`-o` is a directory: a file per type, written with the
 from __future__ import annotations
 
 import argparse
-import fnmatch
+import contextlib
 import re
 import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from harness.catalog import CHANNEL_EMAIL, PROFILES, load_catalog
 from harness.cli.errors import CliError
@@ -28,13 +28,14 @@ if TYPE_CHECKING:
     from harness.generate.records import RecordFactory
     from harness.generate.streams import StreamConfig, StreamReport
     from harness.generate.world import WorldConfig
-    from harness.generate.writers import WriteSummary
+    from harness.generate.writers import AtomicFiles, WriteSummary
 
 # The generator (and Faker under it) is imported when the command runs or its help is shown, not when the
 # `harness` parser is built: every other command starts without paying for it.
 
 DEFAULT_EVENTS = 100
 _PROGRESS_MIN_EVENTS = 50_000
+_PROGRESS_MIN_USERS = 50_000
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _UNIT_S = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400}
 
@@ -47,7 +48,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "campaigns and Canvases, and events that obey the lifecycle and dispatch_id rules "
                     "(currents-to-mixpanel.md §8, §9). The same options and seed give the same bytes.",
     )
-    parser.error = _one_line_error  # bad options: one clear line
     which = parser.add_mutually_exclusive_group()
     types = which.add_argument("--type", dest="types", action="extend", nargs="+", default=[], metavar="T",
                                help=_TYPES_HELP.format(example="a type id"))
@@ -103,11 +103,6 @@ def _type_pattern_example() -> str:
     """A pattern for every e-mail type, built from the catalog (which alone names event types)."""
     send = load_catalog().type_for(CHANNEL_EMAIL, "send")
     return send.rsplit(".", 1)[0] + ".*"
-
-
-def _one_line_error(message: str) -> NoReturn:
-    print(f"harness generate: error: {message}", file=sys.stderr)
-    raise SystemExit(2)
 
 
 def _int(option: str, text: str, minimum: int = 0) -> int:
@@ -181,8 +176,7 @@ def resolve_types(patterns: list[str], *, needs_storage: bool) -> tuple[str, ...
     for pattern in (p.strip() for item in patterns for p in item.split(",")):
         if not pattern:
             continue
-        matches = fnmatch.filter(catalog.type_ids, pattern) if any(c in pattern for c in "*?[") else (
-            [pattern] if pattern in catalog else [])
+        matches = list(catalog.match_types(pattern))
         if not matches:
             raise CliError(f"--type {pattern!r} matches no Currents event type (see `harness list events`)")
         if needs_storage:
@@ -259,11 +253,22 @@ def _progress(total: int) -> Any:
     return show
 
 
+def _world_progress(users: int) -> Any:
+    if users < _PROGRESS_MIN_USERS or not progress_enabled(sys.stderr):
+        return None
+
+    def show(done: int, total: int) -> None:
+        print(f"\rharness generate: building the world: {done:,}/{total:,} users", end="", file=sys.stderr,
+              flush=True)
+
+    return show
+
+
 def handler(args: argparse.Namespace) -> int:
     from harness.generate.records import RecordFactory
     from harness.generate.streams import GenerationError, StreamReport, generate_records
     from harness.generate.world import build_world
-    from harness.generate.writers import FORMATS, is_directory_target
+    from harness.generate.writers import FORMATS, AtomicFiles, is_directory_target
 
     fmt = args.format
     if fmt not in FORMATS:
@@ -287,7 +292,10 @@ def handler(args: argparse.Namespace) -> int:
         print("harness generate: warning: --anchor is in the future; Mixpanel rejects events dated more than "
               "1 h ahead (mixpanel-ingestion.md §5.4 V6)", file=sys.stderr)
     try:
-        world = build_world(seed, world_config)
+        world_progress = _world_progress(world_config.users)
+        world = build_world(seed, world_config, progress=world_progress)
+        if world_progress is not None:
+            print("\r\x1b[2K", end="", file=sys.stderr, flush=True)
         factory = RecordFactory()
         report = StreamReport()
         progress = _progress(stream_config.events)
@@ -295,8 +303,17 @@ def handler(args: argparse.Namespace) -> int:
     except (GenerationError, ValueError) as exc:
         raise CliError(str(exc)) from None
 
+    files = AtomicFiles()  # -o files appear whole, when the run completes, or not at all
+    existed = output is not None and Path(output).exists()
     try:
-        summary = _write(fmt, records, output, factory, seed, args, mapping_config)
+        summary = _write(fmt, records, output, factory, seed, args, mapping_config, files)
+        files.commit()
+    except KeyboardInterrupt:
+        files.discard()
+        if output and not existed and Path(output).is_dir():
+            with contextlib.suppress(OSError):
+                Path(output).rmdir()  # the directory this run created, left empty
+        raise KeyboardInterrupt(f"nothing written to {output}" if output else "the output is incomplete") from None
     except GenerationError as exc:
         raise CliError(str(exc)) from None
     except BrokenPipeError:
@@ -304,6 +321,7 @@ def handler(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise CliError(f"cannot write {exc.filename or output}: {exc.strerror or exc}") from None
     finally:
+        files.discard()
         if progress is not None:
             print(file=sys.stderr)
     if not args.quiet:
@@ -318,18 +336,17 @@ def handler(args: argparse.Namespace) -> int:
 
 
 def _write(fmt: str, records: Any, output: str | None, factory: RecordFactory, seed: int,
-           args: argparse.Namespace, mapping_config: Any) -> WriteSummary:
+           args: argparse.Namespace, mapping_config: Any, files: AtomicFiles) -> WriteSummary:
     from harness.generate.writers import is_directory_target, write_avro_dir, write_storage_json_dir
 
     if fmt == "avro":
         assert output, "the handler refuses --format avro without -o"
-        return write_avro_dir(records, Path(output), factory, seed=seed)
+        return write_avro_dir(records, Path(output), factory, seed=seed, files=files)
     if fmt == "storage-json" and output and is_directory_target(output):
-        return write_storage_json_dir(records, Path(output), factory)
+        return write_storage_json_dir(records, Path(output), factory, files=files)
     ndjson = args.ndjson or bool(output and output.endswith((".ndjson", ".jsonl")))
     if output:
-        with open(output, "wb") as out:
-            return _write_stream(fmt, records, out, factory, ndjson, mapping_config)
+        return _write_stream(fmt, records, files.open(Path(output)), factory, ndjson, mapping_config)
     stdout = sys.stdout.buffer
     summary = _write_stream(fmt, records, stdout, factory, ndjson, mapping_config)
     stdout.flush()

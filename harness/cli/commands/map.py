@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from harness.catalog import PROFILES
+from harness.catalog import PROFILES, load_catalog
 from harness.cli.errors import CliError
 from harness.cli.terminal import progress_enabled
 from harness.currents_io import CurrentsInputError, CurrentsReader
@@ -47,9 +48,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
                         help="another mapping setting of spec §11, e.g. null_policy=emit_null (repeatable)")
     parser.add_argument("--report-json", metavar="FILE", help="also write the counts as JSON to FILE")
-    parser.add_argument("-j", "--jobs", type=_jobs, default=1, metavar="N",
-                        help="worker processes for NDJSON input ('auto': by input size and CPUs); default 1 "
-                             "(one process: on a busy machine workers cost more than they save)")
+    parser.add_argument("-j", "--jobs", type=_jobs, default=None, metavar="N",
+                        help="worker processes for NDJSON input; default 'auto': workers only for a large input "
+                             "(8 MB or more) with at least two idle CPUs, else one process (on a busy machine "
+                             "workers cost more than they save)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print no counts")
     parser.set_defaults(func=handler)
 
@@ -114,29 +116,79 @@ def _open_output(path: str | None) -> BinaryIO:
         raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def _readers(files: list[str]) -> list[CurrentsReader]:
-    """Read every input up front, so a missing file stops the run before anything is written."""
-    readers = []
+@dataclass(frozen=True)
+class _Found:
+    """A file found under a directory argument: read when its turn comes (an export may not fit in memory)."""
+
+    path: Path
+    type_from_path: str | None  # the `event_type=` segment of Braze's storage layout, if any
+
+
+def _inputs(files: list[str], output: str | None) -> list[CurrentsReader | _Found]:
+    """Named files are read up front, so a missing or unrecognisable one stops the run before anything is
+    written; directories are walked (Braze's storage layout is nested folders) and their files read in turn."""
+    from harness.reconcile.errors import ReconcileInputError
+    from harness.reconcile.layout import discover_currents_files
+
     if not files and sys.stdin is not None and sys.stdin.isatty():
         raise CliError("no input: give FILE arguments or pipe Currents events into stdin ('-' reads a terminal)")
+    inputs: list[CurrentsReader | _Found] = []
     for name in files or ["-"]:
-        try:
-            if name == "-":
-                readers.append(CurrentsReader.from_stream(sys.stdin.buffer, "<stdin>", flatten_custom_http=False))
-            else:
-                readers.append(CurrentsReader.from_path(name, flatten_custom_http=False))
-        except CurrentsInputError as exc:
-            raise CliError(str(exc)) from None
-    return readers
+        if name != "-" and Path(name).is_dir():
+            try:
+                found = discover_currents_files([name])
+            except ReconcileInputError as exc:
+                raise CliError(str(exc)) from None
+            _refuse_to_overwrite(output, [f.path for f in found])
+            inputs += [_Found(f.path, f.type_from_path) for f in found]
+            continue
+        if name != "-":
+            _refuse_to_overwrite(output, [Path(name)])
+        inputs.append(_open(name))
+    return inputs
 
 
-def map_readers(readers: list[CurrentsReader], config: MappingConfig, out: BinaryIO,
-                report: MappingReport, progress: Any = None, jobs: int | None = None) -> None:
+def _refuse_to_overwrite(output: str | None, inputs: list[Path]) -> None:
+    if output is None or output == "-":
+        return
+    target = Path(output)
+    for path in inputs:
+        same = target.exists() and path.exists() and os.path.samefile(target, path)
+        if same or target.resolve() == path.resolve():
+            raise CliError(f"-o {output} is also an input ({path}): writing it would destroy what is being read; "
+                           "give another output file")
+
+
+def _open(name: str | _Found) -> CurrentsReader:
+    try:
+        if name == "-":
+            reader = CurrentsReader.from_stream(sys.stdin.buffer, "<stdin>", flatten_custom_http=False)
+        elif isinstance(name, _Found):
+            reader = CurrentsReader.from_path(name.path, flatten_custom_http=False)
+            if reader.type_hint is None and name.type_from_path in load_catalog():
+                reader.type_hint = name.type_from_path
+        else:
+            reader = CurrentsReader.from_path(name, flatten_custom_http=False)
+    except CurrentsInputError as exc:
+        raise CliError(str(exc)) from None
+    if reader.looks_like_mixpanel_events():
+        raise CliError(f"{reader.name}: these look like Mixpanel events ({{\"event\": ..., \"properties\": ...}}), "
+                       "not Braze Currents events; `harness map` reads Currents exports or captures")
+    return reader
+
+
+def map_readers(inputs: list[CurrentsReader | _Found], config: MappingConfig, out: BinaryIO,
+                report: MappingReport, progress: Any = None, jobs: int | None = None,
+                opened: list[CurrentsReader] | None = None) -> None:
     """The whole pipeline: read, map, write. NDJSON inputs go through `map_ndjson` (chunks, optionally in
-    `jobs` worker processes; None = automatic by input size). Raises CurrentsInputError for a file that
-    breaks mid-way."""
+    `jobs` worker processes; None = automatic by input size and idle CPUs, `auto_jobs`). Raises
+    CurrentsInputError for a file that breaks mid-way. Every reader used is appended to `opened` (its
+    malformed lines are reported after)."""
     write = out.write
-    for reader in readers:
+    for item in inputs:
+        reader = item if isinstance(item, CurrentsReader) else _open(item)
+        if opened is not None:
+            opened.append(reader)
         if reader.format == "ndjson":
             workers = auto_jobs(len(reader.data)) if jobs is None else jobs
             for outcome in map_ndjson(reader.data, reader.type_hint, config, workers):
@@ -161,7 +213,8 @@ def map_readers(readers: list[CurrentsReader], config: MappingConfig, out: Binar
 
 def handler(args: argparse.Namespace) -> int:
     config = build_config(args)
-    readers = _readers(list(args.files))
+    inputs = _inputs(list(args.files), args.output)
+    readers: list[CurrentsReader] = []
     report = MappingReport()
     show_progress = not args.quiet and progress_enabled(sys.stderr)
 
@@ -171,8 +224,11 @@ def handler(args: argparse.Namespace) -> int:
     out = _open_output(args.output)
     failure: str | None = None
     try:
-        map_readers(readers, config, out, report, progress if show_progress else None, jobs=args.jobs)
+        map_readers(inputs, config, out, report, progress if show_progress else None, jobs=args.jobs,
+                    opened=readers)
     except CurrentsInputError as exc:
+        failure = str(exc)
+    except CliError as exc:  # a file found under a directory that cannot be mapped
         failure = str(exc)
     except BrokenPipeError:
         raise
@@ -191,6 +247,14 @@ def handler(args: argparse.Namespace) -> int:
             print(file=sys.stderr)
 
     malformed = [(r.name, number, message) for r in readers for number, message in r.malformed]
+    empty = [r.name for r in readers if r.is_empty]
+    if not failure and report.total == 0:  # nothing read at all: say so rather than print zero counts
+        raise CliError(f"no Currents records in the input: {empty[0]} is empty" if len(empty) == 1 else
+                       "no Currents records in the input (every file is empty)" if empty else
+                       "no Currents records in the input")
+    if not args.quiet:
+        for name in empty:
+            print(f"harness map: warning: {name} is empty (no records)", file=sys.stderr)
     if not args.quiet:
         for line in report.summary_lines():
             print(line, file=sys.stderr)

@@ -120,10 +120,8 @@ def handler(args: argparse.Namespace) -> int:
     server_limits = _server_limits(args)
     state_dir: Path | None = args.state_dir
     if state_dir is not None:
-        try:
-            state_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise CliError(f"--state-dir {state_dir}: {exc.strerror or exc}") from None
+        _check_state_dir(state_dir)
+    _warn_if_not_loopback(args.host)
     file_config = _file_config(args.config, all_names)
 
     fleet = FakeFleet((), mode="loopback", seed=args.seed)  # one clock for every fake
@@ -145,7 +143,7 @@ def handler(args: argparse.Namespace) -> int:
         try:
             fleet.start(servers=servers)
         except PortInUseError as exc:
-            raise CliError(str(exc)) from None
+            raise CliError(_port_advice(exc)) from None
         for handle in fleet:
             print(f"{handle.name}: {handle.base_url}", flush=True)
         for handle in fleet:
@@ -189,6 +187,43 @@ def _server_limits(args: argparse.Namespace) -> ServerLimits:
         raise CliError(f"{flag}: {str(exc).split(' ', 1)[1]}") from None
 
 
+def _check_state_dir(state_dir: Path) -> None:
+    """DIR itself is created when missing, its parent never: a typo in the path is an error, not a new tree."""
+    if state_dir.is_dir():
+        return
+    if state_dir.exists():
+        raise CliError(f"--state-dir {state_dir}: not a directory")
+    parent = state_dir.absolute().parent
+    if not parent.is_dir():
+        raise CliError(f"--state-dir {state_dir}: its parent directory {parent} does not exist "
+                       "(create it first, or check the path)")
+    try:
+        state_dir.mkdir()
+    except OSError as exc:
+        raise CliError(f"--state-dir {state_dir}: {exc.strerror or exc}") from None
+
+
+def _warn_if_not_loopback(host: str) -> None:
+    import ipaddress
+
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: loopback only if it is localhost
+        loopback = False
+    if not loopback:
+        print(f"harness serve: warning: --host {host} is not a loopback address: other machines can reach the "
+              "fakes, which accept the default test credentials", file=sys.stderr, flush=True)
+
+
+def _port_advice(exc: Exception) -> str:
+    """The port-in-use line, with the option that moves that port (0 picks a free one)."""
+    name = getattr(exc, "server", None)
+    if not name:
+        return str(exc)
+    option = f"--{name}-https-port" if getattr(exc, "https", False) else f"--{name}-port"
+    return f"{exc}; choose another with {option} PORT, or {option} 0 for a free port"
+
+
 def _file_config(path: Path | None, known: list[str]) -> dict[str, dict[str, Any]]:
     """The --config file's sections (one per fake); an unknown section is an error."""
     from fakes.core.config_sources import ConfigSourceError, load_config_file
@@ -212,6 +247,9 @@ def _prepare(name: str, state: FakeState, state_dir: Path | None, file_values: d
     from fakes.core.config_sources import config_from_env
 
     restored = state_dir is not None and _restore(name, state, state_dir / f"{name}.json")
+    if state_dir is not None:
+        print(f"harness serve: {name}: restored state from {state_dir}" if restored else
+              f"harness serve: {name}: no saved state in {state_dir}, starting empty", file=sys.stderr, flush=True)
     configured = False
     sources = ((f"config file {config_path}", file_values), ("environment", config_from_env(name, os.environ)))
     for source, values in sources:
