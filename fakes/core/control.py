@@ -28,6 +28,7 @@ from fakes.core.config import ConfigError
 from fakes.core.context import current_state
 from fakes.core.errors import ControlError
 from fakes.core.faults import FaultRuleError
+from fakes.core.state import check_seed
 
 CONTROL_PREFIX = "/_harness"
 
@@ -71,8 +72,11 @@ def control_blueprint() -> Blueprint:
         if unknown:
             raise ControlError(f"unknown field(s) {', '.join(unknown)}; only seed is accepted")
         seed = body.get("seed")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, str))):
-            raise ControlError("seed must be an integer or a string")
+        if seed is not None:
+            try:
+                seed = check_seed(seed)
+            except ValueError as exc:
+                raise ControlError(str(exc)) from None
         state = current_state()
         state.reset(seed=seed)
         return ok({"status": "ok", "service": state.service, "seed": state.seed})
@@ -180,11 +184,15 @@ def control_blueprint() -> Blueprint:
     return bp
 
 
+MAX_QUERY_DIGITS = 18
+
+
 def _non_negative_int(raw: str | None, name: str) -> int | None:
+    """A query value of ASCII digits (str.isdigit also takes "²" and other scripts' digits), at most 18."""
     if raw is None:
         return None
-    if not raw.isdigit():
-        raise ControlError(f"{name} must be a non-negative integer")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > MAX_QUERY_DIGITS:
+        raise ControlError(f"{name} must be a non-negative integer of at most {MAX_QUERY_DIGITS} digits")
     return int(raw)
 
 

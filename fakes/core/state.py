@@ -35,6 +35,24 @@ CORE_SETTINGS: tuple[Setting, ...] = (
 """Settings every fake has, beside its own."""
 
 SNAPSHOT_FORMAT = 1
+MAX_SEED_CHARS = 256
+
+
+def check_seed(seed: Any) -> int | str:
+    """`seed` if it is a usable run seed, else ValueError: an integer, or a string that UTF-8 can encode
+    (random.Random encodes string seeds; a lone surrogate would fail there, after the reset began)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, str)):
+        raise ValueError("seed must be an integer or a string")
+    if isinstance(seed, str):
+        if len(seed) > MAX_SEED_CHARS:
+            raise ValueError(f"seed must be at most {MAX_SEED_CHARS} characters")
+        try:
+            seed.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("seed must be valid Unicode text (no lone surrogates)") from None
+    elif seed.bit_length() > 256:
+        raise ValueError("seed must fit in 256 bits")
+    return seed
 
 
 class FakeState:
@@ -100,7 +118,10 @@ class FakeState:
         Configuration is kept, and so is the clock: it may be shared with other fakes (a `FakeFleet`,
         `harness serve`), so only its owner moves it (`POST /_harness/clock {"mode": "real"}`,
         `FakeFleet.reset()`). A new `seed` replaces the run seed (fault probabilities restart from it).
+        An unusable seed raises ValueError before anything is cleared.
         """
+        if seed is not None:
+            seed = check_seed(seed)
         with self.lock:
             if seed is not None:
                 self.seed = seed
