@@ -54,7 +54,8 @@ def _success_body(value: Any) -> Any:
 
 # key, snapshot attribute, setting. The one place the defaults live.
 _TABLE: tuple[tuple[str, Setting], ...] = (
-    ("partner_slug", Setting("braze.partner_slug", "mixpanel", validator=_slug, doc="Path segment of the Mixpanel partner (UNK)")),
+    ("partner_slug", Setting("braze.partner_slug", "mixpanel", validator=_slug,
+                             doc="Path segment of the Mixpanel partner (UNK)")),
     ("default_cluster", Setting("braze.default_cluster", "US-01", validator=_known_instance)),
     ("cluster_header", Setting("braze.cluster_header", "X-Harness-Braze-Cluster", validator=_header_name)),
     ("other_clusters_key_region", Setting("braze.other_clusters_key_region", "US", choices=("US", "EU"))),

@@ -166,7 +166,7 @@ def control_blueprint() -> Blueprint:
 
     @bp.get("/config")
     def get_config() -> Response:
-        return ok({"config": current_state().config.as_dict()})
+        return ok({"config": _config_view(current_state())})
 
     @bp.put("/config")
     def put_config() -> Response:
@@ -175,13 +175,24 @@ def control_blueprint() -> Blueprint:
             changed = state.update_config(json_body())
         except ConfigError as exc:
             raise ControlError(str(exc)) from None
-        return ok({"config": state.config.as_dict(), "changed": changed})
+        return ok({"config": _config_view(state), "changed": changed})
 
     @bp.get("/config/schema")
     def config_schema() -> Response:
         return ok({"settings": current_state().config.describe()})
 
     return bp
+
+
+def _config_view(state: Any) -> dict[str, Any]:
+    """The configuration, its secrets masked (by field name, e.g. `braze.partner_api_key` or a project's
+    `api_secret`, and by value) unless the caller asks for them with `?reveal=1`."""
+    values = state.config.as_dict()
+    if request.args.get("reveal") == "1":
+        return values
+    masker = state.masker
+    known = masker.current_values()
+    return {key: masker.mask_value(value, key.rsplit(".", 1)[-1], known) for key, value in values.items()}
 
 
 MAX_QUERY_DIGITS = 18

@@ -20,6 +20,13 @@ from fakes.core.faults import FaultSet
 from fakes.core.journal import RequestJournal
 from fakes.core.masking import DEFAULT_MAX_DEPTH, DEFAULT_SECRET_HEADERS, SecretMasker
 
+
+def _host_patterns(value: Any) -> list[str]:
+    if not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError("must be a list of non-empty host names or globs")
+    return [v.strip().lower() for v in value]
+
+
 CORE_SETTINGS: tuple[Setting, ...] = (
     Setting("journal.capacity", 1000, int, minimum=1, maximum=1_000_000,
             doc="entries kept by GET /_harness/requests; the oldest fall out"),
@@ -31,6 +38,9 @@ CORE_SETTINGS: tuple[Setting, ...] = (
             doc="largest delay_ms a fault rule may ask for"),
     Setting("faults.max_hang_ms", 30_000, int, minimum=0, maximum=3_600_000,
             doc="cap of a hang fault; the connection is closed after it"),
+    Setting("server.allowed_hosts", [], list, validator=_host_patterns,
+            doc="host names (globs) answered besides loopback and the fake's real host names "
+                "(e.g. the machine's name when served on a non-loopback address)"),
 )
 """Settings every fake has, beside its own."""
 

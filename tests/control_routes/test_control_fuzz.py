@@ -85,7 +85,8 @@ def _methods_named() -> dict[str, list[Any]]:
         for value in list(vars(module).values()):
             members = [value] + (list(vars(value).values()) if inspect.isclass(value) else [])
             for member in members:
-                function = inspect.unwrap(member.__func__ if isinstance(member, (classmethod, staticmethod)) else member)
+                bound = isinstance(member, (classmethod, staticmethod))
+                function = inspect.unwrap(member.__func__ if bound else member)
                 if inspect.isfunction(function):
                     out.setdefault(function.__name__, []).append(function)
     return out
