@@ -112,7 +112,6 @@ MAXIMUMS: dict[str, float] = {
     "time.future_grace_s": MAX_DURATION_S,
     "track.max_age_days": MAX_DURATION_S // 86_400,
     "auth.secret_retired_at": 253_402_300_799,  # 9999-12-31T23:59:59Z
-    "time.ms_threshold": 253_402_300_799_999,
 }
 
 

@@ -273,7 +273,11 @@ class Harness:
             if handle.state.supports_snapshot:
                 seen[f"{name} snapshot"] = handle.state.snapshot()
             seen[f"{name} seed"] = handle.state.seed
-        seen["connectors"] = {k: v for k, v in known.items()}
+        seen["connectors"] = dict(known)
+        # the numbering of what the connectors' routes make: a refused body must not use up an id
+        currents, export = self.control._currents, self.control._export
+        seen["next ids"] = (currents._next_id if currents else None,
+                            (export.engine._next_connection, export.engine._next_sync) if export else None)
         return json.dumps(seen, sort_keys=True, default=repr)
 
 
@@ -448,3 +452,17 @@ def test_each_route_word_with_each_hostile_value(harness: Harness, fake: str) ->
             if answer.status_code >= 500:
                 failures.append((method, url, body, answer.data[:200]))
     assert not failures, failures[:10]
+
+
+def test_a_refused_body_uses_up_no_id(harness: Harness) -> None:
+    """`cur2` after a refused Current body, `c1` after a refused connection: nothing of a rejected call stays."""
+    harness.fresh()
+    braze, mixpanel = harness.fleet["braze"].client, harness.fleet["mixpanel"].client
+    refused = braze.post("/_harness/currents", json={"type": "mixpanel", "token": "t"})  # no api_secret
+    assert refused.status_code == 400
+    made = braze.post("/_harness/currents", json={"type": "custom_http", "url": "https://sink.example/b"})
+    assert made.get_json()["id"] == "cur2"
+    refused = mixpanel.post("/_harness/mixpanel/connections", json={"data_import_key": "k", "braze_url": "https://"})
+    assert refused.status_code == 400, refused.data
+    made = mixpanel.post("/_harness/mixpanel/connections", json={"data_import_key": "k"})
+    assert made.get_json()["id"] == "c1"
