@@ -45,24 +45,38 @@ def base64_cores(secret: str) -> set[str]:
     return cores
 
 
+def _any_case_hex(digits: str) -> str:
+    # explicit classes rather than IGNORECASE, which would slow every comparison of the scan
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in digits)
+
+
 def escaped_spelling(secret: str) -> str:
     """A regex matching `secret` however its characters are escaped, each on its own: JSON `\\u002d` (any hex
     case, behind any number of backslashes, surrogate pairs for astral characters), `\\/`, percent-encoding of
-    the UTF-8 bytes in either hex case, and `+` for a space. Compiled with IGNORECASE (hex case; masking a
-    secret spelled in another letter case too is harmless)."""
+    the UTF-8 bytes in either hex case, and `+` for a space."""
     parts = []
     for ch in secret:
         alternatives = [re.escape(ch)]
         code = ord(ch)
         units = [code] if code < 0x10000 else [0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)]
-        alternatives.append("".join(rf"\\+u{unit:04x}" for unit in units))
-        alternatives.append("".join(f"%{byte:02x}" for byte in ch.encode("utf-8", "surrogatepass")))
+        alternatives.append("".join(r"\\+u" + _any_case_hex(f"{unit:04x}") for unit in units))
+        alternatives.append("".join("%" + _any_case_hex(f"{byte:02x}") for byte in ch.encode("utf-8", "surrogatepass")))
         if ch in "/\"\\":
             alternatives.append(r"\\+" + re.escape(ch))
         if ch == " ":
             alternatives.append(r"\+")
         parts.append("(?:" + "|".join(alternatives) + ")")
     return "".join(parts)
+
+
+def _escaped_search(secrets: Iterable[str]) -> re.Pattern[str] | None:
+    """One regex for every secret's escaped spellings, longest first. The lookahead on the characters a match
+    can start with lets the scan skip the rest quickly (several times faster on a 64 KiB body)."""
+    ordered = sorted(secrets, key=len, reverse=True)
+    if not ordered:
+        return None
+    starts = "".join(sorted({re.escape(s[0]) for s in ordered} | {"%", r"\\"}))
+    return re.compile(f"(?=[{starts}])(?:" + "|".join(escaped_spelling(s) for s in ordered) + ")")
 
 
 def _masked_field(match: re.Match[str]) -> str:
@@ -166,8 +180,7 @@ class SecretMasker:
             variants.update(base64_cores(v))
         # Longest first, so a secret that contains another is masked whole.
         ordered = sorted(variants, key=len, reverse=True)
-        spellings = [escaped_spelling(v) for v in sorted(values, key=len, reverse=True)]
-        self._escaped_cache = re.compile("|".join(spellings), re.IGNORECASE) if spellings else None
+        self._escaped_cache = _escaped_search(values)
         self._variants_cache = (values, ordered)
         return ordered
 
