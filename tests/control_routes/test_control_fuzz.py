@@ -47,7 +47,17 @@ def control_routes(app: Flask) -> list[tuple[str, str, tuple[str, ...]]]:
     return sorted(out)
 
 
+_WORDS: dict[int, dict[str, list[str]]] = {}
+
+
 def words_by_rule(app: Flask) -> dict[str, list[str]]:
+    """`_words_by_rule`, once per app."""
+    if id(app) not in _WORDS:
+        _WORDS[id(app)] = _words_by_rule(app)
+    return _WORDS[id(app)]
+
+
+def _words_by_rule(app: Flask) -> dict[str, list[str]]:
     """The words each control rule's code holds (and the configuration keys, for the config routes); words
     every route holds (those of the answer helpers) and upper-case names (WSGI keys) are left out."""
     state = app.extensions.get("harness_state")
@@ -92,10 +102,13 @@ def _methods_named() -> dict[str, list[Any]]:
     return out
 
 
+_NAMED: dict[str, list[Any]] = {}
+
+
 def route_words(view: Any, depth: int = 2) -> set[str]:
     """The identifier-like strings the view and what it calls (by name, `depth` levels) hold: the body keys
     and query names a route reads, so generated input hits them (a new route brings its own)."""
-    named = _methods_named()
+    named = _NAMED or _NAMED.update(_methods_named()) or _NAMED
     words: set[str] = set()
     seen: set[Any] = set()
     todo = [(inspect.unwrap(view), depth)]
@@ -317,7 +330,7 @@ def test_routes_are_discovered_from_the_url_map(harness: Harness, fake: str) -> 
 
 
 @pytest.mark.parametrize("fake", ["mixpanel", "braze"])
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(data=st.data())
 def test_no_control_call_answers_5xx_and_a_rejected_one_changes_nothing(harness: Harness, fake: str,
