@@ -41,6 +41,7 @@ import responses
 from flask import Flask
 from flask.testing import FlaskClient
 
+from fakes.core.access import allow_hosts
 from fakes.core.clock import ClockListener, SimulatedClock
 from fakes.core.inprocess import InProcessRoute
 from fakes.core.limits import ServerLimits
@@ -257,7 +258,9 @@ class FakeFleet:
                 raise ValueError(f"the fleet already has the fake {name!r}: use fleet[{name!r}]")
             descriptor = load_fake(name)
             state = descriptor.new_state(config, clock=self.clock, seed=self.seed if seed is None else seed)
-            handle = FakeHandle(descriptor, state, descriptor.create_app(state=state), options=self._servers)
+            app = descriptor.create_app(state=state)
+            allow_hosts(app, [*descriptor.host_patterns, *descriptor.tls_hostnames])  # the names it is reached by
+            handle = FakeHandle(descriptor, state, app, options=self._servers)
             self._members[name] = handle
             if self._running:
                 try:

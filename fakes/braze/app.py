@@ -9,6 +9,7 @@ from flask import Flask
 
 from fakes.core.app import create_fake_app
 
+from .clusters import HOST_PATTERNS
 from .control import braze_control_blueprint
 from .routes import cohort_import_blueprint, http_error_response
 from .state import BrazeState
@@ -25,4 +26,4 @@ def create_app(state: BrazeState | None = None, config: Mapping[str, Any] | None
     elif config:
         state.update_config(config)
     return create_fake_app(state, [braze_control_blueprint(), cohort_import_blueprint()],
-                           import_name="fakes.braze", http_error_response=http_error_response)
+                           import_name="fakes.braze", http_error_response=http_error_response, hosts=HOST_PATTERNS)

@@ -7,11 +7,12 @@ once per request so one request never sees two configurations.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from fakes.core.config import ConfigError, FakeConfig, Setting
+from fakes.core.config import MAX_DURATION_S, ConfigError, FakeConfig, Setting
 
 from .clusters import BY_INSTANCE
 
@@ -22,6 +23,29 @@ def _known_instance(value: str) -> str:
     return value.upper()
 
 
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP header name (RFC 9110 token)
+_PATH_SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")
+
+
+def _non_empty(value: str) -> str:
+    """Keys, names and slugs: the reset builds the default world from them, so an empty one would break it."""
+    if not value.strip():
+        raise ValueError("must be a non-empty string")
+    return value
+
+
+def _header_name(value: str) -> str:
+    if not _TOKEN.fullmatch(value):
+        raise ValueError("must be an HTTP header name (letters, digits and !#$%&'*+.^_`|~-)")
+    return value
+
+
+def _slug(value: str) -> str:
+    if not _PATH_SEGMENT.fullmatch(value):
+        raise ValueError("must be a URL path segment (letters, digits and ._~-)")
+    return value
+
+
 def _success_body(value: Any) -> Any:
     if not isinstance(value, dict):
         raise ValueError("must be a JSON object")
@@ -30,12 +54,12 @@ def _success_body(value: Any) -> Any:
 
 # key, snapshot attribute, setting. The one place the defaults live.
 _TABLE: tuple[tuple[str, Setting], ...] = (
-    ("partner_slug", Setting("braze.partner_slug", "mixpanel",
+    ("partner_slug", Setting("braze.partner_slug", "mixpanel", validator=_slug,
         doc="§4.2 path segment of the Mixpanel partner (/partners/<slug>/...)")),
     ("default_cluster", Setting("braze.default_cluster", "US-01", validator=_known_instance,
         doc="§4.1 cluster assumed when the Host header is not a known Braze host")),
     ("cluster_header", Setting("braze.cluster_header", "X-Harness-Braze-Cluster",
-        doc="§4.1 header that lets loopback clients pick a cluster")),
+        validator=_header_name, doc="§4.1 header that lets loopback clients pick a cluster")),
     ("other_clusters_key_region", Setting("braze.other_clusters_key_region", "US", choices=("US", "EU"),
         doc="§4.1 which partner key region AU/JP/ID/KR clusters accept")),
     ("enforce_workspace_cluster", Setting("braze.enforce_workspace_cluster", True,
@@ -59,7 +83,7 @@ _TABLE: tuple[tuple[str, Setting], ...] = (
     ("null_as_absent", Setting("braze.null_as_absent", True,
         doc="§4.7 a null field (device_ids: null) reads as a missing one")),
     ("max_ids_per_request", Setting("braze.max_ids_per_request", 1000, minimum=0,
-        doc="§4.8 ids per request (upstream 1000; change only for negative tests)")),
+        maximum=1_000_000, doc="§4.8 ids per request (upstream 1000; change only for negative tests)")),
     ("max_body_bytes", Setting("braze.max_body_bytes", 16 * 1024 * 1024, minimum=1,
         doc="harness guard: larger bodies get 413")),
     ("rate_limit_per_hour", Setting("braze.rate_limit.per_hour", 250_000, minimum=0,
@@ -75,17 +99,17 @@ _TABLE: tuple[tuple[str, Setting], ...] = (
         doc="§4.9 ids match exactly (case-sensitive)")),
     # The default world (DESIGN.md §4); read when the state is built or reset.
     ("partner_api_key", Setting("braze.partner_api_key", "harness-partner-key",
-        doc="DESIGN.md §4 the Mixpanel partner's API key (default world)")),
+        validator=_non_empty, doc="DESIGN.md §4 the Mixpanel partner's API key (default world)")),
     ("data_import_key", Setting("braze.data_import_key", "harness-data-import-key",
-        doc="DESIGN.md §4 the default workspace's data import key")),
+        validator=_non_empty, doc="DESIGN.md §4 the default workspace's data import key")),
     ("default_workspace", Setting("braze.default_workspace", "default",
-        doc="the default workspace's id (short /_harness routes act on it)")),
+        validator=_non_empty, doc="the default workspace's id (short /_harness routes act on it)")),
     ("default_workspace_cluster", Setting("braze.default_workspace_cluster", "US-01", validator=_known_instance,
         doc="the default workspace's cluster")),
     ("other_partner_slug", Setting("braze.other_partner_slug", "amplitude",
-        doc="a second partner, for cross-partner tests")),
+        validator=_slug, doc="a second partner, for cross-partner tests")),
     ("other_partner_key", Setting("braze.other_partner_key", "harness-amplitude-partner-key",
-        doc="the second partner's API key")),
+        validator=_non_empty, doc="the second partner's API key")),
     ("new_key_revokes_old", Setting("keys.new_key_revokes_old", False,
         doc="§5 generating a data import key revokes the previous one")),
     ("key_format", Setting("keys.format", "uuid4", choices=("uuid4", "hex"),
@@ -93,7 +117,7 @@ _TABLE: tuple[tuple[str, Setting], ...] = (
     ("identify_conflict", Setting("users.identify_conflict", "reject", choices=("reject", "merge"),
         doc="§6 identifying onto a taken external_id: reject or merge")),
     ("segments_lag_s", Setting("segments.lag_s", 0.0, type=float, minimum=0,
-        doc="§4.9 delay between an applied change and its visibility in segments, s")),
+        maximum=MAX_DURATION_S, doc="§4.9 delay between an applied change and its visibility in segments, s")),
 )
 SETTINGS: tuple[Setting, ...] = tuple(setting for _, setting in _TABLE)
 

@@ -54,6 +54,16 @@ def _flag(name: str, default: bool) -> bool:
     raise ControlError(f"{name} must be true or false")
 
 
+def _text(body: dict, key: str, *, required: bool = False) -> str | None:
+    """`body[key]` as a non-empty string (None when absent and not required), else a 400 naming the key."""
+    value = body.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ControlError(f"{key} must be a non-empty string")
+    return value
+
+
 def _object_body(required: bool = True) -> dict:
     body = json_body(required=required, default={})
     if not isinstance(body, dict):
@@ -105,11 +115,11 @@ def _generate_key(ws: str | None) -> Response:
     """Generate a data import key (`{"key": ...}` to choose it)."""
     body = _object_body(required=False)
     model = _model()
-    secret = body.get("key")
-    if secret is not None and (not isinstance(secret, str) or not secret):
-        raise ControlError("key must be a non-empty string")
+    secret = _text(body, "key")
+    workspace = _text(body, "workspace") or ws
+    partner = _text(body, "partner")
     with model.lock:
-        secret = model.generate_key(body.get("workspace", ws), body.get("partner"), secret=secret)
+        secret = model.generate_key(workspace, partner, secret=secret)
         key = model.keys.get(secret)
         assert key is not None  # generate_key has just added it, under the same lock
         return ok(key.to_json(mask=False), 201)

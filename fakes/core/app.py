@@ -13,14 +13,16 @@ from __future__ import annotations
 import json
 import logging
 import time
+import traceback
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from flask import Blueprint, Flask, Response, g, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from fakes.core import transport
+from fakes.core.access import HOSTS_EXTENSION, allow_hosts, refusal
 from fakes.core.context import STATE_EXTENSION, annotate, bind_state, current_state
 from fakes.core.control import CONTROL_PREFIX, control_blueprint
 from fakes.core.errors import ControlError
@@ -65,9 +67,13 @@ def create_fake_app(
     *,
     import_name: str | None = None,
     http_error_response: HttpErrorRenderer | None = None,
+    hosts: Iterable[str] = (),
 ) -> Flask:
+    """`hosts`: the real upstream host names (globs) the fake serves, answered besides loopback and the
+    names configured in `server.allowed_hosts` (fakes/core/access.py)."""
     app = Flask(import_name or f"fakes.{state.service}")
     bind_state(app, state)
+    allow_hosts(app, hosts)
     app.config["MAX_CONTENT_LENGTH"] = None  # limits are the fake's business (e.g. Mixpanel's 413 body)
     if isinstance(app.json, DefaultJSONProvider):
         app.json.sort_keys = False  # answers keep the key order the fake (or the spec) gives
@@ -75,6 +81,7 @@ def create_fake_app(
     for bp in blueprints:
         app.register_blueprint(bp)
 
+    app.before_request(_check_access)  # first: a refused request is neither journalled nor handled
     app.before_request(_begin_request)
     app.after_request(_finish_request)
 
@@ -116,14 +123,30 @@ def create_fake_app(
     def _unhandled(exc: Exception) -> Response:
         if isinstance(exc, HTTPException):  # pragma: no cover - routed above
             return _http_error(exc)
-        log.exception("unhandled exception in fake %s on %s %s", state.service, request.method, request.path)
-        detail = f"{type(exc).__name__}: {exc}"
+        masker = state.masker  # stderr is a journal too: the path and the exception may hold a secret
+        log.error("unhandled exception in fake %s on %s %s\n%s", state.service, request.method,
+                  masker.mask_text(request.path), masker.mask_text(traceback.format_exc()))
+        detail = masker.mask_text(f"{type(exc).__name__}: {exc}") or type(exc).__name__
         entry = g.get("harness_entry")
         if entry is not None:
             entry["error"] = detail
         return _json_response({"error": "internal error in the fake (a harness bug)", "detail": detail}, 500)
 
     return app
+
+
+# -- access ------------------------------------------------------------------------------------------
+def _check_access() -> Response | None:
+    req = request._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy (see _begin_request)
+    environ = req.environ
+    state = current_state()
+    refused = refusal(environ, req.path, req.method, state.config["server.allowed_hosts"],
+                      current_app.extensions.get(HOSTS_EXTENSION, ()),
+                      in_process=environ.get(transport.MODE_KEY) == "in-process")
+    if refused is None:
+        return None
+    status, message = refused
+    return _json_response({"error": message, "status": status}, status)
 
 
 # -- journalling --------------------------------------------------------------------------------------
@@ -147,7 +170,7 @@ def _begin_request() -> None:
         "id": state.journal.next_id(),
         "at": state.clock.now(),
         "method": req.method,
-        "path": req.path,
+        "path": masker.mask_text(req.path) or req.path,  # a key in the path (/partners/<key>/...) is a secret too
         "query": masker.mask_query(req.args.items(multi=True)),
         "headers": masker.mask_headers(list(headers.items())),
         "remote_addr": req.remote_addr,

@@ -24,6 +24,14 @@ class ConfigError(ValueError):
     """An unknown key or an invalid value; the message names the key."""
 
 
+MAX_DURATION_S = 10 * 366 * 86_400
+"""Largest duration a setting in seconds takes (ten years): the clock adds it to epoch times, which must stay
+inside what datetime and the scheduler handle."""
+
+MAX_NUMBER = 2**53
+"""Largest number any setting takes unless it declares its own `maximum`: JSON-safe, and far past every
+limit or count a fake uses, yet small enough that arithmetic on it (times 1000, as a float) stays finite."""
+
 _TYPE_NAMES = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}
 
 
@@ -71,6 +79,11 @@ class Setting:
             raise ConfigError(f"{self.key}: must be >= {self.minimum:g}")
         if self.maximum is not None and isinstance(value, (int, float)) and value > self.maximum:
             raise ConfigError(f"{self.key}: must be <= {self.maximum:g}")
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
+            raise ConfigError(f"{self.key}: must be between -2**53 and 2**53")
+        bad_text = _unencodable_text(value)
+        if bad_text is not None:
+            raise ConfigError(f"{self.key}: {bad_text!r} is not valid Unicode text (a lone surrogate)")
         if self.validator is not None:
             try:
                 result = self.validator(value)
@@ -101,6 +114,24 @@ class Setting:
             elif isinstance(value, t):
                 return True
         return False
+
+
+def _unencodable_text(value: Any) -> str | None:
+    """The first string in `value` (keys included) that UTF-8 cannot encode, else None."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return item
+        elif isinstance(item, Mapping):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return None
 
 
 def _json_type(value: Any) -> str:

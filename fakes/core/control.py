@@ -32,6 +32,7 @@ from fakes.core.errors import ControlError
 from fakes.core.faults import FaultRuleError
 from fakes.core.request_matching import PatternError, RequestPattern, parse_pattern
 from fakes.core.route_map import control_routes
+from fakes.core.state import check_seed
 
 CONTROL_PREFIX = "/_harness"
 
@@ -96,8 +97,11 @@ def control_blueprint() -> Blueprint:
         if unknown:
             raise ControlError(f"unknown field(s) {', '.join(unknown)}; only seed is accepted")
         seed = body.get("seed")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, str))):
-            raise ControlError("seed must be an integer or a string")
+        if seed is not None:
+            try:
+                seed = check_seed(seed)
+            except ValueError as exc:
+                raise ControlError(str(exc)) from None
         state = current_state()
         state.reset(seed=seed)
         return ok({"status": "ok", "service": state.service, "seed": state.seed})
@@ -213,8 +217,8 @@ def control_blueprint() -> Blueprint:
 
     @bp.get("/config")
     def get_config() -> Response:
-        """Every configuration value by dotted key."""
-        return ok({"config": current_state().config.as_dict()})
+        """Every configuration value by dotted key (secrets masked unless `?reveal=1`)."""
+        return ok({"config": _config_view(current_state())})
 
     @bp.put("/config")
     def put_config() -> Response:
@@ -224,7 +228,7 @@ def control_blueprint() -> Blueprint:
             changed = state.update_config(json_body())
         except ConfigError as exc:
             raise ControlError(str(exc)) from None
-        return ok({"config": state.config.as_dict(), "changed": changed})
+        return ok({"config": _config_view(state), "changed": changed})
 
     @bp.get("/config/schema")
     def config_schema() -> Response:
@@ -241,11 +245,26 @@ def _pattern(extra_keys: tuple[str, ...]) -> tuple[RequestPattern, dict[str, Any
         raise ControlError(str(exc)) from None
 
 
+def _config_view(state: Any) -> dict[str, Any]:
+    """The configuration, its secrets masked (by field name, e.g. `braze.partner_api_key` or a project's
+    `api_secret`, and by value) unless the caller asks for them with `?reveal=1`."""
+    values = state.config.as_dict()
+    if request.args.get("reveal") == "1":
+        return values
+    masker = state.masker
+    known = masker.current_values()
+    return {key: masker.mask_value(value, key.rsplit(".", 1)[-1], known) for key, value in values.items()}
+
+
+MAX_QUERY_DIGITS = 18
+
+
 def _non_negative_int(raw: str | None, name: str) -> int | None:
+    """A query value of ASCII digits (str.isdigit also takes "²" and other scripts' digits), at most 18."""
     if raw is None:
         return None
-    if not raw.isdigit():
-        raise ControlError(f"{name} must be a non-negative integer")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > MAX_QUERY_DIGITS:
+        raise ControlError(f"{name} must be a non-negative integer of at most {MAX_QUERY_DIGITS} digits")
     return int(raw)
 
 

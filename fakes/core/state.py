@@ -20,6 +20,13 @@ from fakes.core.faults import FaultSet
 from fakes.core.journal import RequestJournal
 from fakes.core.masking import DEFAULT_MAX_DEPTH, DEFAULT_SECRET_HEADERS, SecretMasker
 
+
+def _host_patterns(value: Any) -> list[str]:
+    if not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError("must be a list of non-empty host names or globs")
+    return [v.strip().lower() for v in value]
+
+
 CORE_SETTINGS: tuple[Setting, ...] = (
     Setting("journal.capacity", 1000, int, minimum=1, maximum=1_000_000,
             doc="entries kept by GET /_harness/requests; the oldest fall out"),
@@ -31,10 +38,31 @@ CORE_SETTINGS: tuple[Setting, ...] = (
             doc="largest delay_ms a fault rule may ask for"),
     Setting("faults.max_hang_ms", 30_000, int, minimum=0, maximum=3_600_000,
             doc="cap of a hang fault; the connection is closed after it"),
+    Setting("server.allowed_hosts", [], list, validator=_host_patterns,
+            doc="host names (globs) answered besides loopback and the fake's real host names "
+                "(e.g. the machine's name when served on a non-loopback address)"),
 )
 """Settings every fake has, beside its own."""
 
 SNAPSHOT_FORMAT = 1
+MAX_SEED_CHARS = 256
+
+
+def check_seed(seed: Any) -> int | str:
+    """`seed` if it is a usable run seed, else ValueError: an integer, or a string that UTF-8 can encode
+    (random.Random encodes string seeds; a lone surrogate would fail there, after the reset began)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, str)):
+        raise ValueError("seed must be an integer or a string")
+    if isinstance(seed, str):
+        if len(seed) > MAX_SEED_CHARS:
+            raise ValueError(f"seed must be at most {MAX_SEED_CHARS} characters")
+        try:
+            seed.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("seed must be valid Unicode text (no lone surrogates)") from None
+    elif seed.bit_length() > 256:
+        raise ValueError("seed must fit in 256 bits")
+    return seed
 
 
 class FakeState:
@@ -101,7 +129,10 @@ class FakeState:
         Configuration is kept, and so is the clock: it may be shared with other fakes (a `FakeFleet`,
         `harness serve`), so only its owner moves it (`POST /_harness/clock {"mode": "real"}`,
         `FakeFleet.reset()`). A new `seed` replaces the run seed (fault probabilities restart from it).
+        An unusable seed raises ValueError before anything is cleared.
         """
+        if seed is not None:
+            seed = check_seed(seed)
         with self.lock:
             if seed is not None:
                 self.seed = seed

@@ -13,6 +13,7 @@ the TLS stream cleanly (close_notify), a reset (drop mode `rst`) resets it.
 
 from __future__ import annotations
 
+import os
 import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -42,8 +43,19 @@ def issue_test_certificates(directory: Path, hostnames: Iterable[str]) -> TlsFil
     with open(files.cert_pem, "wb") as fh:
         for blob in cert.cert_chain_pems:
             fh.write(blob.bytes())
-    cert.private_key_pem.write_to_path(str(files.key_pem))
+    write_private(files.key_pem, cert.private_key_pem.bytes())
     return files
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a private key readable by its owner only (0600), from its first byte on: created with that
+    mode, and an existing file's mode tightened before the new key goes in."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, data)
+    finally:
+        os.close(fd)
 
 
 def load_or_issue_certificates(directory: Path, hostnames: Iterable[str]) -> TlsFiles:
@@ -51,6 +63,7 @@ def load_or_issue_certificates(directory: Path, hostnames: Iterable[str]) -> Tls
     runs) when they cover `hostnames`; otherwise issue new ones."""
     ca, cert, key = directory / "harness-ca.pem", directory / "harness-server.pem", directory / "harness-server.key"
     if all(p.is_file() for p in (ca, cert, key)) and _covers(cert, hostnames):
+        key.chmod(0o600)  # a key an older version left readable by others is tightened
         return TlsFiles(ca, cert, key)
     return issue_test_certificates(directory, hostnames)
 

@@ -10,6 +10,7 @@ from flask import Flask
 from fakes.core import SimulatedClock, create_fake_app
 
 from .control import mixpanel_control_blueprint
+from .regions import HOST_PATTERNS
 from .routes import export_blueprint, http_error_response, ingestion_blueprint
 from .state import MixpanelState
 
@@ -27,4 +28,5 @@ def create_app(state: MixpanelState | None = None, config: Mapping[str, Any] | N
         state.update_config(config)
     return create_fake_app(state, [ingestion_blueprint(state.model), export_blueprint(state.model),
                                    mixpanel_control_blueprint(state.model)],
-                           import_name="fakes.mixpanel", http_error_response=http_error_response)
+                           import_name="fakes.mixpanel", http_error_response=http_error_response,
+                           hosts=HOST_PATTERNS)

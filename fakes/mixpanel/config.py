@@ -12,6 +12,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from fakes.core import ConfigError, FakeConfig, Setting
+from fakes.core.config import MAX_DURATION_S
 
 from .projects import DEFAULT_PROJECT, ProjectRegistry
 
@@ -167,6 +168,15 @@ CHOICES: dict[str, tuple[str, ...]] = {
 NUMBER_OR_NULL = {"http.max_uri_bytes", "import.max_failed_records", "ratelimit.retry_after_s"}
 STRING_OR_NULL: set[str] = set()  # §2.3 TLS is the server's business: `harness serve --tls` (fakes.core.tls)
 NUMBER_KEYS = {"time.ms_threshold", "ratelimit.window_s", "ratelimit.retry_after_s"}
+# Upper bounds where a larger value would push a time past what the clock and datetime handle; every other
+# number is capped by the core (fakes.core.config.MAX_NUMBER).
+MAXIMUMS: dict[str, float] = {
+    "ratelimit.window_s": MAX_DURATION_S,
+    "ratelimit.retry_after_s": MAX_DURATION_S,
+    "time.future_grace_s": MAX_DURATION_S,
+    "track.max_age_days": MAX_DURATION_S // 86_400,
+    "auth.secret_retired_at": 253_402_300_799,  # 9999-12-31T23:59:59Z
+}
 
 
 def _projects(value: Any) -> list[dict[str, Any]]:
@@ -189,13 +199,14 @@ def _setting(key: str, default: Any) -> Setting:
         return Setting(key, default, list, validator=_projects, doc=doc)
     if key in NUMBER_OR_NULL:
         kind: Any = (float, type(None)) if key in NUMBER_KEYS else (int, type(None))
-        return Setting(key, default, kind, minimum=0, doc=doc)
+        return Setting(key, default, kind, minimum=0, maximum=MAXIMUMS.get(key), doc=doc)
     if key in STRING_OR_NULL:
         return Setting(key, default, (str, type(None)), doc=doc)
     if isinstance(default, bool):
         return Setting(key, default, bool, doc=doc)
     if isinstance(default, int):
-        return Setting(key, default, float if key in NUMBER_KEYS else int, minimum=0, doc=doc)
+        return Setting(key, default, float if key in NUMBER_KEYS else int, minimum=0, maximum=MAXIMUMS.get(key),
+                       doc=doc)
     if isinstance(default, str):
         return Setting(key, default, str, choices=CHOICES.get(key), doc=doc)
     if isinstance(default, list):

@@ -151,6 +151,11 @@ def mixpanel_control_blueprint(model: IngestionModel) -> Blueprint:
         if not isinstance(body, dict) or not isinstance(body.get("name"), str) or not body["name"]:
             raise ControlError('give {"name": "...", "project_id": N} (and optionally "id")')
         pid = body.get("project_id", model.registry.projects[0].project_id)
+        if isinstance(pid, bool) or not isinstance(pid, int):
+            raise ControlError("project_id must be an integer")
+        table_id = body.get("id")
+        if table_id is not None and (not isinstance(table_id, str) or not table_id):
+            raise ControlError("id must be a non-empty string")
         return ok(model.create_lookup_table(body["name"], pid, body.get("id")).describe(), 201)
 
     @bp.get("/lookup-tables")

@@ -9,7 +9,6 @@ type ids or `*` patterns (each must match a type of the catalog); events of othe
 from __future__ import annotations
 
 import fnmatch
-import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,7 +59,7 @@ class CurrentsRegistry:
         self.seed = seed
         self.default_mixpanel_url = mixpanel_url
         self._entries: dict[str, _Entry] = {}
-        self._ids = itertools.count(1)
+        self._next_id = 1  # taken only when a Current is made: a refused body leaves the numbering alone
         self._lock = threading.RLock()
 
     def close(self) -> None:
@@ -77,15 +76,17 @@ class CurrentsRegistry:
         body = json_object(body, f"{kind} current", COMMON_KEYS + TYPE_KEYS[kind])
         patterns = _patterns(body.get("events"))
         options = _options(body, kind)
+        contact_email = text(body, "contact_email", what)
         with self._lock:
-            current_id = f"cur{next(self._ids)}"
+            current_id = f"cur{self._next_id}"
             name = text(body, "name", what, default=current_id)
             assert name is not None
             selects = _selector(patterns) if patterns else None
             current = (self._mixpanel(body, options, name, selects) if kind == "mixpanel"
                        else self._custom_http(body, options, name, selects))
-            entry = _Entry(current_id, kind, name, text(body, "contact_email", what), patterns, current)
+            entry = _Entry(current_id, kind, name, contact_email, patterns, current)
             self._entries[current_id] = entry
+            self._next_id += 1
         return entry.to_json()
 
     def submit(self, current_id: str, body: Any) -> dict[str, Any]:

@@ -182,7 +182,8 @@ def test_bad_clock_requests_get_400(client, body):
 def test_config_get_put_and_errors(client):
     """mixpanel-ingestion.md §14: GET|PUT /_harness/config over dotted keys; unknown keys / wrong types → 400."""
     config = client.get("/_harness/config").get_json()["config"]
-    assert config["auth.token"] == "standin-token" and config["journal.capacity"] == 1000
+    assert config["auth.token"] == "***" and config["journal.capacity"] == 1000  # secrets masked (issue 13)
+    assert client.get("/_harness/config?reveal=1").get_json()["config"]["auth.token"] == "standin-token"
     r = client.put("/_harness/config", json={"limits": {"max_items": 4}, "answer.mode": "bare"})
     assert r.status_code == 200 and r.get_json()["changed"] == ["answer.mode", "limits.max_items"]
     for bad, msg in [({"limits.max_items": "4"}, "expected integer"), ({"nope.x": 1}, "unknown configuration key"),

@@ -146,9 +146,9 @@ def test_2_3_body_fully_read_before_401_on_pipelined_connection(app):
     """§2.3: a 401 still reads the body, so the next pipelined request is intact."""
     with FakeServer(app, name="mixpanel") as srv:
         body = json.dumps([event()]).encode()
-        first = (f"POST /import HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        first = (f"POST /import HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                  f"Content-Length: {len(body)}\r\n\r\n").encode() + body
-        second = b"GET /_harness/health HTTP/1.1\r\nHost: x\r\n\r\n"
+        second = b"GET /_harness/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
         answers = _raw(srv.port, first + second, 2)
         assert answers[0][0] == 401 and answers[1] == (200, b'{"status":"ok","service":"mixpanel"}')
 

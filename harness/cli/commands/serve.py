@@ -46,6 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run the fakes on loopback HTTP until SIGINT/SIGTERM. Prints '<name>: <base URL>' per fake.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1, loopback only)")
+    parser.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                        help="also answer requests whose Host is NAME (a glob; repeatable): the fakes answer only "
+                             "loopback, their real host names and these (a non-loopback --host address is added)")
     try:
         names = fake_names()
     except FakeUnavailableError:  # a broken HARNESS_FAKE_MODULES is reported when the command runs
@@ -132,6 +135,7 @@ def handler(args: argparse.Namespace) -> int:
             raise CliError(str(exc)) from None
         _prepare(name, handle.state, state_dir, file_config.get(name, {}), args.config)
     connectors = ConnectorControl(fleet).mount_all()  # DESIGN.md §7.1; before the first request
+    _allow_hosts(fleet, args)
 
     plans = _tls_plans(args, fleet, state_dir)
     ports = {name: getattr(args, f"{name.replace('-', '_')}_port", 0) for name in names}
@@ -222,6 +226,18 @@ def _port_advice(exc: Exception) -> str:
         return str(exc)
     option = f"--{name}-https-port" if getattr(exc, "https", False) else f"--{name}-port"
     return f"{exc}; choose another with {option} PORT, or {option} 0 for a free port"
+
+
+def _allow_hosts(fleet: FakeFleet, args: argparse.Namespace) -> None:
+    """--allow-host names, and a concrete non-loopback --host address, are answered (fakes/core/access.py)."""
+    from fakes.core.access import allow_hosts, is_loopback
+
+    names = [n.strip() for n in args.allow_host if n.strip()]
+    bound = args.host.strip().strip("[]").lower()
+    if bound not in ("", "0.0.0.0", "::") and not is_loopback(bound):
+        names.append(bound)
+    for handle in fleet:
+        allow_hosts(handle.app, names)
 
 
 def _file_config(path: Path | None, known: list[str]) -> dict[str, dict[str, Any]]:

@@ -82,8 +82,9 @@ class CohortSyncEngine:
         self.notifications: list[Notification] = []
         self._lines: dict[str, _Line] = {}
         self._ticks: dict[str, Any] = {}
-        self._connection_ids = itertools.count(1)
-        self._sync_ids = itertools.count(1)
+        # the next ids, taken only once a connection or sync is made (a refused one leaves the numbering alone)
+        self._next_connection = 1
+        self._next_sync = 1
         self._order = itertools.count()
         self._lock = threading.RLock()
 
@@ -96,8 +97,9 @@ class CohortSyncEngine:
                 name: str = "Braze") -> Connection:
         """A new connection: the Data Import Key from the Braze tile and the Braze instance's REST URL."""
         with self._lock:
-            connection_id = f"c{next(self._connection_ids)}"
+            connection_id = f"c{self._next_connection}"
             connection = Connection(connection_id, name, data_import_key, braze_url, user_id_property)
+            self._next_connection += 1
             self.connections[connection.connection_id] = connection
             self._lines[connection.connection_id] = _Line()
             return connection
@@ -158,8 +160,9 @@ class CohortSyncEngine:
                     raise DynamicSyncLimitExceeded(
                         f"project {self.project_id} has {live} dynamic syncs (limit "
                         f"{self.config.dynamic_sync_limit}); one-time exports are still allowed")
-            sync = Sync(f"s{next(self._sync_ids)}", cohort_id, connection_id, type, self.now, tuple(created_by),
+            sync = Sync(f"s{self._next_sync}", cohort_id, connection_id, type, self.now, tuple(created_by),
                         interval_s=float(interval_s) if interval_s is not None else None)
+            self._next_sync += 1
             self.syncs[sync.sync_id] = sync
             if type == "dynamic":
                 self._schedule_tick(sync, 1)

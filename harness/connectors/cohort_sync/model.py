@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import urlsplit
 
 from harness.connectors.cohort_sync.records import RunRecord
 
@@ -46,7 +47,7 @@ class Connection:
     def __post_init__(self) -> None:
         if not isinstance(self.data_import_key, str) or not self.data_import_key:
             raise ValueError("a connection needs a data import key (a non-empty string)")
-        if not self.braze_url.startswith(("http://", "https://")):
+        if not self.braze_url.startswith(("http://", "https://")) or not _has_host(self.braze_url):
             raise ValueError(f"the Braze instance URL must start with http:// or https://, got {self.braze_url!r}")
         self.braze_url = self.braze_url.rstrip("/")
         if self.user_id_property is not None and not self.user_id_property:
@@ -99,3 +100,10 @@ class Sync:
     @property
     def counts_toward_limit(self) -> bool:
         return self.type == "dynamic" and self.state in ("active", "paused")
+
+
+def _has_host(url: str) -> bool:
+    try:
+        return bool(urlsplit(url).hostname)
+    except ValueError:  # e.g. an unclosed [IPv6 literal
+        return False

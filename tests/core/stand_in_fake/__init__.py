@@ -93,4 +93,4 @@ def new_state(config: Mapping[str, Any] | None = None, *, clock: SimulatedClock 
 
 
 def create_app(state: StandInState | None = None, config: Mapping[str, Any] | None = None) -> Flask:
-    return create_fake_app(state or new_state(config), [bp], http_error_response=_errors)
+    return create_fake_app(state or new_state(config), [bp], http_error_response=_errors, hosts=HOST_PATTERNS)
