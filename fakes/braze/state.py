@@ -12,7 +12,7 @@ from fakes.core.state import FakeState
 from .config import SETTINGS
 from .errors import RateLimited
 from .model import CohortImportModel
-from .persistence import dump_world, load_world
+from .persistence import BrazeChanges, dump_world, load_world
 
 # Fault stages (§4.4 step 5; "before_auth" fires before step 2).
 STAGE_BEFORE_AUTH = "before_auth"
@@ -31,6 +31,7 @@ class BrazeState(FakeState):
                  seed: int | str = 0) -> None:
         super().__init__(config, clock=clock, seed=seed)
         self.model = CohortImportModel(self.clock, self.config, self.lock, seed=_int_seed(seed))
+        self.changes = BrazeChanges(self.model)
 
     def reset_data(self) -> None:
         # Keys of the default world (braze.partner_slug, braze.partner_api_key, ...) take effect here.
@@ -41,6 +42,15 @@ class BrazeState(FakeState):
 
     def restore_data(self, data: Any) -> None:
         load_world(self.model, data)
+
+    def take_data_changes(self) -> tuple[dict[str, Any], list[bytes]] | None:
+        return self.changes.take()
+
+    def replay_data(self, head: Mapping[str, Any], blobs: memoryview) -> None:
+        self.changes.replay(head, blobs)
+
+    def capture_data(self) -> Iterable[tuple[dict[str, Any], list[bytes]]]:
+        return self.changes.capture()
 
     def secret_values(self) -> Iterable[str]:
         model = getattr(self, "model", None)

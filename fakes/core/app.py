@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException
 from fakes.core import transport
 from fakes.core.context import STATE_EXTENSION, annotate, bind_state, current_state
 from fakes.core.control import CONTROL_PREFIX, control_blueprint
+from fakes.core.durable import StateNotSaved
 from fakes.core.errors import ControlError
 from fakes.core.faults import FaultDecision
 from fakes.core.masking import SecretMasker
@@ -160,6 +161,11 @@ def journal_text(data: bytes, masker: SecretMasker, max_chars: int) -> tuple[str
 
 
 def _finish_request(response: Response) -> Response:
+    try:  # with --state-dir: this request's changes are on disk before its answer leaves
+        current_state().commit_changes()
+    except StateNotSaved as exc:
+        log.error("%s", exc)
+        response = _json_response({"error": "the fake could not save this change", "detail": str(exc)}, 503)
     ctx = g._get_current_object()
     decision: FaultDecision | None = getattr(ctx, "harness_fault", None)
     if decision is not None and not getattr(ctx, "harness_fault_rendered", False):

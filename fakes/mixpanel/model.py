@@ -118,9 +118,9 @@ class IngestionModel:
             raise ValueError("mixpanel snapshot data must be an object")
         with self.lock:
             self.store.restore(data.get("events", []))
-            self.profiles.restore(data.get("profiles", []))
-            self.group_profiles.restore(data.get("group_profiles", []))
-            self.lookup_tables.restore(data.get("lookup_tables", []))
+            self.profiles.restore(data.get("profiles", []), "profiles")
+            self.group_profiles.restore(data.get("group_profiles", []), "group_profiles")
+            self.lookup_tables.restore(data.get("lookup_tables", []), "lookup_tables")
 
     def secrets(self) -> list[str]:
         """Every credential of the registry, for journal masking."""

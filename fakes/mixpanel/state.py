@@ -11,6 +11,7 @@ from .answers import dumps
 from .config import SETTINGS
 from .errors import RateLimitExceeded
 from .model import IngestionModel
+from .persistence import MixpanelChanges
 
 
 class MixpanelState(FakeState):
@@ -24,6 +25,7 @@ class MixpanelState(FakeState):
                  seed: int | str = 0) -> None:
         super().__init__(config, clock=clock, seed=seed)
         self.model = IngestionModel(self.clock, self.config, self.lock, seed=self.seed)
+        self.changes = MixpanelChanges(self.model)
 
     def on_config_changed(self, changed: Sequence[str]) -> None:
         self.model.configure()
@@ -36,6 +38,15 @@ class MixpanelState(FakeState):
 
     def restore_data(self, data: Any) -> None:
         self.model.restore(data)
+
+    def take_data_changes(self) -> tuple[dict[str, Any], list[bytes]] | None:
+        return self.changes.take()
+
+    def replay_data(self, head: Mapping[str, Any], blobs: memoryview) -> None:
+        self.changes.replay(head, blobs)
+
+    def capture_data(self) -> Iterable[tuple[dict[str, Any], list[bytes]]]:
+        return self.changes.capture()
 
     def secret_values(self) -> Iterable[str]:
         model = getattr(self, "model", None)  # the masker may ask before the model exists
