@@ -75,7 +75,7 @@ class BrazeChanges:
         }
         return iter([(head, [])])
 
-    def replay(self, head: Mapping[str, Any], blobs: memoryview) -> None:
+    def replay(self, head: Mapping[str, Any], blobs: bytes) -> None:
         unknown = set(head) - {"meta", "key_rng", "users", "members"}
         if unknown:
             raise ValueError(f"unknown data part(s) {', '.join(sorted(unknown))}")

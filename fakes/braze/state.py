@@ -46,7 +46,7 @@ class BrazeState(FakeState):
     def take_data_changes(self) -> tuple[dict[str, Any], list[bytes]] | None:
         return self.changes.take()
 
-    def replay_data(self, head: Mapping[str, Any], blobs: memoryview) -> None:
+    def replay_data(self, head: Mapping[str, Any], blobs: bytes) -> None:
         self.changes.replay(head, blobs)
 
     def capture_data(self) -> Iterable[tuple[dict[str, Any], list[bytes]]]:

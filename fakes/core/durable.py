@@ -21,6 +21,7 @@ report; SQLite would drop it silently and would ask for a relational schema of e
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import threading
@@ -103,8 +104,14 @@ class DurableStore:
                 raise LogCorrupt(f"{self.directory / (self.name + '.manifest')}: names no incr file")
             self._generation = max(_generation(n) for n in [self.base, *self.incr])
             files = [(self.base, False)] + [(n, i == len(self.incr) - 1) for i, n in enumerate(self.incr)]
-            for file_name, last in files:
-                self._replay(self.directory / file_name, last=last)
+            collecting = gc.isenabled()
+            gc.disable()  # replay builds many short-lived containers and no cycles
+            try:
+                for file_name, last in files:
+                    self._replay(self.directory / file_name, last=last)
+            finally:
+                if collecting:
+                    gc.enable()
             self.state.take_record()  # what the replay itself marked as changed is already on disk
         self._remove_strays()
         self.base_bytes = (self.directory / self.base).stat().st_size

@@ -48,7 +48,7 @@ def encode_record(head: dict[str, Any], blobs: list[bytes] | tuple[bytes, ...] =
     return _HEADER.pack(MAGIC, len(payload), zlib.crc32(payload)) + payload
 
 
-def decode_payload(payload: bytes, where: str) -> tuple[dict[str, Any], memoryview]:
+def decode_payload(payload: bytes, where: str) -> tuple[dict[str, Any], bytes]:
     """(head, blobs) of one record's payload."""
     if len(payload) < _HEAD_LEN.size:
         raise LogCorrupt(f"{where}: record too short")
@@ -61,7 +61,7 @@ def decode_payload(payload: bytes, where: str) -> tuple[dict[str, Any], memoryvi
         raise LogCorrupt(f"{where}: record head is not JSON ({exc})") from None
     if not isinstance(head, dict):
         raise LogCorrupt(f"{where}: record head is not an object")
-    return head, memoryview(payload)[_HEAD_LEN.size + head_len:]
+    return head, payload[_HEAD_LEN.size + head_len:]
 
 
 @dataclass

@@ -14,6 +14,7 @@ SO_LINGER 0), after part of the body (mid-response), after a hang, or trickles t
 
 from __future__ import annotations
 
+import functools
 import logging
 import socket
 import ssl
@@ -29,6 +30,7 @@ from waitress.server import TcpWSGIServer
 from waitress.task import ThreadedTaskDispatcher, WSGITask
 
 from fakes.core import transport
+from fakes.core.body_limit import DECLARED_KEY, LimitedParser, discard_prefix
 from fakes.core.tls import TlsFrontDoor
 
 log = logging.getLogger("fakes.core.server")
@@ -81,6 +83,9 @@ class _HarnessTask(WSGITask):
                 environ["REMOTE_ADDR"], environ["REMOTE_PORT"] = peer[0], str(peer[1])
                 environ["SERVER_PORT"] = str(peer[2])
         environ["harness.flush"] = self._flush_now
+        declared = getattr(self.request, "harness_declared", None)
+        if declared is not None:
+            environ[DECLARED_KEY] = declared  # refused unread: the fake answers its 413 (body_limit.py)
         return environ
 
     def _flush_now(self) -> None:
@@ -105,6 +110,16 @@ class _HarnessTask(WSGITask):
 
 class _HarnessChannel(HTTPChannel):
     task_class = _HarnessTask
+    harness_discard = 0  # bytes of a refused body still to drop as they arrive (body_limit.py)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.parser_class = functools.partial(LimitedParser, channel=self)
+
+    def received(self, data: bytes) -> bool:
+        if self.harness_discard:
+            data = discard_prefix(self, data)
+        return bool(super().received(data)) if data else True
 
     def handle_read(self) -> None:
         # waitress 3's handle_read, reading up to the rest of the current body (at most RECV_BYTES) instead
@@ -286,6 +301,8 @@ class FakeServer:
                 f"{self.name}: cannot listen on {self.host}:{self.requested_port}: {exc.strerror or exc}"
             ) from None
         server.harness_cancel = self._cancel
+        state = getattr(self.app, "extensions", {}).get("harness_state")  # fakes.core.context.STATE_EXTENSION
+        server.harness_body_limit = getattr(state, "body_limit", None)
         self._server = server
         self._thread = threading.Thread(target=self._loop, name=f"harness-{self.name}-server", daemon=True)
         self._thread.start()

@@ -113,7 +113,7 @@ class FakeState:
         self._snapshot_text = text
         return {"snapshot": data}, []
 
-    def replay_data(self, head: Mapping[str, Any], blobs: memoryview) -> None:
+    def replay_data(self, head: Mapping[str, Any], blobs: bytes) -> None:
         """Apply one `take_data_changes` (or `capture_data`) result again, validating every row: raise
         ValueError naming the bad row."""
         if not self.supports_snapshot or set(head) != {"snapshot"}:
@@ -146,7 +146,7 @@ class FakeState:
                 head["data"], blobs = data
             return (head, blobs) if head else None
 
-    def replay_record(self, head: Mapping[str, Any], blobs: memoryview) -> None:
+    def replay_record(self, head: Mapping[str, Any], blobs: bytes) -> None:
         """Apply one record of `take_record` / `capture_records` (configuration, then reset, then data)."""
         unknown = set(head) - {"config", "reset", "data"}
         if unknown:

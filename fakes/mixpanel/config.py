@@ -54,6 +54,7 @@ DEFAULTS: dict[str, Any] = {
     "time.ms_threshold": 100_000_000_000,
     "time.future_grace_s": 3600,
     "store.add_ingest_properties": False,
+    "store.max_events": None,  # harness: at most this many stored events (raw + quarantine); null = no limit
     "geoip.stub": {},
     # §6 /track
     "track.max_age_days": 5,
@@ -100,7 +101,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "engage.order": ("arrival", "time"),
     "dedup.mode": ("query", "compaction"),
 }
-NUMBER_OR_NULL = {"http.max_uri_bytes", "import.max_failed_records", "ratelimit.retry_after_s"}
+NUMBER_OR_NULL = {"http.max_uri_bytes", "import.max_failed_records", "ratelimit.retry_after_s", "store.max_events"}
 STRING_OR_NULL: set[str] = set()  # §2.3 TLS is the server's business: `harness serve --tls` (fakes.core.tls)
 NUMBER_KEYS = {"time.ms_threshold", "ratelimit.window_s", "ratelimit.retry_after_s"}
 
@@ -179,6 +180,7 @@ class MixpanelConfig:
     time_ms_threshold: float
     time_future_grace_s: int
     store_add_ingest_properties: bool
+    store_max_events: int | None
     geoip_stub: dict[str, Any]
     track_max_age_days: int
     track_old_events: str

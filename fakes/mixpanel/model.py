@@ -17,8 +17,10 @@ from typing import Any
 
 from fakes.core import ControlError, FakeConfig, SimulatedClock
 
+from . import answers
 from .auth import parse_authorization
 from .config import SETTINGS, MixpanelConfig
+from .errors import EventStoreFull
 from .event_values import placeholder_ids
 from .exporting import handle_export
 from .importing import handle_import
@@ -31,7 +33,7 @@ from .profiles import Profile, ProfileStore
 from .projects import ProjectRegistry
 from .ratelimit import ExportRateLimits, RateLimiter
 from .stats import IngestionStats
-from .storage import EventStore, Row
+from .storage import EventStore, Row, StoreFull
 from .tracking import handle_track
 
 EndpointHandler = Callable[[IngestContext, IngestRequest], IngestOutcome]
@@ -71,6 +73,7 @@ class IngestionModel:
         """Take a new configuration snapshot and rebuild what derives from it (call after every change)."""
         with self.lock:
             self.settings = MixpanelConfig.from_values(self.config.as_dict())
+            self.store.max_events = self.settings.store_max_events
             self.registry = ProjectRegistry.from_config(self.settings.projects)
             self.profiles.max_properties = self.settings.engage_max_profile_properties
             self.group_profiles.max_properties = self.settings.engage_max_profile_properties
@@ -151,6 +154,11 @@ class IngestionModel:
                 gc.disable()
             try:
                 outcome = handler(self.context, req)
+            except StoreFull as full:  # store.max_events: the whole batch refused, nothing stored
+                outcome = IngestOutcome(dialect="unknown", deviations=["store.max_events reached"], payload=[],
+                                        records_accepted=0, records_failed=full.batch)
+                outcome.answered(answers.api_error(EventStoreFull(stored=full.stored, limit=full.limit,
+                                                                  batch=full.batch)))
             finally:
                 if paused:
                     gc.enable()

@@ -49,7 +49,7 @@ class MixpanelChanges:
                 yield {"ev": head}, blobs
         return parts()
 
-    def replay(self, head: Mapping[str, Any], blobs: memoryview) -> None:
+    def replay(self, head: Mapping[str, Any], blobs: bytes) -> None:
         model = self.model
         unknown = set(head) - {"ev", "pr", "gp", "lt"}
         if unknown:

@@ -18,7 +18,10 @@ from typing import Any, cast
 
 from .row import RequestMeta, Row
 from .row_codec import (
+    DIGEST_BYTES,
+    NO_DIGEST,
     check_encoded,
+    check_rows,
     decode_row,
     dedup_digest,
     encode_row,
@@ -76,15 +79,17 @@ class EventStore:
                 seq += 1
                 row.seq = seq
                 blob = encode_row(row, meta_index)
-                if keep:
-                    pending.append(blob)
+                digest = NO_DIGEST
                 if row.quarantine is not None:
                     quarantine.append(blob)
-                    continue
-                raw.append(blob)
-                if row.dropped is None:
-                    dedup[dedup_digest(row.project_id, row.event, row.distinct_id, row.time_ms, row.insert_id)] = blob
-                    stored += 1
+                else:
+                    raw.append(blob)
+                    if row.dropped is None:
+                        digest = dedup_digest(row.project_id, row.event, row.distinct_id, row.time_ms, row.insert_id)
+                        dedup[digest] = blob
+                        stored += 1
+                if keep:
+                    pending += (digest, blob)
         return stored
 
     def clear(self) -> None:
@@ -158,7 +163,7 @@ class EventStore:
                 return None
             head = {"metas": [[i, *meta_fields(m)] for i, m in enumerate(self._metas[self._logged_metas:],
                                                                            self._logged_metas)],
-                    "lens": [len(b) for b in self._pending]}
+                    "lens": [len(b) for b in self._pending[1::2]]}
             blobs, self._pending = self._pending, []
             self._logged_metas = len(self._metas)
             return head, blobs
@@ -179,37 +184,46 @@ class EventStore:
         rows = heapq.merge(islice(raw, n_raw), islice(quarantine, n_quarantine), key=_seq_of) \
             if n_quarantine else islice(raw, n_raw)  # receipt (seq) order across both lists
         while chunk := list(islice(rows, CAPTURE_ROWS)):
-            yield {"metas": [], "lens": [len(b) for b in chunk]}, chunk
+            blobs: list[bytes] = []
+            for blob in chunk:
+                blobs += (row_digest(check_encoded(blob, n_metas)), blob)
+            yield {"metas": [], "lens": [len(b) for b in chunk]}, blobs
 
-    def replay(self, part: Any, blobs: memoryview, offset: int = 0) -> int:
-        """Store a `take_changes` / `capture` part again, checking every row; returns the blob offset after it."""
+    def replay(self, part: Any, blobs: bytes, offset: int = 0) -> int:
+        """Store a `take_changes` / `capture` part again, checking every row; returns the blob offset after it.
+
+        Each row comes as its 16-byte dedup digest (stored, so a restart need not hash) and its encoded form;
+        the rows of a part are decoded in one go and checked field by field (`check_row`)."""
         if not isinstance(part, dict) or not isinstance(part.get("metas"), list) \
                 or not isinstance(part.get("lens"), list):
             raise ValueError("events: not an events record (metas, lens)")
+        digests: list[bytes] = []
+        rows: list[bytes] = []
+        end = len(blobs)
+        for index, length in enumerate(part["lens"]):
+            start = offset + DIGEST_BYTES
+            if type(length) is not int or length < 0 or start + length > end:
+                raise ValueError(f"events: row {index}: its length runs past the record")
+            digests.append(blobs[offset:start])
+            rows.append(blobs[start:start + length])
+            offset = start + length
         with self._lock:
             for i, fields in enumerate(part["metas"]):
                 if type(fields) is not list or not fields or fields[0] != len(self._metas):
                     raise ValueError(f"events: request record {i}: out of order")
                 self._metas.append(meta_from_fields(fields[1:], f"events: request record {fields[0]}"))
             raw, dedup, quarantine = self._raw, self._dedup, self._quarantine
-            n_metas = len(self._metas)
-            for index, length in enumerate(part["lens"]):
-                if type(length) is not int or length < 0 or offset + length > len(blobs):
-                    raise ValueError(f"events: row {index}: its length runs past the record")
-                blob = bytes(blobs[offset:offset + length])
-                offset += length
-                try:
-                    item = check_encoded(blob, n_metas)
-                    if item[0] != len(raw) + len(quarantine) + 1:
-                        raise ValueError(f"row {item[0]}: out of order (expected seq {len(raw) + len(quarantine) + 1})")
-                except ValueError as exc:
-                    raise ValueError(f"events: {exc}") from None
+            try:
+                items = check_rows(rows, len(raw) + len(quarantine) + 1, len(self._metas))
+            except ValueError as exc:
+                raise ValueError(f"events: {exc}") from None
+            for item, blob, digest in zip(items, rows, digests, strict=True):
                 if item[9] is not None:
                     quarantine.append(blob)
                     continue
                 raw.append(blob)
                 if item[8] is None:
-                    dedup[row_digest(item)] = blob
+                    dedup[digest] = blob
             self._logged_metas = len(self._metas)
         return offset
 
