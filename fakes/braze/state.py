@@ -33,6 +33,12 @@ class BrazeState(FakeState):
         self.model = CohortImportModel(self.clock, self.config, self.lock, seed=_int_seed(seed))
         self.changes = BrazeChanges(self.model)
 
+    def body_limit(self, path: str, content_encoding: str | None) -> int | None:
+        """`braze.max_body_bytes` on the partner endpoints (§4.10's 413)."""
+        if path.startswith("/partners/"):
+            return int(self.config["braze.max_body_bytes"])
+        return None
+
     def reset_data(self) -> None:
         # Keys of the default world (braze.partner_slug, braze.partner_api_key, ...) take effect here.
         self.model.reset(seed=_int_seed(self.seed))

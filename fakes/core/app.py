@@ -21,6 +21,7 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from fakes.core import transport
+from fakes.core.body_limit import DECLARED_KEY
 from fakes.core.context import STATE_EXTENSION, annotate, bind_state, current_state
 from fakes.core.control import CONTROL_PREFIX, control_blueprint
 from fakes.core.durable import StateNotSaved
@@ -133,8 +134,10 @@ def _begin_request() -> None:
         "query": masker.mask_query(req.args.items(multi=True)),
         "headers": masker.mask_headers(list(headers.items())),
         "remote_addr": req.remote_addr,
-        "body_bytes": len(body),
+        "body_bytes": req.environ.get(DECLARED_KEY, len(body)),
     }
+    if DECLARED_KEY in req.environ:
+        entry["body_note"] = "over the size limit: refused before it was read"
     entry.update(_body_view(body, headers.get("Content-Encoding"), masker, state.config["journal.max_body_chars"]))
     ctx.harness_entry = entry
     ctx.harness_annotations = {}

@@ -87,6 +87,12 @@ class FakeState:
         """(status, headers, body) of the fake's own 429, used by the `rate_limit` fault action."""
         return 429, {"Content-Type": "application/json"}, '{"error":"rate limited"}'
 
+    def body_limit(self, path: str, content_encoding: str | None) -> int | None:
+        """The largest body (decoded bytes) the fake reads on `path`, or None. Under the loopback server a
+        larger one is refused as it streams in: the request reaches the fake with an empty body and
+        `environ["harness.body_bytes_declared"]` (fakes.core.body_limit), and the fake answers its 413."""
+        return None
+
     def on_config_changed(self, changed: Sequence[str]) -> None:
         """Called (under `self.lock`) after `update_config` changed the given keys."""
 

@@ -10,8 +10,10 @@ from fakes.core import FakeState, SimulatedClock
 from .answers import dumps
 from .config import SETTINGS
 from .errors import RateLimitExceeded
-from .model import IngestionModel
+from .lookup_tables import MAX_BODY_BYTES as LOOKUP_MAX_BODY_BYTES
+from .model import ENDPOINTS, LOOKUP_TABLES, IngestionModel
 from .persistence import MixpanelChanges
+from .regions import PATH_PREFIXES as REGION_PREFIXES
 
 
 class MixpanelState(FakeState):
@@ -26,6 +28,17 @@ class MixpanelState(FakeState):
         super().__init__(config, clock=clock, seed=seed)
         self.model = IngestionModel(self.clock, self.config, self.lock, seed=self.seed)
         self.changes = MixpanelChanges(self.model)
+
+    def body_limit(self, path: str, content_encoding: str | None) -> int | None:
+        """§5.2 / §9: the ingestion endpoints' `import.max_body_bytes`, the lookup tables' 100 MB."""
+        parts = [p for p in path.split("?", 1)[0].split("/") if p]
+        if parts and parts[0] in REGION_PREFIXES:
+            parts = parts[1:]
+        if len(parts) == 1 and parts[0] in ENDPOINTS:
+            return int(self.model.settings.import_max_body_bytes)
+        if len(parts) == 2 and parts[0] == LOOKUP_TABLES:
+            return LOOKUP_MAX_BODY_BYTES
+        return None
 
     def on_config_changed(self, changed: Sequence[str]) -> None:
         self.model.configure()
