@@ -65,6 +65,7 @@ class IngestionModel:
         self.lookup_tables = LookupTableStore()
         self.stats = IngestionStats()
         self._id_lock = threading.Lock()
+        self._seed = seed
         self._rng = random.Random(f"mixpanel-insert-ids:{seed}")
         self.configure()
 
@@ -104,6 +105,7 @@ class IngestionModel:
             self.stats.clear()
             self.quarantine_updates.clear()
             self.lookup_tables.clear()
+            self._seed = seed
             self._rng = random.Random(f"mixpanel-insert-ids:{seed}")
 
     def snapshot(self) -> dict[str, Any]:
@@ -132,6 +134,12 @@ class IngestionModel:
             values += [project.secret, project.token, *project.bearer_tokens]
             values += [sa.secret for sa in project.service_accounts]
         return values
+
+    def reseed_insert_ids(self) -> None:
+        """After a restore: generated ids go on from the stored rows' count, not from the seed's start again
+        (which would repeat the ids generated before the restart)."""
+        with self._id_lock:
+            self._rng = random.Random(f"mixpanel-insert-ids:{self._seed}:{len(self.store)}")
 
     def new_insert_id(self) -> str:
         """§5.7: a generated 32-hex `$insert_id`, deterministic for a seed."""

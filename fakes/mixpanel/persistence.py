@@ -58,6 +58,7 @@ class MixpanelChanges:
             end = model.store.replay(head["ev"], blobs)
             if end != len(blobs):
                 raise ValueError(f"events: {len(blobs) - end} bytes left over after the rows")
+            model.reseed_insert_ids()
         if "pr" in head:
             model.profiles.restore(head["pr"], "profiles")
         if "gp" in head:

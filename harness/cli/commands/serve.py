@@ -44,7 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "serve",
         help="run the fake Mixpanel and Braze servers on loopback until interrupted",
-        description="Run the fakes on loopback HTTP until SIGINT/SIGTERM. Prints '<name>: <base URL>' per fake.",
+        description="Run the fakes on loopback HTTP until SIGINT/SIGTERM/SIGHUP/SIGQUIT. "
+                    "Prints '<name>: <base URL>' per fake.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1, loopback only)")
     try:
