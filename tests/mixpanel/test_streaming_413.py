@@ -126,3 +126,15 @@ def test_braze_413_before_the_body_with_the_documented_body():
         status, _, body = _read_response(sock, bytearray())
         sock.close()
     assert status == 413 and body == expected.data
+
+
+def test_expect_100_continue_gets_the_413_instead_of_continue(mixpanel_server):
+    """curl sends `Expect: 100-continue` for large bodies: the answer is the 413 (no 100), then a close."""
+    server, _ = mixpanel_server
+    sock = _connect(server)
+    sock.sendall(f"POST /import HTTP/1.1\r\nHost: api.mixpanel.com\r\nAuthorization: {AUTH}\r\n"
+                 "Content-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 5000000\r\n\r\n".encode())
+    status, headers, body = _read_response(sock, bytearray())
+    assert status == 413 and json.loads(body) == EXPECTED_413
+    assert headers.get("connection", "").lower() == "close"
+    sock.close()
