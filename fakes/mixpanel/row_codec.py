@@ -13,7 +13,6 @@ itself plus a small header, and it is also what `--state-dir` writes and reads b
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -24,8 +23,6 @@ from .row import RequestMeta, Row
 _DUMPS = orjson.dumps
 _LOADS = orjson.loads
 FIELDS = 12
-DIGEST_BYTES = 16
-NO_DIGEST = bytes(DIGEST_BYTES)  # a row outside the dedup view (dropped, quarantined)
 
 
 def encode_row(row: Row, meta_index: int) -> bytes:
@@ -60,17 +57,15 @@ def _loads(blob: bytes) -> Any:
         return json.loads(blob)  # what the standard library wrote (lone surrogates)
 
 
-def dedup_digest(project_id: int | None, event: str, distinct_id: str, time_ms: int, insert_id: str) -> bytes:
-    """The §10 dedup key as 16 bytes (BLAKE2b: a collision is as likely as a guessed 128-bit key)."""
-    text = f"{project_id}|{len(event)}:{event}|{len(distinct_id)}:{distinct_id}|{time_ms}|{insert_id}"
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=DIGEST_BYTES).digest()
-
-
-def row_digest(item: list[Any]) -> bytes:
+def row_key(item: list[Any]) -> tuple[Any, ...]:
+    """The §10 dedup key (project, event, distinct_id, time ms, `$insert_id`) of a decoded row."""
     props = item[10]
-    distinct = props["distinct_id"] if item[4] is None else item[4]
-    insert = props["$insert_id"] if item[6] is None else item[6]
-    return dedup_digest(item[1], item[3], distinct, item[5], insert)
+    return (item[1], item[3], props["distinct_id"] if item[4] is None else item[4], item[5],
+            props["$insert_id"] if item[6] is None else item[6])
+
+
+def key_of(blob: bytes) -> tuple[Any, ...]:
+    return row_key(_loads(blob))
 
 
 def check_encoded(blob: bytes, n_metas: int) -> list[Any]:

@@ -3,10 +3,11 @@ a dedup view keyed on (project, event, distinct_id, time ms, `$insert_id`) where
 copy wins, and a quarantine for unknown-token and wrong-region rows. Thread-safe.
 
 Rows are kept encoded (`row_codec`: about the event's JSON size) and decoded on read; the dedup view maps
-a 16-byte digest of the key to the row. `max_events` (None: no limit) bounds the stored rows: a batch that
-would pass it is refused whole (`StoreFull`). For `--state-dir` the store hands out the rows stored since
-the last call (`take_changes`), replays them (`replay`, validating every row) and captures itself whole
-(`capture`) without copying the rows."""
+the key's hash to the row (the row's own key is compared on a hit; a different key with the same hash, a
+one-in-2^64 event, goes to an overflow keyed by the whole key). `max_events` (None: no limit) bounds the
+stored rows: a batch that would pass it is refused whole (`StoreFull`). For `--state-dir` the store hands
+out the rows stored since the last call (`take_changes`), replays them (`replay`, validating every row) and
+captures itself whole (`capture`) without copying the rows."""
 
 from __future__ import annotations
 
@@ -18,16 +19,13 @@ from typing import Any, cast
 
 from .row import RequestMeta, Row
 from .row_codec import (
-    DIGEST_BYTES,
-    NO_DIGEST,
-    check_encoded,
     check_rows,
     decode_row,
-    dedup_digest,
     encode_row,
+    key_of,
     meta_fields,
     meta_from_fields,
-    row_digest,
+    row_key,
 )
 
 __all__ = ["DAY_MS", "VIEWS", "EventStore", "RequestMeta", "Row", "StoreFull"]
@@ -54,7 +52,8 @@ class EventStore:
 
     def _reset(self) -> None:
         self._raw: list[bytes] = []
-        self._dedup: dict[bytes, bytes] = {}
+        self._dedup: dict[int, bytes] = {}  # hash(key) -> the row holding that key
+        self._overflow: dict[tuple[Any, ...], bytes] = {}  # a key whose hash another key already holds
         self._quarantine: list[bytes] = []
         self._metas: list[RequestMeta] = []
         self._pending: list[bytes] = []
@@ -65,7 +64,7 @@ class EventStore:
         rows = list(rows)
         stored = 0
         with self._lock:
-            raw, dedup, quarantine, pending = self._raw, self._dedup, self._quarantine, self._pending
+            raw, quarantine, pending = self._raw, self._quarantine, self._pending
             keep = self.keep_changes
             seq = len(raw) + len(quarantine)
             if self.max_events is not None and seq + len(rows) > self.max_events:
@@ -79,18 +78,28 @@ class EventStore:
                 seq += 1
                 row.seq = seq
                 blob = encode_row(row, meta_index)
-                digest = NO_DIGEST
+                if keep:
+                    pending.append(blob)
                 if row.quarantine is not None:
                     quarantine.append(blob)
-                else:
-                    raw.append(blob)
-                    if row.dropped is None:
-                        digest = dedup_digest(row.project_id, row.event, row.distinct_id, row.time_ms, row.insert_id)
-                        dedup[digest] = blob
-                        stored += 1
-                if keep:
-                    pending += (digest, blob)
+                    continue
+                raw.append(blob)
+                if row.dropped is None:
+                    self._dedup_put((row.project_id, row.event, row.distinct_id, row.time_ms, row.insert_id), blob)
+                    stored += 1
         return stored
+
+    def _dedup_put(self, key: tuple[Any, ...], blob: bytes) -> None:
+        """Last ingested wins, in the first-seen position. Called under `_lock`."""
+        if self._overflow and key in self._overflow:
+            self._overflow[key] = blob
+            return
+        h = _key_hash(key)
+        held = self._dedup.get(h)
+        if held is None or key_of(held) == key:  # a resend (decoded only then), or a new key
+            self._dedup[h] = blob
+        else:
+            self._overflow[key] = blob
 
     def clear(self) -> None:
         with self._lock:
@@ -111,7 +120,7 @@ class EventStore:
             elif view == "quarantine":
                 blobs = list(self._quarantine)
             elif not compaction:
-                blobs = list(self._dedup.values())
+                blobs = [*self._dedup.values(), *self._overflow.values()]
             else:
                 blobs = list(self._raw)
         decoded = [decode_row(blob, metas) for blob in blobs]
@@ -148,7 +157,8 @@ class EventStore:
 
     def counts(self) -> dict[str, int]:
         with self._lock:
-            return {"raw": len(self._raw), "dedup": len(self._dedup), "quarantine": len(self._quarantine)}
+            return {"raw": len(self._raw), "dedup": len(self._dedup) + len(self._overflow),
+                    "quarantine": len(self._quarantine)}
 
     def __len__(self) -> int:
         with self._lock:
@@ -163,7 +173,7 @@ class EventStore:
                 return None
             head = {"metas": [[i, *meta_fields(m)] for i, m in enumerate(self._metas[self._logged_metas:],
                                                                            self._logged_metas)],
-                    "lens": [len(b) for b in self._pending[1::2]]}
+                    "lens": [len(b) for b in self._pending]}
             blobs, self._pending = self._pending, []
             self._logged_metas = len(self._metas)
             return head, blobs
@@ -184,46 +194,38 @@ class EventStore:
         rows = heapq.merge(islice(raw, n_raw), islice(quarantine, n_quarantine), key=_seq_of) \
             if n_quarantine else islice(raw, n_raw)  # receipt (seq) order across both lists
         while chunk := list(islice(rows, CAPTURE_ROWS)):
-            blobs: list[bytes] = []
-            for blob in chunk:
-                blobs += (row_digest(check_encoded(blob, n_metas)), blob)
-            yield {"metas": [], "lens": [len(b) for b in chunk]}, blobs
+            yield {"metas": [], "lens": [len(b) for b in chunk]}, chunk
 
     def replay(self, part: Any, blobs: bytes, offset: int = 0) -> int:
         """Store a `take_changes` / `capture` part again, checking every row; returns the blob offset after it.
-
-        Each row comes as its 16-byte dedup digest (stored, so a restart need not hash) and its encoded form;
-        the rows of a part are decoded in one go and checked field by field (`check_row`)."""
+        The rows of a part are decoded in one go and checked field by field (`check_rows`)."""
         if not isinstance(part, dict) or not isinstance(part.get("metas"), list) \
                 or not isinstance(part.get("lens"), list):
             raise ValueError("events: not an events record (metas, lens)")
-        digests: list[bytes] = []
         rows: list[bytes] = []
         end = len(blobs)
         for index, length in enumerate(part["lens"]):
-            start = offset + DIGEST_BYTES
-            if type(length) is not int or length < 0 or start + length > end:
+            if type(length) is not int or length < 0 or offset + length > end:
                 raise ValueError(f"events: row {index}: its length runs past the record")
-            digests.append(blobs[offset:start])
-            rows.append(blobs[start:start + length])
-            offset = start + length
+            rows.append(blobs[offset:offset + length])
+            offset += length
         with self._lock:
             for i, fields in enumerate(part["metas"]):
                 if type(fields) is not list or not fields or fields[0] != len(self._metas):
                     raise ValueError(f"events: request record {i}: out of order")
                 self._metas.append(meta_from_fields(fields[1:], f"events: request record {fields[0]}"))
-            raw, dedup, quarantine = self._raw, self._dedup, self._quarantine
+            raw, quarantine = self._raw, self._quarantine
             try:
                 items = check_rows(rows, len(raw) + len(quarantine) + 1, len(self._metas))
             except ValueError as exc:
                 raise ValueError(f"events: {exc}") from None
-            for item, blob, digest in zip(items, rows, digests, strict=True):
+            for item, blob in zip(items, rows, strict=True):
                 if item[9] is not None:
                     quarantine.append(blob)
                     continue
                 raw.append(blob)
                 if item[8] is None:
-                    dedup[digest] = blob
+                    self._dedup_put(row_key(item), blob)
             self._logged_metas = len(self._metas)
         return offset
 
@@ -271,6 +273,9 @@ class EventStore:
                                      str(item.get("region", "us")), item.get("received_ms", 0),
                                      str(item.get("dialect", "")), str(item.get("user_agent", "")), ""], where)
             self.ingest([row], meta)
+
+
+_key_hash = hash  # a name of its own: a test forces collisions through it
 
 
 def _seq_of(blob: bytes) -> int:

@@ -283,8 +283,7 @@ def test_a_restored_row_of_the_wrong_type_is_refused_naming_the_file(tmp_path, r
     serve, _, _ = _start(tmp_path)
     serve.stop()
     meta = [0, "r1", "import", "us", 1000, "json", "ua", "api.mixpanel.com"]
-    digest = bytes(16)  # each row follows its 16-byte dedup digest
-    _append_record(_incr(tmp_path), {"data": {"ev": {"metas": [meta], "lens": [len(row)]}}}, [digest, row])
+    _append_record(_incr(tmp_path), {"data": {"ev": {"metas": [meta], "lens": [len(row)]}}}, [row])
     line = _refused(tmp_path)
     assert str(_incr(tmp_path)) in line and message in line
 
