@@ -49,7 +49,8 @@ class LimitedParser(HTTPRequestParser):
         if in_headers and self.headers_finished:
             self._limit = self._lookup_limit()
             if self._limit is not None and not self.chunked and self.content_length > self._limit:
-                if getattr(self, "expect_continue", False):  # no 100 Continue: the client may or may not send the body; close
+                # Expect: 100-continue gets no 100: the client may or may not send the body, so close after
+                if getattr(self, "expect_continue", False):
                     self.expect_continue = False
                     self._refuse(self.content_length, discard=DISCARD_ALL)
                     return len(data)

@@ -247,7 +247,7 @@ class DurableStore:
                 self.base_bytes = path.stat().st_size
             for name in old:
                 (self.directory / name).unlink(missing_ok=True)
-        except OSError as exc:
+        except Exception as exc:  # a failed rewrite must never take the log down with it
             self.notice(f"harness serve: {self.name}: state rewrite failed ({exc}); the previous files stay in use")
             path.unlink(missing_ok=True)
         finally:
