@@ -140,3 +140,33 @@ def test_event_cap_refuses_a_whole_batch(tmp_path):
     assert state.model.store.counts()["raw"] == 3
     assert client.put("/_harness/config", json={"store.max_events": None}).status_code == 200
     assert client.post("/import?strict=1", json=batch, headers=SECRET).status_code == 200
+
+
+def test_a_failed_write_is_answered_503_and_written_with_the_next_commit(tmp_path, monkeypatch):
+    """A change that cannot be written is not acknowledged (503); the log never holds half a record."""
+    import errno
+
+    from fakes.core import durable_log
+
+    state = mixpanel_state()
+    store = DurableStore(state, tmp_path)
+    store.open()
+    client = mixpanel_app(state).test_client()
+    real_append = durable_log.LogWriter.append
+    calls = {"n": 0}
+
+    def full_disk(self, record):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_append(self, record)
+
+    monkeypatch.setattr(durable_log.LogWriter, "append", full_disk)
+    now = int(time.time())
+    batch = [{"event": "e", "properties": {"time": now - 60, "distinct_id": "u", "$insert_id": "i1"}}]
+    r = client.post("/import?strict=1", json=batch, headers=SECRET)
+    assert r.status_code == 503 and "No space left on device" in r.get_json()["detail"]
+    batch[0]["properties"]["$insert_id"] = "i2"
+    assert client.post("/import?strict=1", json=batch, headers=SECRET).status_code == 200
+    fresh, _ = _reopen(mixpanel_state, tmp_path)
+    assert [r.insert_id for r in fresh.model.events("raw")] == ["i1", "i2"]
