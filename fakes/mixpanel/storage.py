@@ -64,8 +64,9 @@ class EventStore:
         rows = list(rows)
         stored = 0
         with self._lock:
-            raw, quarantine, pending = self._raw, self._quarantine, self._pending
+            raw, quarantine, pending, dedup = self._raw, self._quarantine, self._pending, self._dedup
             keep = self.keep_changes
+            key_hash = _key_hash
             seq = len(raw) + len(quarantine)
             if self.max_events is not None and seq + len(rows) > self.max_events:
                 raise StoreFull(self.max_events, seq, len(rows))
@@ -85,7 +86,12 @@ class EventStore:
                     continue
                 raw.append(blob)
                 if row.dropped is None:
-                    self._dedup_put((row.project_id, row.event, row.distinct_id, row.time_ms, row.insert_id), blob)
+                    key = (row.project_id, row.event, row.distinct_id, row.time_ms, row.insert_id)
+                    h = key_hash(key)
+                    if h in dedup or self._overflow:  # a resend (or a collision): the careful path
+                        self._dedup_put(key, blob)
+                    else:
+                        dedup[h] = blob
                     stored += 1
         return stored
 
