@@ -128,7 +128,7 @@ class DurableStore:
             head, blobs = decode_payload(payload, where)
             try:
                 self.state.replay_record(head, blobs)
-            except (ValueError, KeyError, TypeError, IndexError) as exc:
+            except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:  # a row of the wrong shape
                 raise LogCorrupt(f"{where}: {exc}") from None
             except RecursionError:
                 raise LogCorrupt(f"{where}: nested too deeply") from None
