@@ -170,3 +170,36 @@ def test_a_failed_write_is_answered_503_and_written_with_the_next_commit(tmp_pat
     assert client.post("/import?strict=1", json=batch, headers=SECRET).status_code == 200
     fresh, _ = _reopen(mixpanel_state, tmp_path)
     assert [r.insert_id for r in fresh.model.events("raw")] == ["i1", "i2"]
+
+
+@pytest.mark.parametrize("fake, head", [
+    ("braze", {"data": {"meta": {"partners": [1], "keys": [], "workspaces": [], "default_workspace": "default"}}}),
+    ("braze", {"data": {"meta": {"partners": [], "keys": [{"key": 5}], "workspaces": [],
+                                 "default_workspace": "default"}}}),
+    ("braze", {"data": {"users": {"default": [None]}}}),
+    ("braze", {"data": {"users": {"default": [{"braze_id": "b", "created_at": "soon", "aliases": [],
+                                               "device_ids": [], "attributes": {}}]}}}),
+    ("braze", {"data": {"members": [[1, 2, 3, {"b": "x"}]]}}),
+    ("braze", {"data": {"key_rng": "x"}}),
+    ("braze", {"data": {"surprise": 1}}),
+    ("mixpanel", {"config": {"journal.capacity": -5}}),
+    ("mixpanel", {"reset": {"seed": True}}),
+    ("mixpanel", {"data": {"pr": [{"key": [1, "u"], "properties": 5, "created_at": 0, "updates": 0}]}}),
+    ("mixpanel", {"data": {"gp": [{"key": [1, ["company"]], "properties": {}}]}}),
+    ("mixpanel", {"data": {"lt": [{}]}}),
+    ("mixpanel", {"data": {"ev": {"metas": [[0, 1, 2, 3, 4, 5, 6, 7]], "lens": []}}}),
+    ("mixpanel", {"data": {"ev": {"metas": [], "lens": [999]}}}),
+    ("mixpanel", {"other": 1}),
+])
+def test_hostile_records_are_refused_in_one_line(tmp_path, fake, head):
+    """Issue 13 item 3: restored state is checked row by row; a bad row is a LogCorrupt naming the file."""
+    from fakes.core.durable_log import encode_record
+
+    new_state = braze_state if fake == "braze" else mixpanel_state
+    store = DurableStore(new_state(), tmp_path)
+    store.open()
+    store.close()
+    with open(tmp_path / f"{fake}.incr.1", "ab") as fh:
+        fh.write(encode_record(head))
+    with pytest.raises(LogCorrupt, match=rf"{fake}\.incr\.1: record at byte 0: "):
+        DurableStore(new_state(), tmp_path).open()
