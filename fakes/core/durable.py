@@ -77,6 +77,7 @@ class DurableStore:
         self._closing = threading.Event()
         self.torn: list[TornTail] = []
         self.restored = False
+        self._write_lock = threading.Lock()  # taken while holding the state's lock, never the other way
 
     # -- start --------------------------------------------------------------------------------------
     @property
@@ -155,8 +156,12 @@ class DurableStore:
             writer = self.writer
             if writer is None:
                 return
-            record = self._unwritten
             taken = state.take_record()
+            # Taken in order under the state's lock, written in that order under the write lock, so the
+            # next request is served while this record is encoded and written.
+            self._write_lock.acquire()
+        try:
+            record = self._unwritten
             if taken is not None:
                 encoded = encode_record(*taken)
                 record = encoded if record is None else record + encoded
@@ -171,6 +176,8 @@ class DurableStore:
                                         f"{exc.strerror or exc}") from None
                 self._unwritten = None
             end = writer.size
+        finally:
+            self._write_lock.release()
         try:
             writer.sync(end)
         except OSError as exc:
@@ -219,6 +226,11 @@ class DurableStore:
             thread.join()
 
     def _commit_locked(self) -> None:
+        """Under the state's lock: write what changed (after any record still being written)."""
+        with self._write_lock:
+            self._commit_under_write_lock()
+
+    def _commit_under_write_lock(self) -> None:
         taken = self.state.take_record()
         record = self._unwritten
         if taken is not None:
