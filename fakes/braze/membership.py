@@ -26,6 +26,7 @@ class Interval:
 class CohortMembership:
     history: dict[str, list[Interval]] = field(default_factory=dict)
     current: set[str] = field(default_factory=set)
+    dirty: set[str] = field(default_factory=set)  # changed since persistence last took them (--state-dir)
 
     def is_member(self, braze_id: str) -> bool:
         return braze_id in self.current
@@ -36,6 +37,7 @@ class CohortMembership:
             return False
         self.history.setdefault(braze_id, []).append(Interval(at))
         self.current.add(braze_id)
+        self.dirty.add(braze_id)
         return True
 
     def remove(self, braze_id: str, at: float) -> bool:
@@ -45,6 +47,7 @@ class CohortMembership:
         last = self.history[braze_id][-1]
         last.end = max(at, last.start)  # a clock set backwards never yields a negative interval
         self.current.discard(braze_id)
+        self.dirty.add(braze_id)
         return True
 
     def transfer(self, from_id: str, into_id: str, at: float) -> None:

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, request
 from werkzeug.exceptions import HTTPException
 
 from fakes.core.app import annotate, current_state, fire_faults
+from fakes.core.body_limit import DECLARED_KEY
 
 from .clusters import BY_INSTANCE, resolve_cluster, unknown_cluster_header
 from .errors import BrazeError, MethodNotAllowed, NotFound, PayloadTooLarge
@@ -89,7 +90,7 @@ def _handle(endpoint: str, slug: str) -> Response:
     if model.partners.get(slug) is None:  # every registered partner's slug is routable, nothing else
         return error_response(NotFound())
     raw = request.get_data(cache=True)
-    if len(raw) > cfg.max_body_bytes:
+    if len(raw) > cfg.max_body_bytes or DECLARED_KEY in request.environ:  # the latter: refused unread
         annotate(error=PayloadTooLarge.__name__)
         return error_response(PayloadTooLarge())
     fire_faults(stage=STAGE_BEFORE_AUTH, endpoint=endpoint, partner=slug, cluster=cluster.instance)

@@ -12,7 +12,7 @@ from fakes.core.state import FakeState
 from .config import SETTINGS
 from .errors import RateLimited
 from .model import CohortImportModel
-from .persistence import dump_world, load_world
+from .persistence import BrazeChanges, dump_world, load_world
 
 # Fault stages (§4.4 step 5; "before_auth" fires before step 2).
 STAGE_BEFORE_AUTH = "before_auth"
@@ -32,6 +32,13 @@ class BrazeState(FakeState):
                  seed: int | str = 0) -> None:
         super().__init__(config, clock=clock, seed=seed)
         self.model = CohortImportModel(self.clock, self.config, self.lock, seed=_int_seed(seed))
+        self.changes = BrazeChanges(self.model)
+
+    def body_limit(self, path: str, content_encoding: str | None) -> int | None:
+        """`braze.max_body_bytes` on the partner endpoints (§4.10's 413)."""
+        if path.startswith("/partners/"):
+            return int(self.config["braze.max_body_bytes"])
+        return None
 
     def reset_data(self) -> None:
         # Keys of the default world (braze.partner_slug, braze.partner_api_key, ...) take effect here.
@@ -42,6 +49,15 @@ class BrazeState(FakeState):
 
     def restore_data(self, data: Any) -> None:
         load_world(self.model, data)
+
+    def take_data_changes(self) -> tuple[dict[str, Any], list[bytes]] | None:
+        return self.changes.take()
+
+    def replay_data(self, head: Mapping[str, Any], blobs: bytes) -> None:
+        self.changes.replay(head, blobs)
+
+    def capture_data(self) -> Iterable[tuple[dict[str, Any], list[bytes]]]:
+        return self.changes.capture()
 
     def secret_values(self) -> Iterable[str]:
         model = getattr(self, "model", None)

@@ -96,6 +96,7 @@ class BrazeUserStore:
         self._by_device: dict[str, str] = {}
         self._next = 1
         self._version = 0  # bumped on every change; keys the case-folded index cache
+        self.dirty: set[str] = set()  # braze ids changed since persistence last took them (--state-dir)
         self._folded: tuple[int, dict] | None = None
 
     # --- seeding ---------------------------------------------------------------------------------
@@ -172,6 +173,7 @@ class BrazeUserStore:
         profile.aliases.add(pair)
         self._by_alias[pair] = braze_id
         self._version += 1
+        self.dirty.add(braze_id)
         return profile
 
     @_locked
@@ -182,6 +184,7 @@ class BrazeUserStore:
         profile.device_ids.add(device_id)
         self._by_device[device_id] = braze_id
         self._version += 1
+        self.dirty.add(braze_id)
         return profile
 
     @_locked
@@ -194,6 +197,7 @@ class BrazeUserStore:
             raise ControlError(f"profile {profile.braze_id} is already identified as {profile.external_id!r}", 409)
         at = self._now(at)
         self._version += 1
+        self.dirty.add(profile.braze_id)
         owner_id = self._by_external.get(external_id)
         if owner_id is None:
             profile.external_id, profile.identified_at = external_id, at
@@ -204,6 +208,7 @@ class BrazeUserStore:
             raise IdentifyConflict(external_id)
         # merge: devices, aliases and open memberships move to the existing profile.
         owner = self._profiles[owner_id]
+        self.dirty.add(owner_id)
         for device_id in profile.device_ids:
             self._by_device[device_id] = owner_id
         for pair in profile.aliases:
@@ -301,6 +306,31 @@ class BrazeUserStore:
     def __len__(self) -> int:
         return len(self._profiles)
 
+    def put_saved(self, profile: Profile) -> None:
+        """Put a saved profile in place of the one with its braze id (restoring `--state-dir`)."""
+        old = self._profiles.get(profile.braze_id)
+        if old is not None:
+            self._unindex(old)
+        self._profiles[profile.braze_id] = profile
+        if profile.deleted_at is None:
+            if profile.external_id is not None:
+                self._by_external[profile.external_id] = profile.braze_id
+            for pair in profile.aliases:
+                self._by_alias[pair] = profile.braze_id
+            for device_id in profile.device_ids:
+                self._by_device[device_id] = profile.braze_id
+        self._version += 1
+
+    def _unindex(self, profile: Profile) -> None:
+        if profile.external_id is not None and self._by_external.get(profile.external_id) == profile.braze_id:
+            del self._by_external[profile.external_id]
+        for pair in profile.aliases:
+            if self._by_alias.get(pair) == profile.braze_id:
+                del self._by_alias[pair]
+        for device_id in profile.device_ids:
+            if self._by_device.get(device_id) == profile.braze_id:
+                del self._by_device[device_id]
+
     # --- internals -------------------------------------------------------------------------------
     def _now(self, at: float | None) -> float:
         return self._clock.now() if at is None else float(at)
@@ -330,6 +360,7 @@ class BrazeUserStore:
                           aliases=set(pairs), device_ids=set(devices), attributes=dict(attributes or {}))
         self._profiles[braze_id] = profile
         self._version += 1
+        self.dirty.add(braze_id)
         if external_id is not None:
             self._by_external[external_id] = braze_id
         for pair in pairs:
@@ -343,15 +374,8 @@ class BrazeUserStore:
             return
         profile.deleted_at = at
         self._version += 1
-        # A deleted profile frees its identifiers for reuse.
-        if profile.external_id is not None and self._by_external.get(profile.external_id) == profile.braze_id:
-            del self._by_external[profile.external_id]
-        for pair in profile.aliases:
-            if self._by_alias.get(pair) == profile.braze_id:
-                del self._by_alias[pair]
-        for device_id in profile.device_ids:
-            if self._by_device.get(device_id) == profile.braze_id:
-                del self._by_device[device_id]
+        self.dirty.add(profile.braze_id)
+        self._unindex(profile)  # a deleted profile frees its identifiers for reuse
         if self.listener is not None:
             self.listener.profile_deleted(profile.braze_id, at)
 

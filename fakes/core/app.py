@@ -23,8 +23,10 @@ from werkzeug.exceptions import HTTPException
 
 from fakes.core import transport
 from fakes.core.access import HOSTS_EXTENSION, allow_hosts, refusal
+from fakes.core.body_limit import DECLARED_KEY
 from fakes.core.context import STATE_EXTENSION, annotate, bind_state, current_state
 from fakes.core.control import CONTROL_PREFIX, control_blueprint
+from fakes.core.durable import StateNotSaved
 from fakes.core.errors import ControlError
 from fakes.core.faults import FaultDecision
 from fakes.core.masking import SecretMasker
@@ -174,8 +176,10 @@ def _begin_request() -> None:
         "query": masker.mask_query(req.args.items(multi=True)),
         "headers": masker.mask_headers(list(headers.items())),
         "remote_addr": req.remote_addr,
-        "body_bytes": len(body),
+        "body_bytes": req.environ.get(DECLARED_KEY, len(body)),
     }
+    if DECLARED_KEY in req.environ:
+        entry["body_note"] = "over the size limit: refused before it was read"
     entry.update(_body_view(body, headers.get("Content-Encoding"), masker, state.config["journal.max_body_chars"]))
     ctx.harness_entry = entry
     ctx.harness_annotations = {}
@@ -202,6 +206,11 @@ def journal_text(data: bytes, masker: SecretMasker, max_chars: int) -> tuple[str
 
 
 def _finish_request(response: Response) -> Response:
+    try:  # with --state-dir: this request's changes are on disk before its answer leaves
+        current_state().commit_changes()
+    except StateNotSaved as exc:
+        log.error("%s", exc)
+        response = _json_response({"error": "the fake could not save this change", "detail": str(exc)}, 503)
     ctx = g._get_current_object()
     decision: FaultDecision | None = getattr(ctx, "harness_fault", None)
     if decision is not None and not getattr(ctx, "harness_fault_rendered", False):

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import errno
+import functools
 import socket
 import struct
 import time
@@ -23,6 +24,7 @@ from waitress.server import TcpWSGIServer
 from waitress.task import WSGITask
 
 from fakes.core import transport
+from fakes.core.body_limit import DECLARED_KEY, LimitedParser, discard_prefix
 
 RECV_BYTES = 256 * 1024
 """Largest socket read while a request body streams in. waitress's 8 KiB reads make a 1 MB /import batch
@@ -66,6 +68,9 @@ class HarnessTask(WSGITask):
                 environ["REMOTE_ADDR"], environ["REMOTE_PORT"] = peer[0], str(peer[1])
                 environ["SERVER_PORT"] = str(peer[2])
         environ["harness.flush"] = self._flush_now
+        declared = getattr(self.request, "harness_declared", None)
+        if declared is not None:
+            environ[DECLARED_KEY] = declared  # refused unread: the fake answers its 413 (body_limit.py)
         return environ
 
     def _flush_now(self) -> None:
@@ -93,6 +98,16 @@ class HarnessChannel(HTTPChannel):
     requests: list[Any]  # waitress's own list (its classes are untyped)
     parked = False
     """A pipelined request waits for the client to read earlier answers (no worker holds it)."""
+    harness_discard = 0  # bytes of a refused body still to drop as they arrive (body_limit.py)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.parser_class = functools.partial(LimitedParser, channel=self)
+
+    def received(self, data: bytes) -> bool:
+        if self.harness_discard:
+            data = discard_prefix(self, data)
+        return bool(super().received(data)) if data else True
 
     def handle_read(self) -> None:
         # waitress 3's handle_read, reading up to the rest of the current body (at most RECV_BYTES) instead

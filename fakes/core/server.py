@@ -212,6 +212,8 @@ class FakeServer:
                 f"{self.name}: cannot listen on {self.host}:{self.requested_port}: {exc.strerror or exc}", self.name
             ) from None
         server.harness_cancel = self._cancel
+        state = getattr(self.app, "extensions", {}).get("harness_state")  # fakes.core.context.STATE_EXTENSION
+        server.harness_body_limit = getattr(state, "body_limit", None)
         self._server = server
         self._thread = threading.Thread(target=self._loop, name=f"harness-{self.name}-server", daemon=True)
         self._thread.start()

@@ -9,6 +9,7 @@ threaded server.
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -98,6 +99,10 @@ class FakeState:
             max_delay_ms=self.config["faults.max_delay_ms"],
             max_hang_ms=self.config["faults.max_hang_ms"],
         )
+        self.durable: Any = None  # a fakes.core.durable.DurableStore under `harness serve --state-dir`
+        self._pending_reset: dict[str, Any] | None = None
+        self._config_dirty = False
+        self._snapshot_text: str | None = None
 
     # -- hooks for subclasses ------------------------------------------------------------------------
     def reset_data(self) -> None:
@@ -111,6 +116,12 @@ class FakeState:
         """(status, headers, body) of the fake's own 429, used by the `rate_limit` fault action."""
         return 429, {"Content-Type": "application/json"}, '{"error":"rate limited"}'
 
+    def body_limit(self, path: str, content_encoding: str | None) -> int | None:
+        """The largest body (decoded bytes) the fake reads on `path`, or None. Under the loopback server a
+        larger one is refused as it streams in: the request reaches the fake with an empty body and
+        `environ["harness.body_bytes_declared"]` (fakes.core.body_limit), and the fake answers its 413."""
+        return None
+
     def on_config_changed(self, changed: Sequence[str]) -> None:
         """Called (under `self.lock`) after `update_config` changed the given keys."""
 
@@ -121,6 +132,91 @@ class FakeState:
     def restore_data(self, data: Any) -> None:
         """Load what `snapshot_data` returned (called on a freshly reset state)."""
         raise NotImplementedError(f"{self.service}: restoring saved data is not supported")
+
+    def take_data_changes(self) -> tuple[dict[str, Any], list[bytes]] | None:
+        """For `--state-dir`: the model changes since the last call, as (JSON head, blobs), then forget them.
+        Called under `self.lock` after every request; None when nothing changed.
+
+        The default serves a fake that only has `snapshot_data`: the whole snapshot, whenever it differs from
+        the last one written (a cost that grows with the data: a fake with much data overrides these three)."""
+        if not self.supports_snapshot:
+            return None
+        data = self.snapshot_data()
+        text = json.dumps(data, separators=(",", ":"), sort_keys=True)
+        if text == self._snapshot_text:
+            return None
+        self._snapshot_text = text
+        return {"snapshot": data}, []
+
+    def replay_data(self, head: Mapping[str, Any], blobs: bytes) -> None:
+        """Apply one `take_data_changes` (or `capture_data`) result again, validating every row: raise
+        ValueError naming the bad row."""
+        if not self.supports_snapshot or set(head) != {"snapshot"}:
+            raise ValueError(f"{self.service}: saved data this fake cannot read")
+        self.reset_data()
+        self.restore_data(head["snapshot"])
+        self._snapshot_text = json.dumps(self.snapshot_data(), separators=(",", ":"), sort_keys=True)
+
+    def capture_data(self) -> Iterable[tuple[dict[str, Any], list[bytes]]]:
+        """Records that rebuild the whole model (replayed after a reset). Called under `self.lock`; what it
+        returns may be iterated later without the lock, so it must not see later changes."""
+        if not self.supports_snapshot:
+            return ()
+        return [({"snapshot": json.loads(json.dumps(self.snapshot_data()))}, [])]  # a copy: later changes unseen
+
+    # -- durable state (fakes.core.durable) ----------------------------------------------------------
+    def take_record(self) -> tuple[dict[str, Any], list[bytes]] | None:
+        """Everything changed since the last call (reset, configuration, model), as one log record."""
+        with self.lock:
+            head: dict[str, Any] = {}
+            if self._config_dirty:
+                head["config"] = self.config.as_dict()
+                self._config_dirty = False
+            if self._pending_reset is not None:
+                head["reset"] = self._pending_reset
+                self._pending_reset = None
+            data = self.take_data_changes()
+            blobs: list[bytes] = []
+            if data is not None:
+                head["data"], blobs = data
+            return (head, blobs) if head else None
+
+    def replay_record(self, head: Mapping[str, Any], blobs: bytes) -> None:
+        """Apply one record of `take_record` / `capture_records` (configuration, then reset, then data)."""
+        unknown = set(head) - {"config", "reset", "data"}
+        if unknown:
+            raise ValueError(f"unknown record part(s) {', '.join(sorted(unknown))}")
+        with self.lock:
+            config = head.get("config")
+            if config is not None:
+                if not isinstance(config, Mapping):
+                    raise ValueError("config: not an object")
+                self.update_config({k: v for k, v in config.items() if k in self.config})
+            reset = head.get("reset")
+            if reset is not None:
+                seed = reset.get("seed") if isinstance(reset, Mapping) else None
+                if not isinstance(seed, (int, str)) or isinstance(seed, bool):
+                    raise ValueError("reset: the seed must be an integer or a string")
+                self.reset(seed=seed)
+            data = head.get("data")
+            if data is not None:
+                if not isinstance(data, Mapping):
+                    raise ValueError("data: not an object")
+                self.replay_data(data, blobs)
+
+    def capture_records(self) -> Iterable[tuple[dict[str, Any], list[bytes]]]:
+        """The whole state as records (for a rewrite): configuration and seed first, then the model."""
+        with self.lock:
+            first: tuple[dict[str, Any], list[bytes]] = (
+                {"config": self.config.as_dict(), "reset": {"seed": self.seed}}, [])
+            data = self.capture_data()
+            return itertools.chain([first], (({"data": head}, blobs) for head, blobs in data))
+
+    def commit_changes(self) -> None:
+        """After every request: with `--state-dir`, the request's changes are on disk when this returns."""
+        durable = self.durable
+        if durable is not None:
+            durable.commit()
 
     # -- operations ----------------------------------------------------------------------------------
     def reset(self, *, seed: int | str | None = None) -> None:
@@ -140,6 +236,7 @@ class FakeState:
             self.faults.clear()
             self.faults.reseed(self.seed)
             self.reset_data()
+            self._pending_reset = {"seed": self.seed}
 
     def update_config(self, values: Mapping[str, Any]) -> list[str]:
         """Validate and apply configuration (dotted keys or nested objects); returns the changed keys."""
@@ -150,6 +247,7 @@ class FakeState:
             self.faults.max_delay_ms = self.config["faults.max_delay_ms"]
             self.faults.max_hang_ms = self.config["faults.max_hang_ms"]
             if changed:
+                self._config_dirty = True
                 self.on_config_changed(changed)
             return changed
 

@@ -56,6 +56,7 @@ DEFAULTS: dict[str, Any] = {
     "time.future_grace_s": 3600,
     "store.add_ingest_properties": False,
     "store.max_failed_records": 10_000,  # harness: records that failed validation kept for view=failed (§14)
+    "store.max_events": None,  # harness: at most this many stored events (raw + quarantine); null = no limit
     "geoip.stub": {},
     # §6 /track
     "track.max_age_days": 5,
@@ -165,7 +166,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "engage.order": ("arrival", "time"),
     "dedup.mode": ("query", "compaction"),
 }
-NUMBER_OR_NULL = {"http.max_uri_bytes", "import.max_failed_records", "ratelimit.retry_after_s"}
+NUMBER_OR_NULL = {"http.max_uri_bytes", "import.max_failed_records", "ratelimit.retry_after_s", "store.max_events"}
 STRING_OR_NULL: set[str] = set()  # §2.3 TLS is the server's business: `harness serve --tls` (fakes.core.tls)
 NUMBER_KEYS = {"time.ms_threshold", "ratelimit.window_s", "ratelimit.retry_after_s"}
 # Upper bounds where a larger value would push a time past what the clock and datetime handle; every other
@@ -256,6 +257,7 @@ class MixpanelConfig:
     time_future_grace_s: int
     store_add_ingest_properties: bool
     store_max_failed_records: int
+    store_max_events: int | None
     geoip_stub: dict[str, Any]
     track_max_age_days: int
     track_old_events: str

@@ -203,6 +203,17 @@ class ExportRateLimited(ExportRequestError):
     status_text = RateLimitExceeded.status_text
 
 
+class EventStoreFull(ApiError):
+    """Harness limit `store.max_events` (not a Mixpanel behaviour): the batch would pass it; nothing of it is
+    stored. 507, so a client retries later rather than dropping the batch (†)."""
+
+    http_status = 507
+    status_text = "Insufficient Storage"
+    message = ("harness event store is full: {stored} of store.max_events={limit} events stored, "
+               "a batch of {batch} was not stored")
+    harness_wording = True
+
+
 CATALOGUE: tuple[type[ApiError], ...] = (
     InvalidCredentials,
     PayloadTooLarge,

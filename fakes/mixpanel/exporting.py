@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import re
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from itertools import islice
@@ -149,14 +149,15 @@ def _line(event: dict[str, Any]) -> bytes:
         return answers.dumps(event) + b"\n"
 
 
-def export_lines(rows: list[Row], length: int, project_id: int, q: ExportQuery, *,
-                 ingest_properties: bool) -> Iterator[bytes]:
-    """The first `length` rows that match, as chunks of JSON lines (lazily: a chunk at a time)."""
+def export_lines(rows: list[bytes], length: int, decode: Callable[[bytes], Row], project_id: int, q: ExportQuery,
+                 *, ingest_properties: bool) -> Iterator[bytes]:
+    """The first `length` (encoded) rows that match, as chunks of JSON lines (lazily: a chunk at a time)."""
     events, limit = q.events, q.limit
     from_ms, to_ms, time_in_ms = q.from_ms, q.to_ms, q.time_in_ms
     chunk: list[bytes] = []
     size = sent = 0
-    for row in islice(rows, length):
+    for blob in islice(rows, length):
+        row = decode(blob)
         if row.project_id != project_id or row.dropped is not None or not from_ms <= row.time_ms < to_ms:
             continue
         if events is not None and row.event not in events:
@@ -237,7 +238,8 @@ def handle_export(ctx: IngestContext, req: IngestRequest) -> ExportOutcome:
     out.events = sorted(q.events) if q.events is not None else None
     out.limit = q.limit
     rows, length = ctx.store.raw_as_it_stands()
-    lines = export_lines(rows, length, project.project_id, q, ingest_properties=cfg.export_add_ingest_properties)
+    lines = export_lines(rows, length, ctx.store.decode, project.project_id, q,
+                         ingest_properties=cfg.export_add_ingest_properties)
     if _accepts_gzip(req.header("accept-encoding")):
         lines, compressed = gzip_when_large(lines)
         out.content_encoding = "gzip" if compressed else None

@@ -49,6 +49,7 @@ class IngestRequest:
     host: str = "api.mixpanel.com"
     request_id: str = ""
     path: str = ""  # the path and query as sent (the raw export names it in its error bodies)
+    declared_bytes: int | None = None  # a body over the limit, refused unread by the server (fakes.core.body_limit)
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name)
@@ -93,8 +94,12 @@ class DecodedRequest:
 
 def decode_request(req: IngestRequest, cfg: MixpanelConfig, *, limit: int, accept_gzip: bool) -> DecodedRequest:
     """§3: bounded read and decompression, then parameters (R1) and records (R3–R5)."""
-    raw = read_bytes(req.body, req.header("content-encoding"), limit,
-                     decode_gzip=accept_gzip, extra_encodings=cfg.decode_extra_encodings)
+    if req.declared_bytes is not None:  # §5.2: over the limit, refused before it was read
+        raw = RawBody(wire_bytes=req.declared_bytes, too_large=True,
+                      encoding=(req.header("content-encoding") or "").strip().lower())
+    else:
+        raw = read_bytes(req.body, req.header("content-encoding"), limit,
+                         decode_gzip=accept_gzip, extra_encodings=cfg.decode_extra_encodings)
     if raw.too_large or raw.encoding_problem is not None:
         params = merge_params(req.query, {})
         return DecodedRequest(raw, params, DecodedData(None, "none", problem=raw.encoding_problem or "too large"))

@@ -23,6 +23,7 @@ from .outcome import LookupOutcome
 def handle_lookup_tables(ctx: IngestContext, req: IngestRequest, table_id: str | None) -> LookupOutcome:
     cfg = ctx.config
     raw = read_body(io.BytesIO(req.body), req.header("content-encoding"), MAX_BODY_BYTES, decode_gzip=True)
+    raw.too_large = raw.too_large or req.declared_bytes is not None  # refused unread by the server
     authenticator = ImportAuthenticator(ctx.registry, observed=cfg.auth_error_detail == "observed")
     try:
         outcome = authenticator.authenticate(parse_authorization(req.header("authorization")),

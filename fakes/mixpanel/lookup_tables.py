@@ -87,11 +87,13 @@ class LookupTableStore:
         self._lock = threading.Lock()
         self._tables: dict[str, LookupTable] = {}
         self._puts: dict[int, deque[int]] = {}
+        self.version = 0  # bumped on every change (--state-dir writes the tables when it moved)
 
     def create(self, project_id: int, name: str, table_id: str | None = None) -> LookupTable:
         table = LookupTable(table_id or str(uuid.uuid4()), name, project_id)
         with self._lock:
             self._tables[table.table_id] = table
+            self.version += 1
         return table
 
     def get(self, table_id: str) -> LookupTable | None:
@@ -120,19 +122,41 @@ class LookupTableStore:
             types[name] = seen.pop() if len(seen) == 1 else ("string" if seen else "undefined")
         with self._lock:
             table.header, table.rows, table.types, table.replaced_at_ms = header, rows, types, now_ms
+            self.version += 1
 
     def clear(self) -> None:
         with self._lock:
             self._tables = {}
             self._puts = {}
+            self.version += 1
 
     def snapshot(self) -> list[dict[str, Any]]:
         with self._lock:
             return [t.describe() for t in self._tables.values()]
 
-    def restore(self, items: list[dict[str, Any]]) -> None:
+    def restore(self, items: Any, where: str = "lookup_tables") -> None:
+        """Replace every table with saved `snapshot` items, checking each (ValueError names the bad one)."""
+        if not isinstance(items, list):
+            raise ValueError(f"{where}: not a list")
+        tables = {}
+        for index, item in enumerate(items):
+            at = f"{where}[{index}]"
+            if not isinstance(item, dict):
+                raise ValueError(f"{at}: not an object")
+            for name, kind in (("id", str), ("name", str), ("project_id", int), ("header", list), ("rows", list),
+                               ("types", dict)):
+                if type(item.get(name)) is not kind:
+                    raise ValueError(f"{at}.{name}: must be {'a ' + kind.__name__ if kind is not int else 'an int'}")
+            if not all(isinstance(h, str) for h in item["header"]) or not all(
+                    isinstance(r, list) and all(isinstance(c, str) for c in r) for r in item["rows"]):
+                raise ValueError(f"{at}: header and rows must hold strings")
+            if not all(isinstance(v, str) for v in item["types"].values()):
+                raise ValueError(f"{at}.types: values must be strings")
+            replaced = item.get("replaced_at_ms")
+            if replaced is not None and type(replaced) is not int:
+                raise ValueError(f"{at}.replaced_at_ms: must be an integer or null")
+            tables[item["id"]] = LookupTable(item["id"], item["name"], item["project_id"], list(item["header"]),
+                                             [list(r) for r in item["rows"]], dict(item["types"]), replaced)
         with self._lock:
-            for item in items:
-                self._tables[item["id"]] = LookupTable(item["id"], item["name"], item["project_id"],
-                                                       list(item["header"]), [list(r) for r in item["rows"]],
-                                                       dict(item["types"]), item.get("replaced_at_ms"))
+            self._tables = tables
+            self.version += 1

@@ -17,8 +17,10 @@ from typing import Any, cast
 
 from fakes.core import ControlError, FakeConfig, SimulatedClock
 
+from . import answers
 from .auth import parse_authorization
 from .config import SETTINGS, MixpanelConfig
+from .errors import EventStoreFull
 from .event_values import placeholder_ids
 from .exporting import handle_export
 from .failures import FailedRecord, FailedRecords
@@ -32,7 +34,7 @@ from .profiles import Profile, ProfileStore
 from .projects import ProjectRegistry
 from .ratelimit import ExportRateLimits, RateLimiter
 from .stats import IngestionStats
-from .storage import EventStore, Row
+from .storage import EventStore, Row, StoreFull
 from .tracking import handle_track
 
 EndpointHandler = Callable[[IngestContext, IngestRequest], IngestOutcome]
@@ -65,6 +67,7 @@ class IngestionModel:
         self.stats = IngestionStats()
         self.failed = FailedRecords(self.config["store.max_failed_records"])
         self._id_lock = threading.Lock()
+        self._seed = seed
         self._rng = random.Random(f"mixpanel-insert-ids:{seed}")
         self.configure()
 
@@ -73,6 +76,7 @@ class IngestionModel:
         """Take a new configuration snapshot and rebuild what derives from it (call after every change)."""
         with self.lock:
             self.settings = MixpanelConfig.from_values(self.config.as_dict())
+            self.store.max_events = self.settings.store_max_events
             self.registry = ProjectRegistry.from_config(self.settings.projects)
             self.profiles.max_properties = self.settings.engage_max_profile_properties
             self.group_profiles.max_properties = self.settings.engage_max_profile_properties
@@ -106,6 +110,7 @@ class IngestionModel:
             self.failed.clear()
             self.quarantine_updates.clear()
             self.lookup_tables.clear()
+            self._seed = seed
             self._rng = random.Random(f"mixpanel-insert-ids:{seed}")
 
     def snapshot(self) -> dict[str, Any]:
@@ -124,9 +129,9 @@ class IngestionModel:
             raise ValueError("mixpanel snapshot data must be an object")
         with self.lock:
             self.store.restore(data.get("events", []))
-            self.profiles.restore(data.get("profiles", []))
-            self.group_profiles.restore(data.get("group_profiles", []))
-            self.lookup_tables.restore(data.get("lookup_tables", []))
+            self.profiles.restore(data.get("profiles", []), "profiles")
+            self.group_profiles.restore(data.get("group_profiles", []), "group_profiles")
+            self.lookup_tables.restore(data.get("lookup_tables", []), "lookup_tables")
             self.failed.restore(data.get("failed_records"))
 
     def secrets(self) -> list[str]:
@@ -136,6 +141,12 @@ class IngestionModel:
             values += [project.secret, project.token, *project.bearer_tokens]
             values += [sa.secret for sa in project.service_accounts]
         return values
+
+    def reseed_insert_ids(self) -> None:
+        """After a restore: generated ids go on from the stored rows' count, not from the seed's start again
+        (which would repeat the ids generated before the restart)."""
+        with self._id_lock:
+            self._rng = random.Random(f"mixpanel-insert-ids:{self._seed}:{len(self.store)}")
 
     def new_insert_id(self) -> str:
         """§5.7: a generated 32-hex `$insert_id`, deterministic for a seed."""
@@ -158,6 +169,11 @@ class IngestionModel:
                 gc.disable()
             try:
                 outcome = handler(self.context, req)
+            except StoreFull as full:  # store.max_events: the whole batch refused, nothing stored
+                outcome = IngestOutcome(dialect="unknown", deviations=["store.max_events reached"], payload=[],
+                                        records_accepted=0, records_failed=full.batch)
+                outcome.answered(answers.api_error(EventStoreFull(stored=full.stored, limit=full.limit,
+                                                                  batch=full.batch)))
             finally:
                 if paused:
                     gc.enable()

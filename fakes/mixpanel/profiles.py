@@ -78,6 +78,7 @@ class ProfileStore:
         self._lock = threading.Lock()
         self._profiles: dict[Hashable, Profile] = {}
         self.log: list[dict[str, Any]] = []
+        self._dirty: set[Hashable] = set()  # keys changed since the last take_changes (--state-dir)
         self.max_properties = max_properties
         self.max_name_len = max_name_len
 
@@ -85,6 +86,7 @@ class ProfileStore:
         with self._lock:
             self._profiles = {}
             self.log = []
+            self._dirty = set()
 
     def get(self, key: Hashable) -> Profile | None:
         with self._lock:
@@ -104,18 +106,30 @@ class ProfileStore:
 
     def snapshot(self) -> list[dict[str, Any]]:
         with self._lock:
-            return [{"key": list(key) if isinstance(key, tuple) else key, **profile.describe(),
-                     "key_written_ms": profile.key_written_ms} for key, profile in self._profiles.items()]
+            return [_profile_item(key, profile) for key, profile in self._profiles.items()]
 
-    def restore(self, items: list[dict[str, Any]]) -> None:
+    def take_changes(self) -> list[dict[str, Any]]:
+        """The profiles changed since the last call: each as a `snapshot` item, or `{"key", "deleted": true}`."""
         with self._lock:
-            for item in items:
-                key = item["key"]
-                # (project, distinct_id) or (project, (group_key, group_id)): JSON turned tuples into lists
-                key = (key[0], tuple(key[1]) if isinstance(key[1], list) else key[1])
-                self._profiles[key] = Profile(item["properties"], item["created_at"], item["last_seen"],
-                                              item["updates"], dict(item.get("key_written_ms", {})),
-                                              dict(item.get("metadata", {})))
+            dirty, self._dirty = self._dirty, set()
+            out = []
+            for key in dirty:
+                profile = self._profiles.get(key)
+                out.append(_profile_item(key, profile) if profile is not None
+                           else {"key": list(key) if isinstance(key, tuple) else key, "deleted": True})
+            return out
+
+    def restore(self, items: Any, where: str = "profiles") -> None:
+        """Load `snapshot` / `take_changes` items, checking each (ValueError names the bad one)."""
+        if not isinstance(items, list):
+            raise ValueError(f"{where}: not a list")
+        with self._lock:
+            for index, item in enumerate(items):
+                key, profile = _checked_item(item, f"{where}[{index}]")
+                if profile is None:
+                    self._profiles.pop(key, None)
+                else:
+                    self._profiles[key] = profile
 
     def apply(self, update: ProfileUpdate, *, by_time: bool = False) -> bool:
         """Apply every operation in order; False (nothing changed) when the result would pass the
@@ -145,6 +159,7 @@ class ProfileStore:
                 return False
             self.log.append({"key": update.key, "operations": update.operations, "time_ms": update.time_ms,
                              "effect": "deleted" if deleted else "applied"})
+            self._dirty.add(update.key)
             if deleted and not props:
                 self._profiles.pop(update.key, None)
                 return True
@@ -205,3 +220,47 @@ class ProfileStore:
                 if isinstance(current, list):
                     props[key] = [element for element in current if not json_equal(element, item)]  # Q16
             written[key] = time_ms
+
+
+def _profile_item(key: Hashable, profile: Profile) -> dict[str, Any]:
+    return {"key": _key_json(key), **profile.describe(), "key_written_ms": profile.key_written_ms}
+
+
+def _key_json(key: Hashable) -> Any:
+    if isinstance(key, tuple):
+        return [k if not isinstance(k, tuple) else list(k) for k in key]
+    return key
+
+
+def _checked_item(item: Any, where: str) -> tuple[Hashable, Profile | None]:
+    """(key, profile or None for a deletion) of a saved item, or ValueError naming the bad field."""
+    if not isinstance(item, dict):
+        raise ValueError(f"{where}: not an object")
+    key = item.get("key")
+    # (project, distinct_id) or (project, (group_key, group_id)): JSON turned tuples into lists
+    if not isinstance(key, list) or len(key) != 2 or (key[0] is not None and type(key[0]) is not int):
+        raise ValueError(f"{where}.key: must be [project_id, id]")
+    identity = key[1]
+    if isinstance(identity, list):
+        if len(identity) != 2 or not all(isinstance(v, str) for v in identity):
+            raise ValueError(f"{where}.key: a group id must be [group_key, group_id] strings")
+        identity = tuple(identity)
+    elif not isinstance(identity, (str, int, float)) or isinstance(identity, bool):
+        raise ValueError(f"{where}.key: the id must be a string or a number")
+    pair = (key[0], identity)
+    if item.get("deleted") is True:
+        return pair, None
+    checks = (("properties", dict), ("metadata", dict), ("key_written_ms", dict))
+    for name, kind in checks:
+        if not isinstance(item.get(name, {}), kind):
+            raise ValueError(f"{where}.{name}: must be an object")
+    for name in ("created_at", "updates"):
+        if type(item.get(name)) is not int:
+            raise ValueError(f"{where}.{name}: must be an integer")
+    if item.get("last_seen") is not None and type(item["last_seen"]) is not int:
+        raise ValueError(f"{where}.last_seen: must be an integer or null")
+    written = item.get("key_written_ms", {})
+    if not all(type(v) is int for v in written.values()):
+        raise ValueError(f"{where}.key_written_ms: values must be integers")
+    return pair, Profile(item["properties"], item["created_at"], item["last_seen"], item["updates"], dict(written),
+                         dict(item.get("metadata", {})))

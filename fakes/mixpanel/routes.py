@@ -16,6 +16,7 @@ from flask import Blueprint, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from fakes.core import FaultFired, annotate, fire_faults
+from fakes.core.body_limit import DECLARED_KEY
 
 from .answers import Answer
 from .exporting import EXPORT, JSON_LINES
@@ -58,6 +59,7 @@ def _ingest_request(endpoint: str, region: str) -> IngestRequest:
         secure=request.scheme == "https",
         host=request.host,
         request_id=str(entry["id"]) if entry else "",
+        declared_bytes=request.environ.get(DECLARED_KEY),
     )
 
 

@@ -10,7 +10,10 @@ from fakes.core import FakeState, SimulatedClock
 from .answers import dumps
 from .config import SETTINGS
 from .errors import RateLimitExceeded
-from .model import IngestionModel
+from .lookup_tables import MAX_BODY_BYTES as LOOKUP_MAX_BODY_BYTES
+from .model import ENDPOINTS, LOOKUP_TABLES, IngestionModel
+from .persistence import MixpanelChanges
+from .regions import PATH_PREFIXES as REGION_PREFIXES
 
 
 class MixpanelState(FakeState):
@@ -24,6 +27,18 @@ class MixpanelState(FakeState):
                  seed: int | str = 0) -> None:
         super().__init__(config, clock=clock, seed=seed)
         self.model = IngestionModel(self.clock, self.config, self.lock, seed=self.seed)
+        self.changes = MixpanelChanges(self.model)
+
+    def body_limit(self, path: str, content_encoding: str | None) -> int | None:
+        """§5.2 / §9: the ingestion endpoints' `import.max_body_bytes`, the lookup tables' 100 MB."""
+        parts = [p for p in path.split("?", 1)[0].split("/") if p]
+        if parts and parts[0] in REGION_PREFIXES:
+            parts = parts[1:]
+        if len(parts) == 1 and parts[0] in ENDPOINTS:
+            return int(self.model.settings.import_max_body_bytes)
+        if len(parts) == 2 and parts[0] == LOOKUP_TABLES:
+            return LOOKUP_MAX_BODY_BYTES
+        return None
 
     def on_config_changed(self, changed: Sequence[str]) -> None:
         self.model.configure()
@@ -36,6 +51,15 @@ class MixpanelState(FakeState):
 
     def restore_data(self, data: Any) -> None:
         self.model.restore(data)
+
+    def take_data_changes(self) -> tuple[dict[str, Any], list[bytes]] | None:
+        return self.changes.take()
+
+    def replay_data(self, head: Mapping[str, Any], blobs: bytes) -> None:
+        self.changes.replay(head, blobs)
+
+    def capture_data(self) -> Iterable[tuple[dict[str, Any], list[bytes]]]:
+        return self.changes.capture()
 
     def secret_values(self) -> Iterable[str]:
         model = getattr(self, "model", None)  # the masker may ask before the model exists

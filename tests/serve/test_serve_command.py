@@ -159,16 +159,16 @@ def test_unavailable_fake_is_a_clear_error():
     assert "Traceback" not in proc.stderr
 
 
-def test_state_dir_saves_at_shutdown_and_restores_at_start(tmp_path):
-    """DESIGN.md §5 --state-dir: state persisted at shutdown, restored at the next start."""
+def test_state_dir_keeps_changes_and_restores_at_start(tmp_path):
+    """DESIGN.md §5 --state-dir: state persisted as it changes (a fake with only snapshot_data too),
+    restored at the next start."""
     serve = Serve("--fakes", "standin", "--standin-port", "0", "--state-dir", str(tmp_path))
     url = serve.read_urls(1)["standin"]
     auth = {"Authorization": "Bearer standin-token"}
     assert requests.post(url + "/ingest", json={"kept": 1}, headers=auth, timeout=5).status_code == 200
     requests.put(url + "/_harness/config", json={"limits.max_items": 7}, timeout=5)
-    assert serve.stop()[0] == 0
-    saved = json.loads((tmp_path / "standin.json").read_text())
-    assert saved["data"] == {"items": [{"kept": 1}]} and saved["config"]["limits.max_items"] == 7
+    assert serve.stop(signal.SIGKILL)[0] != 0
+    assert json.loads((tmp_path / "standin.manifest").read_text())["incr"] == ["standin.incr.1"]
 
     serve = Serve("--fakes", "standin", "--standin-port", "0", "--state-dir", str(tmp_path))
     url = serve.read_urls(1)["standin"]

@@ -5,8 +5,9 @@ a script can read them. Port 0 picks a free port. With `--tls` each fake also li
 from a harness test CA): then `<name>-https: <URL>` lines and `tls-ca: <path of the CA PEM to trust>`. A fake
 whose settings include `tls.cert`/`tls.key`/`tls.port` (mixpanel-ingestion.md §2.3) gets HTTPS from them.
 The fakes run as one `fakes.fleet.FakeFleet`, so they share one simulated clock. With `--state-dir`, each
-fake's state (configuration, seed and, where the fake supports it, its data) is restored from
-`DIR/<name>.json` at start and saved there at shutdown. The reference connectors' control routes
+fake's state (configuration, seed and, where the fake supports it, its data) is kept in an append-only log
+under DIR (`fakes.core.durable`): every change is written before its answer is sent, restored at start, and a
+stop (SIGINT, SIGTERM, SIGHUP, SIGQUIT) only closes the files. The reference connectors' control routes
 (DESIGN.md §7.1, `harness.connector_routes`) are mounted on fake Mixpanel and fake Braze.
 """
 
@@ -30,6 +31,7 @@ from harness.cli.terminal import progress_enabled
 if TYPE_CHECKING:  # imported when the command runs: building the CLI's parser stays light
     import ssl
 
+    from fakes.core.durable import DurableStore
     from fakes.core.limits import ServerLimits
     from fakes.core.state import FakeState
     from fakes.fleet import FakeFleet, ServerTls
@@ -43,7 +45,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "serve",
         help="run the fake Mixpanel and Braze servers on loopback until interrupted",
-        description="Run the fakes on loopback HTTP until SIGINT/SIGTERM. Prints '<name>: <base URL>' per fake.",
+        description="Run the fakes on loopback HTTP until SIGINT/SIGTERM/SIGHUP/SIGQUIT. "
+                    "Prints '<name>: <base URL>' per fake.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1, loopback only)")
     parser.add_argument("--allow-host", action="append", default=[], metavar="NAME",
@@ -88,7 +91,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     limits.add_argument("--fault-wait-threads", type=int, default=None, metavar="N",
                         help="stand-in workers while requests wait in latency/hang faults (default 1000)")
     parser.add_argument("--state-dir", type=Path, default=None, metavar="DIR",
-                        help="restore state from DIR/<name>.json at start and save it there at shutdown")
+                        help="keep each fake's state in DIR: every change is on disk before its answer is sent, "
+                             "and restored at start")
+    parser.add_argument("--fsync", choices=("always", "everysec", "no"), default="everysec",
+                        help="with --state-dir, when changes are forced to stable storage: before every answer, "
+                             "once a second (default) or when the operating system decides")
+    parser.add_argument("--state-rewrite-min-bytes", type=int, default=64 << 20, metavar="N",
+                        help="with --state-dir, rewrite a fake's log once it has grown by N bytes and by as much "
+                             "as its last rewrite (default 64 MiB)")
     parser.set_defaults(func=handler)
 
 
@@ -103,11 +113,8 @@ def _port(text: str) -> int:
 
 
 def handler(args: argparse.Namespace) -> int:
-    from fakes.core import PortInUseError
-    from fakes.core.limits import open_files_wanted, raise_open_file_limit
-    from fakes.fleet import FakeFleet, ServerOptions
+    from fakes.fleet import FakeFleet
     from fakes.registry import FakeUnavailableError, fake_names
-    from harness.connector_routes import ConnectorControl
 
     try:
         all_names = fake_names()
@@ -121,6 +128,8 @@ def handler(args: argparse.Namespace) -> int:
     if args.threads < 1:
         raise CliError("--threads must be >= 1")
     server_limits = _server_limits(args)
+    if args.state_rewrite_min_bytes < 0:
+        raise CliError("--state-rewrite-min-bytes must be >= 0")
     state_dir: Path | None = args.state_dir
     if state_dir is not None:
         _check_state_dir(state_dir)
@@ -128,21 +137,45 @@ def handler(args: argparse.Namespace) -> int:
     file_config = _file_config(args.config, all_names)
 
     fleet = FakeFleet((), mode="loopback", seed=args.seed)  # one clock for every fake
-    for name in names:
-        try:
-            handle = fleet.add(name)
-        except FakeUnavailableError as exc:
-            raise CliError(str(exc)) from None
-        _prepare(name, handle.state, state_dir, file_config.get(name, {}), args.config)
-    connectors = ConnectorControl(fleet).mount_all()  # DESIGN.md §7.1; before the first request
-    _allow_hosts(fleet, args)
+    stores: list[DurableStore] = []
+    stop = threading.Event()
+    # Every change is on disk when answered, so a stop only closes files: a second signal loses nothing.
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in _STOP_SIGNALS}
+    try:
+        for name in names:
+            try:
+                handle = fleet.add(name)
+            except FakeUnavailableError as exc:
+                raise CliError(str(exc)) from None
+            store = _prepare(name, handle.state, state_dir, file_config.get(name, {}), args)
+            if store is not None:
+                stores.append(store)
+        _allow_hosts(fleet, args)
+        _serve(args, fleet, names, state_dir, stop, server_limits)
+    finally:
+        for store in stores:
+            store.close()
+        for sig, handler_before in previous.items():
+            signal.signal(sig, handler_before)
+    return 0
 
+
+_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT")
+                      if hasattr(signal, name))
+
+
+def _serve(args: argparse.Namespace, fleet: FakeFleet, names: list[str], state_dir: Path | None,
+           stop: threading.Event, server_limits: ServerLimits) -> None:
+    from fakes.core import PortInUseError
+    from fakes.core.limits import open_files_wanted, raise_open_file_limit
+    from fakes.fleet import ServerOptions
+    from harness.connector_routes import ConnectorControl
+
+    connectors = ConnectorControl(fleet).mount_all()  # DESIGN.md §7.1; before the first request
     plans = _tls_plans(args, fleet, state_dir)
     ports = {name: getattr(args, f"{name.replace('-', '_')}_port", 0) for name in names}
     raise_open_file_limit(open_files_wanted(server_limits, servers=len(names), tls=plans.tls is not None))
     servers = ServerOptions(host=args.host, ports=ports, threads=args.threads, tls=plans.tls, limits=server_limits)
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         try:
             fleet.start(servers=servers)
@@ -162,14 +195,8 @@ def handler(args: argparse.Namespace) -> int:
     finally:
         connectors.close()
         fleet.close()
-        for sig, handler_before in previous.items():
-            signal.signal(sig, handler_before)
         if plans.temporary_dir is not None:
             shutil.rmtree(plans.temporary_dir, ignore_errors=True)
-    if state_dir is not None:
-        for handle in fleet:
-            _save(handle.name, handle.state, state_dir / f"{handle.name}.json")
-    return 0
 
 
 _LIMIT_OPTIONS = {"control_threads": "control_threads", "connection_limit": "connection_limit",
@@ -257,12 +284,14 @@ def _file_config(path: Path | None, known: list[str]) -> dict[str, dict[str, Any
 
 
 def _prepare(name: str, state: FakeState, state_dir: Path | None, file_values: dict[str, Any],
-             config_path: Path | None) -> None:
-    """Restore DIR/<name>.json, then apply the config file's section and the environment on top."""
+             args: argparse.Namespace) -> DurableStore | None:
+    """Restore the saved state, then apply the config file's section and the environment on top."""
     from fakes.core.config import ConfigError
     from fakes.core.config_sources import config_from_env
 
-    restored = state_dir is not None and _restore(name, state, state_dir / f"{name}.json")
+    config_path: Path | None = args.config
+    store = None if state_dir is None else _open_store(name, state, state_dir, args)
+    restored = store is not None and store.restored
     if state_dir is not None:
         print(f"harness serve: {name}: restored state from {state_dir}" if restored else
               f"harness serve: {name}: no saved state in {state_dir}, starting empty", file=sys.stderr, flush=True)
@@ -278,6 +307,29 @@ def _prepare(name: str, state: FakeState, state_dir: Path | None, file_values: d
         configured = True
     if configured and not restored:
         state.reset()  # a fresh state built from the configuration (default worlds, credentials)
+    if store is not None:
+        state.commit_changes()
+    return store
+
+
+def _open_store(name: str, state: FakeState, state_dir: Path, args: argparse.Namespace) -> DurableStore:
+    """Replay DIR's log of this fake (or import the DIR/<name>.json of earlier versions) and keep it open."""
+    from fakes.core.durable import DurableStore
+    from fakes.core.durable_log import LogCorrupt
+
+    store = DurableStore(state, state_dir, name=name, fsync=args.fsync,
+                         rewrite_min_bytes=args.state_rewrite_min_bytes)
+    legacy = state_dir / f"{name}.json"
+    imported = not store.exists and legacy.exists() and _restore(name, state, legacy)
+    try:
+        store.restored = store.open() or imported
+    except LogCorrupt as exc:
+        raise CliError(f"cannot restore {name} state: {exc}") from None
+    except OSError as exc:
+        raise CliError(f"cannot open {name} state in {state_dir}: {exc.strerror or exc}") from None
+    if imported:
+        legacy.replace(legacy.with_name(legacy.name + ".imported"))  # now in the log; not read again
+    return store
 
 
 @dataclass
@@ -353,25 +405,3 @@ def _restore(name: str, state: Any, path: Path) -> bool:
     except (OSError, ValueError, KeyError, TypeError, NotImplementedError) as exc:
         raise CliError(f"cannot restore {name} state from {path}: {exc}") from None
     return True
-
-
-def _save(name: str, state: Any, path: Path) -> None:
-    try:
-        snapshot = state.snapshot()
-    except (TypeError, ValueError) as exc:
-        print(f"harness serve: {name}: state not saved (not JSON-serialisable: {exc})", file=sys.stderr)
-        return
-    if snapshot.get("data") is None:
-        print(f"harness serve: {name}: only configuration and seed saved (the fake does not persist its data yet)",
-              file=sys.stderr)
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(snapshot, fh, indent=1, sort_keys=True)
-        os.replace(tmp, path)  # atomic: a crash never leaves half a file
-    except OSError as exc:
-        print(f"harness serve: {name}: state not saved to {path}: {exc}", file=sys.stderr)
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
