@@ -124,6 +124,8 @@ DOCS: dict[str, str] = {
     "time.future_grace_s": "§5.4 V6 how far in the future an event time may be, s",
     "store.add_ingest_properties": "§5.11 add Mixpanel's ingest properties to stored events",
     "store.max_failed_records": "§14 records that failed validation kept for GET /_harness/events?view=failed",
+    "store.max_events": "harness: at most this many stored events (raw + quarantine); a batch past it is refused "
+                        "whole with 507; null = no limit",
     "geoip.stub": "§5.11 IP -> geolocation properties added on ingest",
     "track.max_age_days": "§6 /track ingests only events this recent, days",
     "track.old_events": "§6 older /track events: drop or keep",
