@@ -123,6 +123,7 @@ class TlsFrontDoor:
             relay = _Relay(self, conn)
             self._relays.add(relay)
             relay.task = loop.create_task(relay.handshake())
+            relay.task.add_done_callback(relay.handshake_ended)
 
     @property
     def _sweep_interval(self) -> float:
@@ -201,6 +202,13 @@ class _Relay:
             await loop.create_connection(lambda: _BackendSide(self), *self.door.backend)
         except OSError:
             self.abort()
+
+    def handshake_ended(self, task: asyncio.Task) -> None:
+        # Evicted before its task first ran (one burst of accepts from a backlog, as on a starved loop): the
+        # coroutine never started, so nothing above closed the socket and the client would wait forever.
+        if task.cancelled() and self.client is None:
+            self.sock.close()
+            self.finish()
 
     # -- events from the two sides --------------------------------------------------------------------
     def backend_ready(self, transport: asyncio.Transport) -> None:

@@ -16,6 +16,7 @@ import resource
 import selectors
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -26,6 +27,7 @@ from stand_in_fake import AUTH_HEADERS as AUTH
 from fakes.core import FakeServer
 from fakes.core.limits import ServerLimits
 from fakes.core.tls import issue_test_certificates, server_context
+from fakes.core.tls_front_door import TlsFrontDoor
 
 ANSWER_BOUND_S = 10.0
 """Far above the <100 ms the bench measures, far below the 30 s faults that would otherwise block."""
@@ -294,6 +296,32 @@ def test_tls_clients_that_never_finish_the_handshake_are_dropped_and_make_room(a
         finally:
             for sock in socks:
                 sock.close()
+
+
+def test_silent_tls_clients_evicted_before_their_handshake_began_are_closed_too(tls_files):
+    """The same as above on a starved machine: the front door's loop runs late, finds all 20 clients in the
+    accept backlog and accepts them in one burst, so the limit evicts relays whose handshake never began.
+    The loop is held with an event (not a sleep) so that the burst happens every time."""
+    gate = threading.Event()
+    front = TlsFrontDoor(server_context(tls_files.cert_pem, tls_files.key_pem), ("127.0.0.1", 9),
+                         connection_limit=10, handshake_timeout_s=0.5).start()
+    socks: list[socket.socket] = []
+    try:
+        assert front._loop is not None
+        front._loop.call_soon_threadsafe(gate.wait)
+        for _ in range(20):
+            socks.append(socket.create_connection(("127.0.0.1", front.port), timeout=30))
+        gate.set()
+        for sock in socks:
+            with contextlib.suppress(ConnectionResetError):
+                assert sock.recv(1024) == b""
+        assert front.evicted >= 10
+        wait_until(lambda: front.open_connections == 0, "the TLS front door to be empty")
+    finally:
+        gate.set()
+        for sock in socks:
+            sock.close()
+        front.stop()
 
 
 @pytest.mark.parametrize("field, value, message", [
