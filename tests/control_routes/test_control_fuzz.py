@@ -432,6 +432,8 @@ def test_no_accepted_configuration_makes_an_endpoint_fail(harness: Harness, fake
             calls = [("POST", "/_harness/reset", {}), *ingestion_calls(fake), *ingestion_calls(fake)]
             for method, path, kwargs in calls:
                 reply = client.open(path, method=method, **kwargs)
+                if reply.status_code == 507 and key == "store.max_events":
+                    continue  # the documented answer once the optional event cap is reached (issue 13 item 7)
                 if reply.status_code >= 500:
                     failures.append((key, repr(value)[:40], path, reply.status_code, reply.data[:200]))
             harness.fresh()

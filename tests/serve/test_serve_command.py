@@ -299,7 +299,7 @@ def test_state_dir_whose_parent_is_missing_is_refused(tmp_path):
 def test_a_missing_state_dir_under_an_existing_parent_is_created(tmp_path):
     serve = Serve("--fakes", "standin", "--standin-port", "0", "--state-dir", str(tmp_path / "state"))
     serve.read_urls(1)
-    assert serve.stop()[0] == 0 and (tmp_path / "state" / "standin.json").is_file()
+    assert serve.stop()[0] == 0 and (tmp_path / "state" / "standin.manifest").is_file()
 
 
 def test_a_host_that_is_not_loopback_is_warned_about():
