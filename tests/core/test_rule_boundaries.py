@@ -1,0 +1,79 @@
+"""Exact core rules pinned so a one-token change fails a test (issue 14): secret names are masked in every
+letter case (DESIGN.md §6 'Secrets never leak'), and the simulated clock keeps fractional seconds
+(DESIGN.md §3 / §4 `/_harness/clock`)."""
+
+from __future__ import annotations
+
+import pytest
+from stand_in_fake import AUTH_HEADERS
+
+from fakes.core import Scheduler, SimulatedClock
+from fakes.core.masking import MASK, SecretMasker
+
+# --- DESIGN.md §6: secret field and query-parameter names match in any letter case ------------------------
+
+SPELLINGS = ["api_secret", "API_SECRET", "Api_Secret", "aPi_sEcReT"]
+
+
+@pytest.mark.parametrize("configured", ["api_secret", "API_SECRET", "Api_Secret"])
+@pytest.mark.parametrize("sent", SPELLINGS)
+def test_6_secret_field_names_masked_in_any_case_in_payloads(configured, sent):
+    """DESIGN.md §6: a secret field is masked whatever the case of the configured name and of the key sent,
+    at the top level and nested; other keys are kept."""
+    masker = SecretMasker(secret_fields=(configured,))
+    payload = {sent: "not-a-known-value", "nested": [{sent: "also-unknown"}], "api_secretive": "kept"}
+    assert masker.mask_value(payload) == {sent: MASK, "nested": [{sent: MASK}], "api_secretive": "kept"}
+
+
+@pytest.mark.parametrize("configured", ["api_secret", "API_SECRET", "Api_Secret"])
+@pytest.mark.parametrize("sent", SPELLINGS)
+def test_6_secret_query_parameter_names_masked_in_any_case(configured, sent):
+    """DESIGN.md §6: a secret query parameter is masked whatever the case of its name."""
+    masker = SecretMasker(secret_fields=(configured,))
+    assert masker.mask_query([(sent, "not-a-known-value"), ("other", "v")]) == {sent: [MASK], "other": ["v"]}
+
+
+def test_6_journal_masks_secret_names_in_any_case_over_http(client):
+    """DESIGN.md §6 through the wire: the stand-in fake's journal masks `api_secret` / `token` sent as
+    query parameters and JSON keys in other cases, with values the fake does not know as secrets."""
+    resp = client.post("/ingest?API_SECRET=q-leak-1&Token=q-leak-2&plain=shown",
+                       json={"Api_Secret": "b-leak-1", "deep": {"TOKEN": "b-leak-2"}, "plain": "shown"},
+                       headers=AUTH_HEADERS)
+    assert resp.status_code == 200
+    entry = client.get("/_harness/requests").get_json()["requests"][-1]
+    assert entry["query"] == {"API_SECRET": [MASK], "Token": [MASK], "plain": ["shown"]}
+    assert entry["payload"] == {"Api_Secret": MASK, "deep": {"TOKEN": MASK}, "plain": "shown"}
+
+
+# --- DESIGN.md §3 / §4: the clock keeps fractional seconds -----------------------------------------------------
+
+@pytest.mark.parametrize("driven", [False, True])
+@pytest.mark.parametrize("step", [0.001, 0.25, 0.5, 1.75, 2.999])
+def test_3_clock_advance_keeps_fractional_seconds(driven, step):
+    """DESIGN.md §3: `advance(s)` moves the clock by exactly `s` seconds, fractions included, with or
+    without a scheduler driving it."""
+    clock = SimulatedClock(1_700_000_000.0)
+    if driven:
+        Scheduler.on(clock)
+    assert clock.advance(step) == 1_700_000_000.0 + step
+    assert clock.now() == 1_700_000_000.0 + step
+    assert clock.now_ms() == 1_700_000_000_000 + round(step * 1000)
+
+
+def test_3_clock_set_keeps_fractional_seconds():
+    clock = SimulatedClock(0.0)
+    assert clock.set(1_700_000_000.125) == 1_700_000_000.125 == clock.now()
+
+
+@pytest.mark.parametrize("body, now", [
+    ({"advance_s": 0.5}, 1_700_000_000.5),
+    ({"advance_s": 1.25}, 1_700_000_001.25),
+    ({"now": 1_700_000_123.75}, 1_700_000_123.75),
+])
+def test_4_clock_control_route_keeps_fractional_seconds(client, body, now):
+    """DESIGN.md §4 `POST /_harness/clock`: `advance_s` and `now` keep their fractions (the answer and a
+    later read agree)."""
+    client.post("/_harness/clock", json={"now": 1_700_000_000})
+    resp = client.post("/_harness/clock", json=body)
+    assert resp.status_code == 200 and resp.get_json()["now"] == now
+    assert client.get("/_harness/clock").get_json()["now"] == now

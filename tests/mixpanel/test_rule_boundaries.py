@@ -1,0 +1,205 @@
+"""Exact rules of the fake Mixpanel pinned at their boundaries (issue 14): each test fails when the rule it
+names is broken by one small change (a key part dropped, `>` for `>=`, a limit off by one), and checks
+both sides of every limit (limit - 1, limit, limit + 1) through the HTTP interface."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+from mpkit import NOW, TOKEN, event, jbody
+
+FAILED = "some data points in the request failed validation"
+V5_TEXT = "'properties.time' is invalid: must be specified as seconds since epoch"
+V6_TEXT = "'properties.time' is invalid: must not be in the future"
+
+
+def stored(api, view: str = "dedup") -> list[dict]:
+    return api.client.get("/_harness/events", query_string={"view": view, "meta": "1"}).get_json()["events"]
+
+
+def messages(resp) -> list[str]:
+    body = resp.get_json()
+    return [r["message"] for r in body.get("failed_records", [])]
+
+
+# --- §10 the dedup key is (event, distinct_id, time, $insert_id) -----------------------------------------
+
+DEDUP_BASE = {"event": "Purchase", "distinct_id": "u-1", "time": NOW - 600, "$insert_id": "ins-1"}
+
+
+def _dedup_event(**changed):
+    fields = {**DEDUP_BASE, **changed}
+    return event(fields.pop("event"), **fields)
+
+
+@pytest.mark.parametrize("part, other", [
+    ("event", "Refund"), ("distinct_id", "u-2"), ("time", NOW - 601), ("$insert_id", "ins-2"),
+])
+def test_10_dedup_key_each_part_separates_events(api, part, other):
+    """§10: two events differing in any one part of the key (event, distinct_id, time, `$insert_id`) are
+    two events in the dedup view; raw keeps both either way."""
+    assert api.import_([_dedup_event(), _dedup_event(**{part: other})]).status_code == 200
+    assert len(stored(api, "raw")) == 2
+    assert len(stored(api)) == 2, f"events differing only in {part} were merged"
+
+
+@pytest.mark.parametrize("mode", ["query", "compaction"])
+def test_10_dedup_key_same_key_merges_last_wins(api, state, mode):
+    """§10: the same (event, distinct_id, time, `$insert_id`) is one event, the last ingested copy winning,
+    whatever other property differs; in compaction mode too (same UTC day)."""
+    state.update_config({"dedup.mode": mode})
+    api.import_([_dedup_event(colour="red")])
+    api.import_([_dedup_event(colour="blue")])
+    rows = stored(api)
+    assert [r["properties"]["colour"] for r in rows] == ["blue"]
+    assert len(stored(api, "raw")) == 2
+
+
+@pytest.mark.parametrize("part, other", [("event", "Refund"), ("distinct_id", "u-2"), ("$insert_id", "ins-2")])
+def test_10_compaction_key_each_part_separates_events(api, state, part, other):
+    """§10 `dedup.mode = compaction`: (event, distinct_id, `$insert_id`, same UTC day); any of the three
+    named parts differing keeps two events."""
+    state.update_config({"dedup.mode": "compaction"})
+    api.import_([_dedup_event(), _dedup_event(**{part: other})])
+    assert len(stored(api)) == 2, f"compaction merged events differing only in {part}"
+
+
+# --- §5.2 body size: 413 only above the limit -------------------------------------------------------------
+
+def _body_of_size(size: int) -> bytes:
+    """A valid one-event /import body of exactly `size` bytes (JSON padded with spaces)."""
+    core = jbody([event()])
+    assert len(core) <= size
+    return core[:-1] + b" " * (size - len(core)) + b"]"
+
+
+@pytest.mark.parametrize("encoding", [None, "gzip"])
+@pytest.mark.parametrize("delta, status", [(-1, 200), (0, 200), (1, 413)])
+def test_5_2_body_size_limit_413_only_above(api, state, encoding, delta, status):
+    """§5.2: the (decompressed) body may be exactly `import.max_body_bytes` long; one byte more is 413."""
+    limit = 4096
+    state.update_config({"import.max_body_bytes": limit})
+    body = _body_of_size(limit + delta)
+    headers = {}
+    if encoding:
+        body, headers = gzip.compress(body), {"Content-Encoding": encoding}
+    resp = api.import_(body, headers=headers)
+    assert resp.status_code == status
+    if status == 413:
+        assert resp.get_json()["error"] == f"request exceeds max limit of {limit} bytes"
+        assert stored(api, "raw") == []
+    else:
+        assert resp.get_json()["num_records_imported"] == 1 and len(stored(api)) == 1
+
+
+@pytest.mark.parametrize("delta, status", [(0, 200), (1, 413)])
+def test_5_2_default_body_limit_exactly_10485760_bytes(api, delta, status):
+    """§5.2: the default limit 10485760 bytes: exactly that many is accepted, one more is 413."""
+    resp = api.import_(_body_of_size(10485760 + delta))
+    assert resp.status_code == status
+
+
+@pytest.mark.parametrize("delta, too_large", [(-1, False), (0, False), (1, True)])
+def test_6_track_body_size_limit_413_only_above(api, state, delta, too_large):
+    """§5.2 via §6: /track shares the body limit; exactly the limit is read, one byte more is 413."""
+    limit = 4096
+    state.update_config({"import.max_body_bytes": limit})
+    core = jbody([{"event": "e", "properties": {"token": TOKEN, "distinct_id": "d"}}])
+    body = core[:-1] + b" " * (limit + delta - len(core)) + b"]"
+    resp = api.post("/track", body)
+    if too_large:
+        assert resp.status_code == 413 and stored(api, "raw") == []
+    else:
+        assert (resp.status_code, resp.data) == (200, b"1") and len(stored(api)) == 1
+
+
+# --- §5.6 the seconds / milliseconds threshold -------------------------------------------------------------
+
+THRESHOLD = 100_000_000_000  # 1e11
+
+
+@pytest.mark.parametrize("t, kind", [
+    (THRESHOLD - 1, int), (THRESHOLD, int), (THRESHOLD + 1, int),
+    (THRESHOLD - 1, float), (THRESHOLD, float), (THRESHOLD + 1, float),
+])
+def test_5_6_ms_threshold_boundary(api, t, kind):
+    """§5.6: |t| >= 1e11 is milliseconds, below it seconds. 1e11 - 1 read as seconds is year 5138 (V6);
+    1e11 and above read as milliseconds is 1973, accepted and stored as that many ms."""
+    resp = api.import_([event(time=kind(t))])
+    if t < THRESHOLD:
+        assert messages(resp) == [V6_TEXT]
+        assert stored(api, "raw") == []
+    else:
+        assert resp.status_code == 200
+        assert [r["meta"]["time_ms"] for r in stored(api)] == [t]
+
+
+@pytest.mark.parametrize("t, ms", [(THRESHOLD - 1, False), (THRESHOLD, True)])
+def test_6_track_ms_threshold_boundary(api, t, ms):
+    """§5.6 on /track: the same threshold. A seconds reading beyond now + 1 h is dropped; the ms reading
+    (1973) is older than 5 days, so it is kept raw only (§6) with its time in ms."""
+    resp = api.post("/track", jbody([{"event": "e", "properties": {"token": TOKEN, "distinct_id": "d", "time": t}}]))
+    assert resp.status_code == 200
+    assert [r["meta"]["time_ms"] for r in stored(api, "raw")] == ([t] if ms else [])
+
+
+# --- §5.4 V5: time >= 1971-01-01T00:00:00Z, on the full path (not only the fast one) -----------------------
+
+MIN_S = 31_536_000  # 1971-01-01T00:00:00Z
+
+
+@pytest.mark.parametrize("force_full_path", [False, True])
+@pytest.mark.parametrize("t, ok", [
+    (MIN_S - 1, False), (MIN_S, True), (MIN_S + 1, True),
+    (MIN_S - 0.001, False), (float(MIN_S), True), (MIN_S + 0.001, True),
+])
+def test_5_4_v5_1971_lower_bound_both_sides(api, t, ok, force_full_path):
+    """§5.4 V5 at 1971-01-01 - 1 ms / exactly / + 1 ms and ±1 s, integers and floats. `ip` in the
+    properties keeps the event off the /import fast path (it needs normalising, §5.11), so the rule
+    itself runs for integers too."""
+    extra = {"ip": "203.0.113.9"} if force_full_path else {}
+    resp = api.import_([event(time=t, **extra)])
+    if ok:
+        assert resp.status_code == 200
+        assert [r["meta"]["time_ms"] for r in stored(api)] == [int(t * 1000)]
+    else:
+        assert messages(resp) == [V5_TEXT]
+        assert stored(api, "raw") == []
+
+
+# --- §6 the /track batch limit --------------------------------------------------------------------------------
+
+def _track_batch(n: int) -> bytes:
+    return jbody([{"event": "e", "properties": {"token": TOKEN, "distinct_id": f"d{i}", "time": NOW - 60}}
+                  for i in range(n)])
+
+
+@pytest.mark.parametrize("limit", [3, 2000])
+@pytest.mark.parametrize("delta", [-1, 0, 1])
+def test_6_track_batch_limit_both_sides(api, state, limit, delta):
+    """§6 / §5.2: /track takes at most `track.max_batch_records` (2000) objects: limit - 1 and limit are
+    stored whole, limit + 1 is refused whole with the † text."""
+    if limit != 2000:
+        state.update_config({"track.max_batch_records": limit})
+    n = limit + delta
+    resp = api.post("/track", _track_batch(n), query={"verbose": "1"})
+    if delta <= 0:
+        assert resp.get_json() == {"error": None, "status": 1}
+        assert len(stored(api)) == n
+    else:
+        assert resp.get_json() == {"error": f"request exceeds max batch size of {limit} records", "status": 0}
+        assert stored(api, "raw") == []
+
+
+@pytest.mark.parametrize("delta", [-1, 0, 1])
+def test_5_2_import_batch_limit_both_sides(api, state, delta):
+    """§5.2: /import takes at most `import.max_batch_records`: limit - 1 and limit stored, limit + 1 refused."""
+    state.update_config({"import.max_batch_records": 3})
+    resp = api.import_([event(n=i) for i in range(3 + delta)])
+    if delta <= 0:
+        assert resp.get_json()["num_records_imported"] == 3 + delta and len(stored(api)) == 3 + delta
+    else:
+        assert resp.status_code == 400 and stored(api, "raw") == []
+        assert json.loads(resp.data)["error"] == "request exceeds max batch size of 3 records"
