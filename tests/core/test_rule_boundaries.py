@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from stand_in_fake import AUTH_HEADERS
 
-from fakes.core import Scheduler, SimulatedClock
+from fakes.core import ClockError, Scheduler, SimulatedClock
 from fakes.core.masking import MASK, SecretMasker
 
 # --- DESIGN.md §6: secret field and query-parameter names match in any letter case ------------------------
@@ -77,3 +77,44 @@ def test_4_clock_control_route_keeps_fractional_seconds(client, body, now):
     resp = client.post("/_harness/clock", json=body)
     assert resp.status_code == 200 and resp.get_json()["now"] == now
     assert client.get("/_harness/clock").get_json()["now"] == now
+
+
+# --- DESIGN.md §3: the clock's range and its advance, both sides of each bound ---------------------------------
+
+MIN_EPOCH, MAX_EPOCH = -62_135_596_800.0, 253_402_300_799.0  # 0001-01-01T00:00:00Z, 9999-12-31T23:59:59Z
+
+
+@pytest.mark.parametrize("epoch, ok", [
+    (MIN_EPOCH - 1, False), (MIN_EPOCH, True), (MIN_EPOCH + 1, True),
+    (MAX_EPOCH - 1, True), (MAX_EPOCH, True), (MAX_EPOCH + 1, False),
+])
+def test_3_clock_range_is_year_1_to_9999_inclusive(epoch, ok):
+    """DESIGN.md §3: the clock stays between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, both included."""
+    clock = SimulatedClock(0.0)
+    if ok:
+        assert clock.set(epoch) == epoch == clock.now()
+    else:
+        with pytest.raises(ClockError, match="between year 1 and year 9999"):
+            clock.set(epoch)
+        assert clock.now() == 0.0
+
+
+@pytest.mark.parametrize("step, ok", [(-0.001, False), (0, True), (0.0, True), (0.001, True)])
+def test_3_clock_advance_by_zero_is_allowed_negative_is_not(step, ok):
+    """DESIGN.md §3: `advance(0)` is a no-op move, any negative step is refused (use `set` to go back)."""
+    clock = SimulatedClock(100.0)
+    if ok:
+        assert clock.advance(step) == 100.0 + step
+    else:
+        with pytest.raises(ClockError, match="advance_s must be >= 0"):
+            clock.advance(step)
+        assert clock.now() == 100.0
+
+
+def test_4_clock_control_route_advance_zero_and_negative(client):
+    """DESIGN.md §4: `{"advance_s": 0}` answers 200 with the time unchanged; a negative one a 400."""
+    client.post("/_harness/clock", json={"now": 1_700_000_000})
+    resp = client.post("/_harness/clock", json={"advance_s": 0})
+    assert resp.status_code == 200 and resp.get_json()["now"] == 1_700_000_000
+    assert client.post("/_harness/clock", json={"advance_s": -1}).status_code == 400
+    assert client.get("/_harness/clock").get_json()["now"] == 1_700_000_000
