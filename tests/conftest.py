@@ -72,6 +72,36 @@ def samples_dir(tmp_path_factory) -> Path:
     pytest.skip(f"{MISSING_SAMPLES} at {path} ({WHERE_TO_GET_SAMPLES})")
 
 
+@pytest.fixture(scope="session")
+def shapes_dir(request, tmp_path_factory) -> Path:
+    """The samples' layout (avro/, storage-json/, custom-http/) for tests that need only the shapes of the event
+    types, not Braze's own bytes: Braze's samples where present, else one record per catalog type built by the
+    generator and written in the three shapes (Avro with the catalog's schema), so such tests run everywhere."""
+    try:
+        return request.getfixturevalue("samples_dir")
+    except pytest.skip.Exception:
+        pass
+    import json
+
+    from harness.catalog import SHAPE_CUSTOM_HTTP, load_catalog
+    from harness.generate import RecordFactory, StreamConfig, build_world, generate_records
+    from harness.generate.writers import write_avro_dir, write_storage_json_dir
+
+    root = tmp_path_factory.mktemp("catalog-built-shapes")
+    world, factory = build_world(1), RecordFactory()
+    for event_type in load_catalog():
+        type_id = event_type.type_id
+        records = list(generate_records(world, StreamConfig(events=1, types=(type_id,))))
+        if factory.plan(type_id).has_storage_schema:
+            write_avro_dir(records, root / "avro", factory, seed=1)
+            write_storage_json_dir(records, root / "storage-json", factory)
+        if SHAPE_CUSTOM_HTTP in event_type.shapes:
+            path = root / "custom-http" / f"{type_id}.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(factory.to_custom_http(type_id, records[0][1]), indent=2), encoding="utf-8")
+    return root
+
+
 def _skip_reason(report: pytest.TestReport) -> str:
     longrepr = report.longrepr
     if isinstance(longrepr, tuple) and len(longrepr) == 3:

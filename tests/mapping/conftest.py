@@ -52,33 +52,18 @@ def csv_sources(spec_csv_rows) -> dict[str, dict[str, str]]:
 
 
 @pytest.fixture(scope="session")
-def shape_paths(request, tmp_path_factory) -> dict[str, dict[str, Path]]:
-    """Like `sample_paths`, for tests that need only the shapes of the event types, not Braze's own bytes:
-    Braze's samples where present, else one record per catalog type built by the generator and written in
-    the three shapes (Avro with the catalog's schema, storage JSON, Custom HTTP), so such tests run
-    everywhere."""
-    try:
-        return request.getfixturevalue("sample_paths")
-    except pytest.skip.Exception:
-        pass
-    from harness.catalog import SHAPE_CUSTOM_HTTP, load_catalog
-    from harness.generate import RecordFactory, StreamConfig, build_world, generate_records
-    from harness.generate.writers import write_avro_dir, write_storage_json_dir
+def shape_paths(shapes_dir) -> dict[str, dict[str, Path]]:
+    """Like `sample_paths` over `shapes_dir`: Braze's samples where present, else catalog-built records, for
+    tests that need only the shapes of the event types."""
+    return _paths_by_type(shapes_dir)
 
-    root = tmp_path_factory.mktemp("catalog-built-shapes")
-    world, factory, out = build_world(1), RecordFactory(), {}
-    for event_type in load_catalog():
-        type_id = event_type.type_id
-        records = list(generate_records(world, StreamConfig(events=1, types=(type_id,))))
-        if factory.plan(type_id).has_storage_schema:
-            write_avro_dir(records, root / "avro", factory, seed=1)
-            write_storage_json_dir(records, root / "storage-json", factory)
-            out.setdefault(type_id, {})["avro"] = root / "avro" / f"{type_id}.avro"
-            out[type_id]["storage-json"] = root / "storage-json" / f"{type_id}.json"
-        if SHAPE_CUSTOM_HTTP in event_type.shapes:
-            path = root / "custom-http" / f"{type_id}.json"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(factory.to_custom_http(type_id, records[0][1])), encoding="utf-8")
-            out.setdefault(type_id, {})["custom-http"] = path
+
+def _paths_by_type(root: Path) -> dict[str, dict[str, Path]]:
+    out: dict[str, dict[str, Path]] = {}
+    for path in (root / "avro").glob("*.avro"):
+        out.setdefault(path.stem, {})["avro"] = path
+    for path in (root / "storage-json").glob("*.json"):
+        out.setdefault(path.stem, {})["storage-json"] = path
+    for path in sorted((root / "custom-http").rglob("*.json")):
+        out.setdefault(json.loads(path.read_text(encoding="utf-8"))["event_type"], {})["custom-http"] = path
     return out
-
