@@ -203,3 +203,76 @@ def test_5_2_import_batch_limit_both_sides(api, state, delta):
     else:
         assert resp.status_code == 400 and stored(api, "raw") == []
         assert json.loads(resp.data)["error"] == "request exceeds max batch size of 3 records"
+
+
+# --- §10 storage: receipt order, quarantine, view filters, the compaction day ------------------------------------
+
+def test_10_rows_numbered_in_receipt_order_across_raw_and_quarantine(api, state):
+    """§10: every accepted row gets the next number in receipt order, quarantined ones included; a quarantined
+    object does not stop the rest of its batch being stored."""
+    body = jbody([{"event": "e", "properties": {"token": "unknown-token", "distinct_id": "q1"}},
+                  {"event": "e", "properties": {"token": TOKEN, "distinct_id": "a", "time": NOW - 60}},
+                  {"event": "e", "properties": {"token": "unknown-token", "distinct_id": "q2"}},
+                  {"event": "e", "properties": {"token": TOKEN, "distinct_id": "b", "time": NOW - 60}}])
+    assert api.post("/track", body).data == b"1"
+    api.import_([event(n=7)])
+    raw = [r["meta"]["seq"] for r in stored(api, "raw")]
+    quarantined = [r["meta"]["seq"] for r in stored(api, "quarantine")]
+    assert [r["properties"]["distinct_id"] for r in stored(api, "raw")] == ["a", "b", "user-7"]
+    assert (raw, quarantined) == ([2, 4, 5], [1, 3])
+
+
+def test_10_event_store_ingest_counts_rows_entering_the_dedup_view():
+    """§10 (Python API): `EventStore.ingest` answers how many rows entered the dedup view: not the quarantined
+    ones, not the dropped ones."""
+    from fakes.mixpanel.storage import EventStore, RequestMeta, Row
+
+    def row(i, **kw):
+        return Row(1, "e", f"d{i}", 1_000 + i, f"i{i}", False, {}, {}, **kw)
+
+    store = EventStore()
+    meta = RequestMeta("r", "/import", "us", 0, "json", "ua")
+    rows = [row(0), row(1, quarantine="unknown_token"), row(2, dropped="ignore_property"), row(3)]
+    assert store.ingest(rows, meta) == 2
+    assert store.counts() == {"raw": 3, "dedup": 2, "quarantine": 1}
+
+
+@pytest.mark.parametrize("query, expected", [
+    ({"event": "Refund"}, ["u-2", "u-4"]),
+    ({"distinct_id": "u-4"}, ["u-4"]),
+    ({"distinct_id": "u-3"}, ["u-3"]),
+])
+def test_10_view_filters_keep_every_match(api, query, expected):
+    """§10 `GET /_harness/events` filters: every matching row, wherever it stands (a non-matching row before
+    or between the matches does not end the listing)."""
+    api.import_([event("Purchase", n=1, distinct_id="u-1"), event("Refund", n=2, distinct_id="u-2"),
+                 event("Purchase", n=3, distinct_id="u-3"), event("Refund", n=4, distinct_id="u-4")])
+    assert [r["properties"]["distinct_id"] for r in api.events(**query)["events"]] == expected
+
+
+def test_10_project_filter_keeps_every_match(api, state):
+    """§10 extension `project_id`: rows of other projects before the matches do not end the listing."""
+    state.update_config({"projects": [{"project_id": 1, "token": TOKEN, "secret": "s1"},
+                                      {"project_id": 2, "token": "t2", "secret": "s2"}]})
+    body = jbody([{"event": "e", "properties": {"token": tok, "distinct_id": d, "time": NOW - 60}}
+                  for tok, d in (("t2", "x"), (TOKEN, "a"), ("t2", "y"), (TOKEN, "b"))])
+    api.post("/track", body)
+    assert [r["properties"]["distinct_id"] for r in api.events(project_id="1")["events"]] == ["a", "b"]
+    assert [r["properties"]["distinct_id"] for r in api.events(project_id="2")["events"]] == ["x", "y"]
+
+
+DAY_S = 86_400
+
+
+@pytest.mark.parametrize("first_s, second_s, merged", [
+    (0, DAY_S - 0.001, True),        # 00:00:00.000 and 23:59:59.999 of one UTC day
+    (DAY_S - 0.001, DAY_S, False),   # 23:59:59.999 and the next day's 00:00:00.000
+    (0, DAY_S, False),
+])
+def test_10_compaction_day_is_the_utc_day(api, state, first_s, second_s, merged):
+    """§10 `dedup.mode = compaction`: the same (event, distinct_id, `$insert_id`) merges within one UTC day,
+    from 00:00:00.000 to 23:59:59.999, and never across midnight."""
+    state.update_config({"dedup.mode": "compaction"})
+    midnight = (NOW // DAY_S - 3) * DAY_S
+    api.import_([_dedup_event(time=midnight + first_s), _dedup_event(time=midnight + second_s)])
+    assert len(stored(api)) == (1 if merged else 2)
