@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 
-@dataclass(frozen=True)
+# Mutation testing: frozen=False is equivalent (nothing assigns to a RequestMeta; frozen states the intent).
+@dataclass(frozen=True)  # pragma: no mutate
 class RequestMeta:
     """Shared by every row of one request (one allocation per request, not per event)."""
 
@@ -44,7 +45,7 @@ class Row:
         self.dropped = dropped
         self.quarantine = quarantine
         self.meta: RequestMeta | None = None
-        self.seq = 0
+        self.seq = 0  # pragma: no mutate (equivalent: `EventStore.ingest` numbers every row it keeps)
 
     @property
     def dedup_key(self) -> tuple[Any, ...]:
@@ -110,7 +111,9 @@ class EventStore:
             self._dedup = {}
             self._quarantine = []
 
-    def rows(self, view: str = "dedup", *, compaction: bool = False) -> list[Row]:
+    # Mutation testing: `*` -> `/` and the default of `compaction` are equivalent (every caller passes the view by
+    # position and `compaction` by keyword).
+    def rows(self, view: str = "dedup", *, compaction: bool = False) -> list[Row]:  # pragma: no mutate
         """A snapshot list; the dedup view keeps first-seen order with the last-ingested content.
 
         `compaction` (§10 `dedup.mode`): the background pass keyed on (event, distinct_id, `$insert_id`,
@@ -135,9 +138,10 @@ class EventStore:
         with self._lock:
             return self._raw, len(self._raw)
 
-    def query(self, view: str = "dedup", *, event: str | None = None, distinct_id: str | None = None,
-              project_id: int | None = None, endpoint: str | None = None,
-              since_ms: int | None = None, compaction: bool = False) -> Iterator[Row]:
+    # Mutation testing: as for `rows`, the `*` and the default of `compaction` are equivalent changes.
+    def query(self, view: str = "dedup", *, event: str | None = None,  # pragma: no mutate
+              distinct_id: str | None = None, project_id: int | None = None, endpoint: str | None = None,
+              since_ms: int | None = None, compaction: bool = False) -> Iterator[Row]:  # pragma: no mutate
         for row in self.rows(view, compaction=compaction):
             if event is not None and row.event != event:
                 continue
