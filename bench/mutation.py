@@ -46,11 +46,12 @@ OPERATORS = [
 # exercise it, so one mutant costs seconds rather than the whole suite.
 RULE_MODULES: dict[str, tuple[str, list[str]]] = {
     "mapping.reference": ("harness/mapping/reference.py", [
-        "tests/mapping/test_rule_boundaries.py", "tests/mapping/test_rules.py", "tests/mapping/test_reference_agrees.py",
-        "tests/mapping/test_legacy_profile.py"]),
+        "tests/mapping/test_rule_boundaries.py", "tests/mapping/test_rules.py",
+        "tests/mapping/test_reference_agrees.py", "tests/mapping/test_legacy_profile.py"]),
     "mapping.plan": ("harness/mapping/plan.py", [
-        "tests/mapping/test_rule_boundaries.py", "tests/mapping/test_rules.py", "tests/mapping/test_reference_agrees.py",
-        "tests/mapping/test_legacy_profile.py", "tests/mapping/test_custom_http_shape.py"]),
+        "tests/mapping/test_rule_boundaries.py", "tests/mapping/test_rules.py",
+        "tests/mapping/test_reference_agrees.py", "tests/mapping/test_legacy_profile.py",
+        "tests/mapping/test_custom_http_shape.py"]),
     "mixpanel.validation": ("fakes/mixpanel/validation.py", [
         "tests/mixpanel/test_rule_boundaries.py", "tests/mixpanel/test_import.py",
         "tests/mixpanel/test_validation_fast_path.py", "tests/mixpanel/test_track_engage_groups.py"]),
@@ -63,8 +64,8 @@ RULE_MODULES: dict[str, tuple[str, list[str]]] = {
     "braze.users": ("fakes/braze/users.py", [
         "tests/braze/test_rule_boundaries.py", "tests/braze/test_users.py", "tests/braze/test_apply.py"]),
     "braze.membership": ("fakes/braze/membership.py", [
-        "tests/braze/test_rule_boundaries.py", "tests/braze/test_apply.py", "tests/braze/test_history_state_machine.py",
-        "tests/braze/test_users.py"]),
+        "tests/braze/test_rule_boundaries.py", "tests/braze/test_apply.py",
+        "tests/braze/test_history_state_machine.py", "tests/braze/test_users.py"]),
     "braze.validation": ("fakes/braze/validation.py", [
         "tests/braze/test_validation.py", "tests/braze/test_declare.py"]),
     "core.masking": ("fakes/core/masking.py", [
@@ -87,7 +88,8 @@ LAYER_MODULES: dict[str, tuple[str, list[str]]] = {
         "tests/cohorts/test_profile_filters.py", "tests/cohorts/test_agrees_with_brute_force.py"]),
     "cohorts.evaluation": ("harness/cohorts/evaluation.py", ["tests/cohorts"]),
     "connectors.delivery": ("harness/connectors/delivery.py", ["tests/connectors"]),
-    "sync.plan": ("harness/connectors/cohort_sync/plan.py", ["tests/sync/test_runs.py", "tests/sync/test_edge_cases.py"]),
+    "sync.plan": ("harness/connectors/cohort_sync/plan.py", [
+        "tests/sync/test_runs.py", "tests/sync/test_edge_cases.py"]),
     "sync.members": ("harness/connectors/cohort_sync/members.py", [
         "tests/sync/test_config_and_members.py", "tests/sync/test_runs.py"]),
     "sync.engine": ("harness/connectors/cohort_sync/engine.py", ["tests/sync"]),

@@ -94,7 +94,8 @@ def test_n2_custom_event_name_missing_is_the_prefix_with_a_warning():
 
 def _printed_with_space() -> str:
     """The one fixed name the glossary prints with a trailing space (N7)."""
-    return next(t.type_id for t in CATALOG if t.current.event_name and t.current.event_name != t.current.event_name.strip())
+    return next(t.type_id for t in CATALOG
+                if t.current.event_name and t.current.event_name != t.current.event_name.strip())
 
 
 def _record(type_id):
