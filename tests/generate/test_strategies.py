@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 
 from harness.catalog import load_catalog
+from harness.generate.invariants import schema_violations
 from harness.generate.providers import is_placeholder_id
 from harness.generate.streams import DEFAULT_ANCHOR
-from harness.generate.invariants import schema_violations
 from harness.generate.world import World
 from harness.strategies import (
     FLOAT32_MAX,
