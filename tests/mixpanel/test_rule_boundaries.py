@@ -276,3 +276,22 @@ def test_10_compaction_day_is_the_utc_day(api, state, first_s, second_s, merged)
     midnight = (NOW // DAY_S - 3) * DAY_S
     api.import_([_dedup_event(time=midnight + first_s), _dedup_event(time=midnight + second_s)])
     assert len(stored(api)) == (1 if merged else 2)
+
+
+def test_10_raw_view_shows_what_was_sent_views_the_normalised_copy(api):
+    """§10 / §5.11: `view=raw` shows the properties as sent (`ip` included); the dedup view the normalised
+    copy (`ip` removed on ingest)."""
+    api.import_([event(ip="203.0.113.7")])
+    assert stored(api, "raw")[0]["properties"]["ip"] == "203.0.113.7"
+    assert "ip" not in stored(api)[0]["properties"]
+
+
+def test_10_endpoint_filter_keeps_every_match(api):
+    """§10 extension `endpoint`: rows of another endpoint before the matches do not end the listing."""
+    track = jbody([{"event": "e", "properties": {"token": TOKEN, "distinct_id": "t", "time": NOW - 60}}])
+    api.post("/track", track)
+    api.import_([event(n=1)])
+    api.post("/track", track.replace(b'"t"', b'"t2"'))
+    api.import_([event(n=2)])
+    assert [r["properties"]["distinct_id"] for r in api.events(endpoint="import")["events"]] == ["user-1", "user-2"]
+    assert [r["properties"]["distinct_id"] for r in api.events(endpoint="track")["events"]] == ["t", "t2"]
