@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from fakes.core.errors import ControlError
+
 ZERO = {"applied_add": 0, "applied_remove": 0, "noop_add": 0, "noop_remove": 0, "ignored_unknown": 0,
         "ignored_identified_device": 0}
 
@@ -77,3 +79,38 @@ def test_4_9_alias_exact_pair_case_insensitive_mode(aliased, state):
     aliased.change("1", [{"aliases": [alias("SHARED-NAME", "push")]}])
     assert aliased.member_ids("1") == {"by-phone"}
     assert aliased.last_journal()["counters"] == {**ZERO, "ignored_unknown": 1}
+
+
+# --- §4.6 created_at: ISO-8601 date-time, offsets within ±23:59, fractions kept exactly -------------------------
+
+@pytest.mark.parametrize("text, epoch", [
+    ("2021-01-21T14:20:30Z", 1611238830.0),
+    ("2021-01-21T14:20:30.250Z", 1611238830.25),   # the fraction is added, exactly
+    ("2021-01-21T14:20:30.5", 1611238830.5),
+    ("2021-01-21T19:20:30+05", 1611238830.0),      # hours only: minutes are 0
+    ("2021-01-21T19:50:30+05:30", 1611238830.0),
+    ("2021-01-21T14:21:30+00:01", 1611238830.0),
+    ("2021-01-22T14:19:30+23:59", 1611238830.0),   # the largest offset
+    ("2021-01-20T14:21:30-23:59", 1611238830.0),
+])
+def test_4_6_created_at_parses_exactly(text, epoch):
+    """§4.6: ISO-8601 date-times (Z, an offset up to ±23:59, none = UTC, a fraction) give the exact epoch."""
+    from fakes.braze.validation import parse_iso8601
+
+    assert parse_iso8601(text) == epoch
+
+
+@pytest.mark.parametrize("offset, ok", [
+    ("+23:59", True), ("+24:00", False), ("+23:60", False), ("+00:59", True), ("-23:59", True), ("-24:00", False),
+])
+def test_4_6_created_at_offset_bounds_over_http(braze, offset, ok):
+    """§4.6 through the wire: an offset beyond ±23:59 is not a valid time (InvalidCreatedAt, nothing stored)."""
+    resp = braze.declare("1", "A", f"2021-01-21T14:20:30{offset}")
+    if ok:
+        assert (resp.status_code, resp.get_json()) == (201, {"message": "success"})
+        assert braze.model.cohort("1").name == "A"
+    else:
+        assert (resp.status_code, resp.get_json()["message"]) == (
+            400, "created_at must be a valid time as an ISO-8601 string")
+        with pytest.raises(ControlError):  # no cohort was created
+            braze.model.cohort("1")
