@@ -85,6 +85,7 @@ def test_4_9_alias_exact_pair_case_insensitive_mode(aliased, state):
 
 @pytest.mark.parametrize("text, epoch", [
     ("2021-01-21T14:20:30Z", 1611238830.0),
+    ("2021-01-21T14:20Z", 1611238800.0),           # no seconds: 0
     ("2021-01-21T14:20:30.250Z", 1611238830.25),   # the fraction is added, exactly
     ("2021-01-21T14:20:30.5", 1611238830.5),
     ("2021-01-21T19:20:30+05", 1611238830.0),      # hours only: minutes are 0
