@@ -295,3 +295,13 @@ def test_10_endpoint_filter_keeps_every_match(api):
     api.import_([event(n=2)])
     assert [r["properties"]["distinct_id"] for r in api.events(endpoint="import")["events"]] == ["user-1", "user-2"]
     assert [r["properties"]["distinct_id"] for r in api.events(endpoint="track")["events"]] == ["t", "t2"]
+
+
+def test_10_since_ms_filter_keeps_every_match_from_the_bound(api):
+    """§10 extension `since_ms`: rows at or after the bound, wherever they stand in receipt order (an older row
+    received first does not end the listing)."""
+    bound = (NOW - 3600) * 1000
+    api.import_([event(n=1, time=NOW - 7200), event(n=2, time=NOW - 3600), event(n=3, time=NOW - 7201),
+                 event(n=4, time=NOW - 60)])
+    found = api.events(since_ms=str(bound))["events"]
+    assert [r["properties"]["distinct_id"] for r in found] == ["user-2", "user-4"]
