@@ -67,7 +67,7 @@ RULE_MODULES: dict[str, tuple[str, list[str]]] = {
         "tests/braze/test_rule_boundaries.py", "tests/braze/test_apply.py",
         "tests/braze/test_history_state_machine.py", "tests/braze/test_users.py"]),
     "braze.validation": ("fakes/braze/validation.py", [
-        "tests/braze/test_validation.py", "tests/braze/test_declare.py"]),
+        "tests/braze/test_rule_boundaries.py", "tests/braze/test_validation.py", "tests/braze/test_declare.py"]),
     "core.masking": ("fakes/core/masking.py", [
         "tests/core/test_rule_boundaries.py", "tests/core/test_masking.py", "tests/core/test_hostile_input.py"]),
     "core.clock": ("fakes/core/clock.py", [
