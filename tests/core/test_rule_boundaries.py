@@ -118,3 +118,71 @@ def test_4_clock_control_route_advance_zero_and_negative(client):
     assert resp.status_code == 200 and resp.get_json()["now"] == 1_700_000_000
     assert client.post("/_harness/clock", json={"advance_s": -1}).status_code == 400
     assert client.get("/_harness/clock").get_json()["now"] == 1_700_000_000
+
+
+# --- DESIGN.md §6 masking: edges found by the mutation run (bench/mutation.py core.masking) ----------------------
+
+def _nested(depth: int, leaf, kind=dict):
+    value = leaf
+    for _ in range(depth):
+        value = {"k": value} if kind is dict else [value]
+    return value
+
+
+@pytest.mark.parametrize("kind", [dict, list])
+@pytest.mark.parametrize("max_depth", [1, 2, 5])
+def test_6_mask_value_shows_exactly_max_depth_levels(kind, max_depth):
+    """DESIGN.md §6: `mask_value` shows containers down to `max_depth` levels; the level below becomes the
+    elided marker (dicts and lists alike)."""
+    from fakes.core.nesting import elided_marker
+
+    masker = SecretMasker()
+    shown = _nested(max_depth, "leaf", kind)
+    assert masker.mask_value(shown, max_depth=max_depth) == shown
+    deeper = masker.mask_value(_nested(max_depth + 1, "leaf", kind), max_depth=max_depth)
+    assert deeper == _nested(max_depth, elided_marker(max_depth), kind)
+
+
+def test_6_mask_value_default_depth_is_64():
+    from fakes.core.masking import DEFAULT_MAX_DEPTH
+    from fakes.core.nesting import elided_marker
+
+    assert DEFAULT_MAX_DEPTH == 64
+    masker = SecretMasker()
+    assert masker.mask_value(_nested(64, 1)) == _nested(64, 1)
+    assert masker.mask_value(_nested(65, 1)) == _nested(64, elided_marker(64))
+
+
+def test_6_mask_headers_masks_every_header_and_joins_repeats():
+    masker = SecretMasker(secret_values=lambda: ["s3cret-value"])
+    assert masker.mask_headers([("Authorization", "Basic abc"), ("X-Note", "has s3cret-value"), ("X-Note", "two"),
+                                ("Accept", "*/*")]) == {
+        "Authorization": "Basic ***", "X-Note": "has ***, two", "Accept": "*/*"}
+
+
+def test_6_masking_follows_the_secret_values_as_they_change():
+    """DESIGN.md §6: the values masked are those the fake knows now (a rotated key is masked at once)."""
+    current = ["first-secret"]
+    masker = SecretMasker(secret_values=lambda: list(current))
+    assert masker.mask_text("first-secret second-secret") == "*** second-secret"
+    current[:] = ["second-secret"]
+    assert masker.mask_text("first-secret second-secret") == "first-secret ***"
+
+
+def test_6_secret_field_at_the_very_start_of_a_text_is_masked():
+    masker = SecretMasker(secret_fields=("token",))
+    assert masker.mask_text("token=abc") == "token=***"
+    assert masker.mask_text("token=abc&x=1") == "token=***&x=1"
+
+
+def test_6_shortest_hunted_base64_core_is_masked_exactly():
+    """DESIGN.md §6 / mixpanel-ingestion.md §3 R4: a 6-byte secret aligned on a base64 group has an 8-character
+    core (the shortest hunted, MIN_BASE64_CORE): it is masked, and exactly it."""
+    import base64
+
+    secret = "s3cr3t"
+    core = base64.b64encode(secret.encode()).decode()
+    assert len(core) == 8
+    text = base64.b64encode(b"xyz" + secret.encode() + b"123").decode()
+    masker = SecretMasker(secret_values=lambda: [secret])
+    assert masker.mask_text(text) == text.replace(core, MASK) != text
