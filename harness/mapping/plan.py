@@ -205,7 +205,7 @@ def _sources(plan: MappingPlan, config: MappingConfig, event_type: EventType) ->
     for f in event_type.fields:
         path = f.custom_http_path
         if len(path) == 1:
-            where[f.name] = ("record.get", path[0])
+            where[f.name] = ("record.get", path[0])  # pragma: no mutate (equivalent: path[-1], one element)
         elif path[0] == "user":
             where[f.name] = ("user.get", path[1])
         else:
