@@ -73,6 +73,8 @@ def _sub_at_literal(text: str, literal: str, pattern: re.Pattern[str]) -> tuple[
     while pos >= 0:
         match = pattern.match(text, pos)
         if match is None:
+            # (Mutation testing: `pos + 2` is equivalent for every configured name: a literal starting with a quote,
+            # or a name whose first two letters differ, cannot occur again one character later.)
             pos = text.find(literal, pos + 1)
             continue
         masked = _masked_field(match)
