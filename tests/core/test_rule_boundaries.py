@@ -186,3 +186,12 @@ def test_6_shortest_hunted_base64_core_is_masked_exactly():
     text = base64.b64encode(b"xyz" + secret.encode() + b"123").decode()
     masker = SecretMasker(secret_values=lambda: [secret])
     assert masker.mask_text(text) == text.replace(core, MASK) != text
+
+
+def test_6_mask_value_goes_on_after_an_elided_container():
+    """DESIGN.md §6: a container cut at the depth limit does not stop the walk: its siblings are shown."""
+    from fakes.core.nesting import elided_marker
+
+    marker = elided_marker(1)
+    payload = {"a": {"x": 1}, "b": [2], "c": "shown", "d": {"y": 3}}
+    assert SecretMasker().mask_value(payload, max_depth=1) == {"a": marker, "b": marker, "c": "shown", "d": marker}
