@@ -53,7 +53,8 @@ __all__ = ["NEVER_SENT_FIELDS", "RUNNER_KINDS", "MappingPlan", "Runner", "compil
 Runner = Callable[[dict, "int | None"], MappingResult]
 
 
-@dataclass(frozen=True, slots=True)
+# Mutation testing: frozen=False or slots=False is equivalent (nothing assigns to a plan; slots only save memory).
+@dataclass(frozen=True, slots=True)  # pragma: no mutate
 class MappingPlan:
     """The compiled mapping of one type under one config. `run(record, size)` maps a flat record."""
 
