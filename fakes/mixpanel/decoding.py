@@ -71,6 +71,8 @@ def read_bytes(body: bytes, content_encoding: str | None, limit: int, *, decode_
                extra_encodings: Iterable[str] = ()) -> RawBody:
     """`read_body` over bytes already in memory; an unencoded body within the limit is used as is."""
     encoding = (content_encoding or "").strip().lower()
+    # A shortcut only: `<` here instead of `<=` is an equivalent change (a body of exactly `limit` bytes
+    # then goes through `read_body`, which keeps it whole as well).
     if encoding in IDENTITY_ENCODINGS and len(body) <= limit:
         return RawBody(data=body, wire_bytes=len(body), encoding=encoding)
     return read_body(io.BytesIO(body), content_encoding, limit, decode_gzip=decode_gzip,

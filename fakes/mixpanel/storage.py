@@ -114,7 +114,9 @@ class EventStore:
     def decode(self, blob: bytes) -> Row:
         return decode_row(blob, self._metas)
 
-    def rows(self, view: str = "dedup", *, compaction: bool = False) -> list[Row]:
+    # Mutation testing: `*` -> `/` and the default of `compaction` are equivalent (every caller passes the view by
+    # position and `compaction` by keyword).
+    def rows(self, view: str = "dedup", *, compaction: bool = False) -> list[Row]:  # pragma: no mutate
         """A snapshot list; the dedup view keeps first-seen order with the last-ingested content.
 
         `compaction` (§10 `dedup.mode`): the background pass keyed on (event, distinct_id, `$insert_id`,
@@ -145,9 +147,10 @@ class EventStore:
         with self._lock:
             return self._raw, len(self._raw)
 
-    def query(self, view: str = "dedup", *, event: str | None = None, distinct_id: str | None = None,
-              project_id: int | None = None, endpoint: str | None = None,
-              since_ms: int | None = None, compaction: bool = False) -> Iterator[Row]:
+    # Mutation testing: as for `rows`, the `*` and the default of `compaction` are equivalent changes.
+    def query(self, view: str = "dedup", *, event: str | None = None,  # pragma: no mutate
+              distinct_id: str | None = None, project_id: int | None = None, endpoint: str | None = None,
+              since_ms: int | None = None, compaction: bool = False) -> Iterator[Row]:  # pragma: no mutate
         for row in self.rows(view, compaction=compaction):
             if event is not None and row.event != event:
                 continue

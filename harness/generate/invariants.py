@@ -88,7 +88,7 @@ def time_order_violations(flat: Sequence[Flat], skewed_ids: set[str]) -> list[st
 
 def dispatch_violations(flat: Sequence[Flat], world: World, ledger: Sequence[DispatchRecord] = (),
                         catalog: Catalog | None = None) -> list[str]:
-    """§8 D1, D2, D4 (default mode), D5, D6, D7, D8, D10."""
+    """§8 D1, D2, D4 (default mode), D5, D6, D7, D8, D9 (`retry_violations`), D10."""
     catalog = catalog or load_catalog()
     out: list[str] = []
     deliveries = {c.campaign_id: c.delivery for c in world.campaigns}
@@ -138,6 +138,44 @@ def dispatch_violations(flat: Sequence[Flat], world: World, ledger: Sequence[Dis
             out.append(f"{record.kind} dispatch {record.dispatch_id} carried by users outside its send")
         if record.kind in ("triggered", "canvas_step") and len(carriers) > 1:
             out.append(f"D2/D4: {record.kind} dispatch {record.dispatch_id} shared by {len(carriers)} users")
+    out.extend(retry_violations(flat, catalog))
+    return _limit(out)
+
+
+# What names one message of a send: a Retry and its eventual Send share these (and the user and channel).
+_MESSAGE_KEYS = ("campaign_id", "message_variation_id", "canvas_id", "canvas_step_id",
+                 "canvas_step_message_variation_id")
+
+
+def retry_violations(flat: Sequence[Flat], catalog: Catalog | None = None) -> list[str]:
+    """§8 D9 (harness default): a Message Prioritization Retry carrying a `dispatch_id` shares it with the
+    eventual Send (or the Abort that replaces it) of the same channel, user and message. A Retry is wrong
+    when no later Send/Abort carries its dispatch id although a later one of the same message exists (one
+    send of a recurring message may overlap another, so the next one of the message need not be its own);
+    a Retry whose message never follows (the stream ended first) is not judged."""
+    catalog = catalog or load_catalog()
+    starters = {t.type_id for t in catalog.all_types() if t.starts_dispatch}
+    retries = {t.type_id for t in catalog.all_types() if t.role == "retry" and t.has_field("dispatch_id")}
+    last_by_dispatch: dict[tuple[Any, ...], int] = {}  # (channel, user, dispatch) -> last Send/Abort index
+    last_by_message: dict[tuple[Any, ...], int] = {}  # (channel, user, message) -> last Send/Abort index
+    pending: list[tuple[int, Flat, tuple[Any, ...], tuple[Any, ...]]] = []
+    for index, e in enumerate(flat):
+        type_id = e["event_type"]
+        if type_id not in retries and type_id not in starters:
+            continue
+        channel, user = catalog[type_id].channel, e.get("user_id")
+        by_dispatch = (channel, user, e.get("dispatch_id"))
+        by_message = (channel, user, tuple(e.get(k) for k in _MESSAGE_KEYS))
+        if type_id in retries:
+            pending.append((index, e, by_dispatch, by_message))
+        else:
+            last_by_dispatch[by_dispatch] = index
+            last_by_message[by_message] = index
+    out: list[str] = []
+    for index, retry, by_dispatch, by_message in pending:
+        if last_by_dispatch.get(by_dispatch, -1) < index < last_by_message.get(by_message, -1):
+            out.append(f"D9: {retry['event_type']} of user {by_dispatch[1]} carries dispatch {by_dispatch[2]}, "
+                       "which no later Send/Abort of its message carries")
     return _limit(out)
 
 

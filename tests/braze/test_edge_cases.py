@@ -235,8 +235,14 @@ def test_ec19_ec20_transient_errors_exhaust_retries(braze, model, state, fault):
 
 
 def test_ec21_exactly_1000_ids(braze):
-    """EC-21: 600 user_ids + 400 device_ids in one request → 201."""
-    assert braze.change("1", [{"user_ids": ids(600), "device_ids": ids(400, "d")}]).status_code == 201
+    """EC-21: 600 user_ids + 400 device_ids in one request → 201, and all 1,000 are applied."""
+    users = braze.model.users()
+    users.add_many([{"external_id": x} for x in ids(600)])
+    anonymous = {users.add_anonymous(devices=[d]).braze_id for d in ids(400, "d")}
+    response = braze.change("1", [{"user_ids": ids(600), "device_ids": ids(400, "d")}])
+    assert (response.status_code, response.get_json()) == (201, {"message": "success"})
+    assert braze.member_ids("1") == set(ids(600)) | anonymous
+    assert braze.last_journal()["counters"]["applied_add"] == 1000
 
 
 def test_ec22_1001_ids(seeded):

@@ -54,19 +54,29 @@ def test_cohort_changes_missing(declared):
     assert msg(declared.post("/partners/mixpanel/cohorts/users", body)) == CHANGES_ERR
 
 
-@pytest.mark.parametrize("changes", [
-    [],  # empty array: valid, no change
-    [{"user_ids": []}],
-    [{"user_ids": ["u"], "device_ids": ["d"], "aliases": [{"alias_name": "n", "alias_label": "l"}]}],
-    [{"aliases": {"alias_name": "n", "alias_label": "l"}}],  # single alias object
-    [{"user_ids": ["u"], "should_remove": False}],
-    [{"user_ids": ["u"], "should_remove": None}],  # null_as_absent
-    [{"user_ids": ["u"], "device_ids": None}],  # null_as_absent
-    [{"user_ids": ["u"], "extra": 1, "aliases": [{"alias_name": "n", "alias_label": "l", "x": 2}]}],
+@pytest.mark.parametrize("changes, members", [
+    ([], set()),  # empty array: valid, no change
+    ([{"user_ids": []}], set()),
+    ([{"user_ids": ["u"], "device_ids": ["d"], "aliases": [{"alias_name": "n", "alias_label": "l"}]}],
+     {"u", "device d", "alias n/l"}),
+    ([{"aliases": {"alias_name": "n", "alias_label": "l"}}], {"alias n/l"}),  # single alias object
+    ([{"user_ids": ["u"], "should_remove": False}], {"u"}),
+    ([{"user_ids": ["u"], "should_remove": None}], {"u"}),  # null_as_absent
+    ([{"user_ids": ["u"], "device_ids": None}], {"u"}),  # null_as_absent
+    ([{"user_ids": ["u"], "extra": 1, "aliases": [{"alias_name": "n", "alias_label": "l", "x": 2}]}],
+     {"u", "alias n/l"}),
 ])
-def test_accepted_shapes(declared, changes):
-    """§4.7: every accepted shape answers 201."""
-    assert declared.change("1", changes).status_code == 201
+def test_accepted_shapes(declared, changes, members):
+    """§4.7: every accepted shape answers 201 `{"message":"success"}` and applies what it names: the
+    identified profile `u`, the anonymous profile owning device `d`, the one carrying alias n/l."""
+    users = declared.model.users()
+    names = {"u": "u", users.add_anonymous(devices=["d"]).braze_id: "device d",
+             users.add_anonymous(aliases=[("n", "l")]).braze_id: "alias n/l"}
+    users.add_identified("u")
+    resp = declared.change("1", changes)
+    assert (resp.status_code, resp.get_json()) == (201, {"message": "success"})
+    assert {names[m] for m in declared.member_ids("1")} == members
+    assert declared.counters("1")["applied_add"] == len(members)
 
 
 def test_null_as_absent_off_rejects_nulls(declared):
@@ -78,15 +88,25 @@ def test_null_as_absent_off_rejects_nulls(declared):
 
 def test_allow_empty_change_object_switch(declared):
     """§3 braze.allow_empty_change_object."""
-    assert msg(declared.change("1", [{}])) == CHANGES_ERR
+    declared.seed("u")
+    assert msg(declared.change("1", [{}, {"user_ids": ["u"]}])) == CHANGES_ERR
+    assert declared.member_ids("1") == set()  # a rejected request applies nothing
     declared.state.update_config({"braze.allow_empty_change_object": True})
-    assert declared.change("1", [{}]).status_code == 201
+    resp = declared.change("1", [{}, {"user_ids": ["u"]}])
+    assert (resp.status_code, resp.get_json()) == (201, {"message": "success"})
+    assert declared.member_ids("1") == {"u"}  # the empty object changes nothing, the next one applies
+    assert declared.last_journal()["counters"]["applied_add"] == 1
 
 
 def test_exactly_1000_combined_ids_accepted(declared):
     """§4.8 rule 3 / EC-21: 600 user_ids + 400 device_ids in one request → 201."""
+    declared.model.users().add_many([{"external_id": f"u{i}"} for i in range(600)])
     changes = [{"user_ids": [f"u{i}" for i in range(600)], "device_ids": [f"d{i}" for i in range(400)]}]
-    assert declared.change("1", changes).status_code == 201
+    resp = declared.change("1", changes)
+    assert (resp.status_code, resp.get_json()) == (201, {"message": "success"})
+    assert declared.member_ids("1") == {f"u{i}" for i in range(600)}
+    counters = declared.last_journal()["counters"]
+    assert (counters["applied_add"], counters["ignored_unknown"]) == (600, 400)  # all 1,000 ids were read
 
 
 def test_1001_combined_ids_rejected_and_nothing_applied(declared):
@@ -139,8 +159,12 @@ def test_utf16_json_is_still_json(braze):
     """§4.3: JSON detection follows RFC 8259 encodings; credentials in UTF-16 still authenticate."""
     import json
     raw = json.dumps({"partner_api_key": "harness-partner-key", "client_secret": "harness-data-import-key",
-                      "cohort_id": "1", "cohort_changes": []}).encode("utf-16")
-    assert braze.post("/partners/mixpanel/cohorts/users", raw=raw).status_code == 201
+                      "cohort_id": "1", "cohort_changes": [{"user_ids": ["ü-1"]}]}).encode("utf-16")
+    braze.declare("1", "A")
+    braze.seed("ü-1")
+    resp = braze.post("/partners/mixpanel/cohorts/users", raw=raw)
+    assert (resp.status_code, resp.get_json()) == (201, {"message": "success"})
+    assert braze.member_ids("1") == {"ü-1"}  # the UTF-16 body was read, not only authenticated
 
 
 def test_body_parsed_whatever_the_content_type(braze):

@@ -12,12 +12,12 @@ from harness.mapping import MappingConfig
 from harness.mapping.pipeline import map_ndjson_chunk, map_ndjson_chunk_reference
 
 
-def _mixed_input(samples_dir, seed: int, n: int = 1500) -> bytes:
+def _mixed_input(shapes_dir, seed: int, n: int = 1500) -> bytes:
     """Every sample type in both raw shapes (exported or not), plus hostile and odd lines."""
     rng = random.Random(seed)
-    paths = sorted((samples_dir / "custom-http").rglob("*.json"))
+    paths = sorted((shapes_dir / "custom-http").rglob("*.json"))
     templates = [json.loads(p.read_text(encoding="utf-8")) for p in paths]
-    for path in sorted((samples_dir / "storage-json").glob("*.json")):
+    for path in sorted((shapes_dir / "storage-json").glob("*.json")):
         record = json.loads(path.read_text(encoding="utf-8"))
         if rng.random() < 0.8:  # the rest rely on the file-name hint (or have no type at all)
             record["event_type"] = path.stem
@@ -69,9 +69,9 @@ CONFIGS = [
 
 @pytest.mark.parametrize("config_index", range(len(CONFIGS)))
 @pytest.mark.parametrize("type_hint", [None, "users.messages.email.Send"])
-def test_fast_chunk_mapper_equals_reference(samples_dir, config_index, type_hint):
+def test_fast_chunk_mapper_equals_reference(shapes_dir, config_index, type_hint):
     """Fast path vs plain path on generated mixed input: same bytes, same counts, same malformed lines."""
-    data = _mixed_input(samples_dir, seed=config_index * 10 + (type_hint is not None))
+    data = _mixed_input(shapes_dir, seed=config_index * 10 + (type_hint is not None))
     settings = CONFIGS[config_index].as_dict()
     # Fresh configs (cold runner caches) for both, then a second pass on the warmed fast config.
     fast_config = MappingConfig(**settings)

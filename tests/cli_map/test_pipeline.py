@@ -28,9 +28,9 @@ def _lines(custom_http_dir, n: int = 300) -> bytes:
     return ("\n".join(out) + "\n").encode()
 
 
-def test_chunked_mapping_equals_record_by_record(samples_dir):
+def test_chunked_mapping_equals_record_by_record(shapes_dir):
     """Chunks of a few hundred bytes (many boundaries) give the same events, counts and line numbers."""
-    data = _lines(samples_dir / "custom-http", 120)
+    data = _lines(shapes_dir / "custom-http", 120)
     config = MappingConfig(token="t")
     outcomes = list(map_ndjson(data, None, config, jobs=1, chunk_bytes=700))
     assert len(outcomes) > 10
@@ -59,10 +59,10 @@ def test_chunked_mapping_equals_record_by_record(samples_dir):
     assert sum(o.malformed_count for o in outcomes) == len(bad_lines)
 
 
-def test_jobs_do_not_change_the_output(samples_dir, tmp_path, capsys):
+def test_jobs_do_not_change_the_output(shapes_dir, tmp_path, capsys):
     """`--jobs 2` writes byte-for-byte what `--jobs 1` writes, with the same counts and exit status."""
     path = tmp_path / "in.ndjson"
-    path.write_bytes(_lines(samples_dir / "custom-http", 3000))
+    path.write_bytes(_lines(shapes_dir / "custom-http", 3000))
     results = {}
     for jobs in ("1", "2"):
         out = tmp_path / f"out-{jobs}.ndjson"

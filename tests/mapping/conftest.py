@@ -49,3 +49,21 @@ def csv_sources(spec_csv_rows) -> dict[str, dict[str, str]]:
         if key and not key.startswith("["):
             out.setdefault(row["currents_type"], {})[key] = row["source_field"]
     return out
+
+
+@pytest.fixture(scope="session")
+def shape_paths(shapes_dir) -> dict[str, dict[str, Path]]:
+    """Like `sample_paths` over `shapes_dir`: Braze's samples where present, else catalog-built records, for
+    tests that need only the shapes of the event types."""
+    return _paths_by_type(shapes_dir)
+
+
+def _paths_by_type(root: Path) -> dict[str, dict[str, Path]]:
+    out: dict[str, dict[str, Path]] = {}
+    for path in (root / "avro").glob("*.avro"):
+        out.setdefault(path.stem, {})["avro"] = path
+    for path in (root / "storage-json").glob("*.json"):
+        out.setdefault(path.stem, {})["storage-json"] = path
+    for path in sorted((root / "custom-http").rglob("*.json")):
+        out.setdefault(json.loads(path.read_text(encoding="utf-8"))["event_type"], {})["custom-http"] = path
+    return out

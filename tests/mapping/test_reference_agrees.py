@@ -350,11 +350,11 @@ def test_e12_measures_what_the_runners_measure():
 
 # --- the sample records -------------------------------------------------------------------------------
 
-def _sample_inputs(samples_dir: Path) -> list[tuple[str, Any, dict[str, Any]]]:
+def _sample_inputs(shapes_dir: Path) -> list[tuple[str, Any, dict[str, Any]]]:
     """Every sample in every shape: as the readers normalise it, and raw (storage JSON still wrapped)."""
     out: list[tuple[str, Any, dict[str, Any]]] = []
     for folder in ("avro", "storage-json", "custom-http"):
-        for path in sorted((samples_dir / folder).rglob("*.*")):
+        for path in sorted((shapes_dir / folder).rglob("*.*")):
             for record in read_records(path):
                 out.append((f"{folder}/{path.name}", record, {}))
             if path.suffix == ".json":
@@ -364,8 +364,8 @@ def _sample_inputs(samples_dir: Path) -> list[tuple[str, Any, dict[str, Any]]]:
     return out
 
 
-def test_every_sample_record_agrees_under_every_option(samples_dir):
-    inputs = _sample_inputs(samples_dir)
+def test_every_sample_record_agrees_under_every_option(shapes_dir):
+    inputs = _sample_inputs(shapes_dir)
     assert len(inputs) > 400
     outcomes = set()
     for config in OPTION_CONFIGS:
@@ -380,7 +380,7 @@ def test_every_sample_record_agrees_under_every_option(samples_dir):
 
 # --- the reference is independent of the compiled path --------------------------------------------------
 
-def test_reference_runs_without_the_compiled_path(monkeypatch, samples_dir):
+def test_reference_runs_without_the_compiled_path(monkeypatch, shapes_dir):
     """The reference interpreter never compiles a plan nor runs generated code."""
     from harness.mapping import plan as plan_module
 
@@ -390,7 +390,7 @@ def test_reference_runs_without_the_compiled_path(monkeypatch, samples_dir):
     monkeypatch.setattr(plan_module, "compile_plan", refuse)
     monkeypatch.setattr(plan_module.MappingPlan, "runner", refuse)
     mapped = 0
-    for _label, record, options in _sample_inputs(samples_dir):
+    for _label, record, options in _sample_inputs(shapes_dir):
         mapped += map_currents_event_reference(record, MappingConfig(), **options).mapped
     assert mapped > 200
 

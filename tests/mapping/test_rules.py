@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.catalog import load_catalog
-from harness.mapping import MappingConfig, MappingReport, map_currents_event
+from harness.mapping import REASONS, MappingConfig, MappingReport, map_currents_event, map_currents_event_reference
 
 CATALOG = load_catalog()
 CONFIG = MappingConfig(token="tok")
@@ -378,10 +378,19 @@ JSON = st.recursive(
     profile=st.sampled_from(["current", "legacy"]),
 )
 def test_hostile_records_never_crash(type_id, fields, profile):
-    """§1: any object in any field gives a result, never an exception."""
+    """§1: any object in any field gives a result, never an exception: either a mapped event (no reason, an
+    event named by a string, the record's `external_user_id` as its distinct id) or a documented reason and
+    no event; the compiled plans and the reference interpreter give the same result."""
     record = dict(fields, event_type=type_id)
-    result = map_currents_event(record, CONFIG.with_(profile=profile))
-    assert result.mapped or result.reason
+    config = CONFIG.with_(profile=profile)
+    result = map_currents_event(record, config)
+    assert result == map_currents_event_reference(record, config)
+    if result.mapped:
+        assert result.reason is None and isinstance(result.event["event"], str)
+        assert result.event["properties"]["distinct_id"] == record["external_user_id"]
+        assert result.event["properties"]["token"] == "tok"
+    else:
+        assert result.event is None and result.reason in REASONS
 
 
 # --- §11 configuration ----------------------------------------------------------------------------------------

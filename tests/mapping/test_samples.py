@@ -80,9 +80,10 @@ def _map_sample(sample_paths, type_id, shape):
 # --- loading ------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("type_id,shape", _cases(SAMPLE_TYPES))
-def test_every_sample_loads_section_1(type_id, shape, sample_paths):
-    """§1: every sample of every shape reads as one flat record of its type holding the sample's fields."""
-    path = sample_paths.get(type_id, {}).get(shape)
+def test_every_sample_loads_section_1(type_id, shape, shape_paths):
+    """§1: every sample of every shape reads as one flat record of its type holding the sample's fields
+    (Braze's samples; without them, records of every type built from the catalog in each shape)."""
+    path = shape_paths.get(type_id, {}).get(shape)
     if path is None:
         pytest.skip(f"no {shape} sample for {type_id}")
     (record,) = read_records(path)

@@ -173,9 +173,15 @@ def test_5_4_v3_to_v6_time(api, time_value, rule_message):
 
 
 def test_5_4_v5_1971_boundary_and_far_past_ok(api):
-    """§5.4 V5: exactly 1971-01-01 is accepted; a far-past time after 1971 is not rejected."""
-    resp = api.import_([event(n=0, time=31536000), event(n=1, time=100_000_000)])
-    assert resp.status_code == 200
+    """§5.4 V5: exactly 1971-01-01 is accepted and one millisecond before is not; a far-past time after 1971
+    is not rejected. Floats and an `ip` property keep the events off the /import fast path, so the rule
+    itself runs (tests/mixpanel/test_rule_boundaries.py pins every side)."""
+    resp = api.import_([event(n=0, time=31536000.0), event(n=1, time=100_000_000, ip="203.0.113.1"),
+                        event(n=2, time=31535999.999)])
+    assert failed(resp) == [{"index": 2, "insert_id": "id-00000002", "field": "properties.time",
+                             "message": "'properties.time' is invalid: must be specified as seconds since epoch"}]
+    rows = api.client.get("/_harness/events?meta=1").get_json()["events"]
+    assert sorted(r["meta"]["time_ms"] for r in rows) == [31_536_000_000, 100_000_000_000]
 
 
 def test_5_4_v6_within_grace_hour_stored_as_receipt_time(api):
@@ -285,8 +291,13 @@ def test_5_4_v15_ignore_property_counted_not_stored(api):
 
 
 def test_5_4_not_validated_unknown_and_dollar_properties_and_token(api):
-    """§5.4: unknown names, custom `$` names and a foreign `properties.token` are not validated."""
-    assert api.import_([event(**{"$custom": 1, "whatever": 2, "token": "someone-else"})]).status_code == 200
+    """§5.4: unknown names, custom `$` names and a foreign `properties.token` are not validated: the event
+    is imported and stored with them as sent."""
+    resp = api.import_([event(**{"$custom": 1, "whatever": 2, "token": "someone-else"})])
+    assert resp.status_code == 200 and resp.get_json()["num_records_imported"] == 1
+    [stored] = api.events()["events"]
+    assert {k: stored["properties"][k] for k in ("$custom", "whatever", "token")} == \
+        {"$custom": 1, "whatever": 2, "token": "someone-else"}
 
 
 def test_5_4_failed_records_cap(api, state):
