@@ -30,7 +30,7 @@ from harness.reconcile.layout import CurrentsFile
 from harness.reconcile.properties import property_differences, variant_differences
 from harness.reconcile.result import Tally
 from harness.reconcile.samples import duplicate_sample, key_sample, mismatch_sample, source_of
-from harness.reconcile.staging import event_number, event_source
+from harness.reconcile.staging import canonical_json, event_number, event_source
 from harness.reconcile.window import TimeWindow
 
 MISSING_DASK = "--engine dask needs Dask: pip install 'braze-mixpanel-harness[dask]' (dask[dataframe], distributed)"
@@ -45,8 +45,8 @@ class FrameSink:
         self.columns: dict[str, list[Any]] = {name: [] for name in _COLUMNS}
 
     def add(self, file_index: int, record: int, event: str, distinct_id: str, time_ms: int,
-            insert_id: str | None, properties_json: bytes) -> None:
-        text = properties_json
+            insert_id: str | None, properties: dict[str, Any]) -> None:
+        text = canonical_json(properties)
         columns = self.columns
         columns["n"].append(event_number(file_index, record))
         columns["e"].append(event)

@@ -19,9 +19,9 @@ from harness.currents_io import TYPE_KEY, CurrentsInputError, CurrentsReader
 from harness.mapping import MappingConfig, map_currents_event
 from harness.reconcile.errors import ReconcileInputError
 from harness.reconcile.layout import CurrentsFile
-from harness.reconcile.properties import time_ms
+from harness.reconcile.properties import compared_properties, time_ms
 from harness.reconcile.result import BadLine, Tally
-from harness.reconcile.staging import EventSink, StagingWriter, compared_json
+from harness.reconcile.staging import EventSink, StagingWriter
 from harness.reconcile.window import TimeWindow
 
 UNKNOWN_TYPE_NAME = "(no type)"
@@ -128,9 +128,8 @@ def _stage_records(reader: CurrentsReader, index: int, source: CurrentsFile, con
                     "$insert_id": properties.get("$insert_id"),
                     "source": {"side": "currents", "file": str(source.path), "record": number}})
             continue
-        distinct_id = properties.get("distinct_id")
-        insert_id = properties.get("$insert_id")
-        add(index, number, name, distinct_id, moment, insert_id, compared_json(properties))
+        add(index, number, name, properties.get("distinct_id"), moment, properties.get("$insert_id"),
+            compared_properties(properties))
 
 
 def _not_exported(side: ExpectedSide, record: Any, reason: str | None, type_id: str | None, number: int,

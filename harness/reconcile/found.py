@@ -10,9 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from harness.reconcile.mixpanel_export import MixpanelExportReader
-from harness.reconcile.properties import time_ms
+from harness.reconcile.properties import compared_properties, time_ms
 from harness.reconcile.result import BadLine, Tally
-from harness.reconcile.staging import EventSink, compared_json
+from harness.reconcile.staging import EventSink
 from harness.reconcile.window import TimeWindow
 
 PROGRESS_EVERY = 1 << 16
@@ -67,6 +67,6 @@ def stage_export_file(index: int, path: Path, window: TimeWindow, sink: EventSin
             distinct_id if type(distinct_id) is str else "" if distinct_id is None else str(distinct_id),
             moment,
             insert_id if type(insert_id) is str or insert_id is None else str(insert_id),
-            compared_json(properties))
+            compared_properties(properties))
     side.bad_line_count += reader.bad_count
     side.bad_lines.extend(BadLine(str(path), line, why) for line, why in reader.bad_lines)

@@ -74,17 +74,17 @@ class MixpanelExportReader:
         except OSError as exc:
             raise ReconcileInputError(f"{self.path}: cannot read ({exc.strerror or exc})") from None
 
-    def _line_blocks(self) -> Iterator[tuple[int, list[bytes]]]:
-        """(number of the first line, the block's complete lines): one generator step per block, not per line."""
-        number = 1
+    def _lines(self) -> Iterator[tuple[int, bytes]]:
+        number = 0
         rest = b""
         for block in self._blocks():
             lines = (rest + block).split(b"\n")
             rest = lines.pop()
-            yield number, lines
-            number += len(lines)
+            for line in lines:
+                number += 1
+                yield number, line
         if rest:
-            yield number, [rest]
+            yield number + 1, rest
 
     def _bad(self, number: int, why: str) -> None:
         self.bad_count += 1
@@ -95,30 +95,24 @@ class MixpanelExportReader:
         loads = orjson.loads
         decode_error = orjson.JSONDecodeError
         first = True
-        for start, lines in self._line_blocks():
-            for number, line in enumerate(lines, start):
-                try:
-                    item = loads(line)
-                except decode_error as exc:
-                    if not line or line.isspace():
-                        continue
-                    if first:
-                        raise ReconcileInputError(
-                            f"{self.path}: not a Mixpanel raw export (line {number} is not JSON: {exc})") from None
-                    self._bad(number, f"not JSON ({exc})")
-                    continue
-                # The shape of a good event tested inline (the common case); event_shape_problem says why not.
-                if not (type(item) is dict and type(item.get("event")) is str
-                        and type(properties := item.get("properties")) is dict
-                        and type(properties.get("time")) in (int, float)):
-                    problem = event_shape_problem(item)
-                    if problem is not None:
-                        if first:
-                            raise ReconcileInputError(
-                                f"{self.path}: not a Mixpanel raw export (line {number}: {problem})")
-                        self._bad(number, problem)
-                        continue
-                    properties = item["properties"]
-                first = False
-                self.rows += 1
-                yield number, item["event"], properties
+        for number, line in self._lines():
+            if not line or line.isspace():
+                continue
+            try:
+                item = loads(line)
+            except decode_error as exc:
+                if first:
+                    raise ReconcileInputError(
+                        f"{self.path}: not a Mixpanel raw export (line {number} is not JSON: {exc})") from None
+                self._bad(number, f"not JSON ({exc})")
+                continue
+            problem = event_shape_problem(item)
+            if problem is not None:
+                if first:
+                    raise ReconcileInputError(
+                        f"{self.path}: not a Mixpanel raw export (line {number}: {problem})")
+                self._bad(number, problem)
+                continue
+            first = False
+            self.rows += 1
+            yield number, item["event"], item["properties"]

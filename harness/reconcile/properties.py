@@ -25,16 +25,6 @@ _SKIPPED = frozenset(KEY_PROPERTIES) | ADDED_ON_INGESTION | CONSUMED_ON_INGESTIO
 MS_THRESHOLD = 100_000_000_000  # |t| >= 1e11 is milliseconds, else seconds (mixpanel-ingestion.md §5.6)
 
 
-# Added on ingestion under a prefix and present in every raw export (mixpanel-ingestion.md §5.11): popped
-# by name before the prefix test, which then rarely has to look at each key.
-COMMON_ADDED_ON_INGESTION = ("mp_processing_time_ms", "$mp_api_endpoint", "$mp_api_timestamp_ms")
-
-
-def skipped_keys() -> tuple[str, ...]:
-    """Keys left out of the comparison by name (the prefixed ones Mixpanel adds most often included)."""
-    return (*sorted(_SKIPPED), *COMMON_ADDED_ON_INGESTION)
-
-
 def is_compared(key: str) -> bool:
     """Whether a property takes part in the property comparison."""
     return key not in _SKIPPED and not key.startswith(ADDED_ON_INGESTION_PREFIXES)

@@ -10,9 +10,6 @@ number); `event`, `distinct_id` and `insert_id` are written as
 JSON strings (so a tab or newline inside them can never break a line, and equal strings stay equal bytes;
 an absent insert id is an empty field); `properties` is the compared properties as canonical JSON (sorted
 keys, compact). orjson escapes every control character inside JSON strings, so no field holds a tab.
-
-Sinks receive the properties already as that canonical JSON (`compared_json`, once per event on both
-sides: the hot path, so it filters with a few C-level calls instead of a test per key).
 """
 
 from __future__ import annotations
@@ -20,8 +17,6 @@ from __future__ import annotations
 from typing import Any, BinaryIO, Protocol
 
 import orjson
-
-from harness.reconcile.properties import ADDED_ON_INGESTION_PREFIXES, compared_properties, skipped_keys
 
 STAGING_COLUMNS: tuple[tuple[str, str], ...] = (
     ("n", "BIGINT"), ("f", "INTEGER"), ("r", "BIGINT"), ("e", "VARCHAR"), ("d", "VARCHAR"), ("t", "BIGINT"),
@@ -35,7 +30,7 @@ class EventSink(Protocol):
     """Where a side's in-window events go: a staging file (DuckDB) or in-memory columns (Dask)."""
 
     def add(self, file_index: int, record: int, event: str, distinct_id: str, time_ms: int,
-            insert_id: str | None, properties_json: bytes) -> None: ...
+            insert_id: str | None, properties: dict[str, Any]) -> None: ...
 
 
 def event_number(file_index: int, record: int) -> int:
@@ -55,17 +50,13 @@ class StagingWriter:
         self.count = 0
         self._handle = handle
         self._lines: list[bytes] = []
-        self._names: dict[str, bytes] = {}  # event name -> its JSON (a few hundred names, millions of events)
 
     def add(self, file_index: int, record: int, event: str, distinct_id: str, time_ms: int,
-            insert_id: str | None, properties_json: bytes) -> None:
+            insert_id: str | None, properties: dict[str, Any]) -> None:
         dumps = orjson.dumps
-        name = self._names.get(event)
-        if name is None:
-            name = self._names[event] = dumps(event)
         self._lines.append(_LINE % (
-            event_number(file_index, record), file_index, record, name, dumps(distinct_id), time_ms,
-            b"" if insert_id is None else dumps(insert_id), properties_json))
+            event_number(file_index, record), file_index, record, dumps(event), dumps(distinct_id), time_ms,
+            b"" if insert_id is None else dumps(insert_id), canonical_json(properties)))
         self.count += 1
         if len(self._lines) >= CHUNK_LINES:
             self.flush()
@@ -84,25 +75,6 @@ def canonical_json(value: Any) -> bytes:
         import json
 
         return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-
-
-_SKIPPED_KEYS = skipped_keys()
-_PREFIX_MARKS = tuple(b'"' + prefix.encode() for prefix in ADDED_ON_INGESTION_PREFIXES)
-
-
-def compared_json(properties: dict[str, Any]) -> bytes:
-    """`canonical_json(compared_properties(properties))`, consuming `properties` (keys not compared are
-    popped from it: the caller's dict, not a copy). A top-level key with an ingestion prefix shows in the
-    JSON as `"mp_` or `"$mp_` (orjson escapes none of those characters), so only when one of those marks
-    appears anywhere (such a key, or a value that holds the mark) are the keys filtered one by one."""
-    pop = properties.pop
-    for key in _SKIPPED_KEYS:
-        pop(key, None)
-    text = canonical_json(properties)
-    for mark in _PREFIX_MARKS:
-        if mark in text:
-            return canonical_json(compared_properties(properties))
-    return text
 
 
 def decode_field(text: str | None) -> Any:
