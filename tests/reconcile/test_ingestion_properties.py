@@ -1,6 +1,6 @@
-"""Properties Mixpanel adds on ingestion (`mp_*`, `$mp_*`, any name under those prefixes) are never
-differences, while a compared property whose value merely looks like one still is (issue 11 §3; the staging
-filters by name first and falls back to a per-key filter when the prefix shows anywhere in the JSON)."""
+"""Properties Mixpanel adds on ingestion (`mp_*`, `$mp_*`, any name under those prefixes, not only the ones
+every export carries) are never differences, while a compared property whose value merely looks like one
+still is (issue 11 §3: "Properties Mixpanel adds on ingestion (`mp_*`, `$mp_*`) are not differences")."""
 
 from __future__ import annotations
 
