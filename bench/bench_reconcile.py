@@ -8,6 +8,12 @@ process and reports records per second per side and the child's peak resident me
 Target: >= 100,000 events/s per side; 10 million events per side within 8 GB.
 
     python bench/bench_reconcile.py [--events 1000000] [--per-file 50000] [--dir DIR] [--keep]
+
+Generating 10 million records takes over half an hour, so large sides can instead be replicated from
+built ones: `--replicate SRC --copies K` writes K copies of the sides in SRC (a `--dir` of an earlier run)
+into `--dir`, copy k with the first hex digit of every UUID (record ids, user ids, ...) set to k, the same
+bytes on both sides. The replacement keeps every length, so the Avro files stay valid without re-encoding,
+and each copy's dedup keys are new; the reconcile summary then shows K times the source's counts.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -102,6 +109,30 @@ def _write_lines(handle: BinaryIO, lines: list[bytes]) -> None:
         lines.clear()
 
 
+# A UUID's first hex digit (the same bytes in an Avro string and in a JSON string).
+_UUID_HEAD = re.compile(rb"(?<![0-9a-f])[0-9a-f](?=[0-9a-f]{7}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
+
+
+def replicate_sides(source: Path, root: Path, copies: int) -> dict[str, int]:
+    """`copies` (at most 16) copies of built sides, copy k with every UUID's first hex digit set to k."""
+    if not 1 <= copies <= 16:
+        raise SystemExit("--copies must be between 1 and 16")
+    facts = json.loads((source / "sides.json").read_text())
+    avro_files = sorted((source / "currents").rglob("*.avro"))
+    with open(root / "export.jsonl", "wb") as export:
+        for copy in range(copies):
+            digit = b"%x" % copy
+            for path in avro_files:
+                target = root / "currents" / f"copy={copy}" / path.relative_to(source / "currents")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(_UUID_HEAD.sub(digit, path.read_bytes()))
+            with open(source / "export.jsonl", "rb") as handle:
+                for block in iter(lambda: handle.readlines(64 << 20), []):
+                    export.write(_UUID_HEAD.sub(digit, b"".join(block)))
+    return {"currents_files": facts["currents_files"] * copies, "export_rows": facts["export_rows"] * copies,
+            "events": facts["events"] * copies}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000, help="Currents records generated")
@@ -111,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the built sides (and reuse them next time)")
     parser.add_argument("--memory-limit", default="2GB", help="the engine's memory limit")
     parser.add_argument("--jobs", default="auto", help="worker processes for the Currents side")
+    parser.add_argument("--replicate", metavar="SRC", help="build the sides as copies of those built in SRC")
+    parser.add_argument("--copies", type=int, default=10, help="copies made by --replicate")
     args = parser.parse_args(argv)
 
     root = Path(args.dir or tempfile.mkdtemp(prefix="bench-reconcile-"))
@@ -120,8 +153,11 @@ def main(argv: list[str] | None = None) -> int:
         facts = json.loads(facts_path.read_text())
     else:
         started = time.perf_counter()
-        facts = build_sides(root, args.events, args.per_file, args.seed)
-        facts["events"] = args.events
+        if args.replicate:
+            facts = replicate_sides(Path(args.replicate), root, args.copies)
+        else:
+            facts = build_sides(root, args.events, args.per_file, args.seed)
+            facts["events"] = args.events
         facts["build_s"] = round(time.perf_counter() - started, 1)
         facts_path.write_text(json.dumps(facts))
     report = root / "report.json"
