@@ -50,15 +50,6 @@ class BrazeState(FakeState):
     def restore_data(self, data: Any) -> None:
         load_world(self.model, data)
 
-    def take_data_changes(self) -> tuple[dict[str, Any], list[bytes]] | None:
-        return self.changes.take()
-
-    def replay_data(self, head: Mapping[str, Any], blobs: bytes) -> None:
-        self.changes.replay(head, blobs)
-
-    def capture_data(self) -> Iterable[tuple[dict[str, Any], list[bytes]]]:
-        return self.changes.capture()
-
     def secret_values(self) -> Iterable[str]:
         model = getattr(self, "model", None)
         return model.secrets() if model is not None else ()

@@ -13,7 +13,7 @@ import itertools
 import json
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 from fakes.core.clock import SimulatedClock
 from fakes.core.config import FakeConfig, Setting
@@ -66,6 +66,16 @@ def check_seed(seed: Any) -> int | str:
     return seed
 
 
+class ModelChanges(Protocol):
+    """A fake's own change tracking for `--state-dir` (what one request changed, written as it stands)."""
+
+    def take(self) -> tuple[dict[str, Any], list[bytes]] | None: ...
+
+    def replay(self, head: Mapping[str, Any], blobs: bytes) -> None: ...
+
+    def capture(self) -> Iterable[tuple[dict[str, Any], list[bytes]]]: ...
+
+
 class FakeState:
     service: ClassVar[str] = "fake"
     settings: ClassVar[Sequence[Setting]] = ()
@@ -100,6 +110,7 @@ class FakeState:
             max_hang_ms=self.config["faults.max_hang_ms"],
         )
         self.durable: Any = None  # a fakes.core.durable.DurableStore under `harness serve --state-dir`
+        self.changes: ModelChanges | None = None  # set by a fake that tracks its model's changes itself
         self._pending_reset: dict[str, Any] | None = None
         self._config_dirty = False
         self._snapshot_text: str | None = None
@@ -137,8 +148,11 @@ class FakeState:
         """For `--state-dir`: the model changes since the last call, as (JSON head, blobs), then forget them.
         Called under `self.lock` after every request; None when nothing changed.
 
-        The default serves a fake that only has `snapshot_data`: the whole snapshot, whenever it differs from
-        the last one written (a cost that grows with the data: a fake with much data overrides these three)."""
+        A fake that tracks its own changes sets `self.changes` (a `ModelChanges`), and these three hooks use it.
+        Otherwise they serve a fake that only has `snapshot_data`: the whole snapshot, whenever it differs from
+        the last one written (a cost that grows with the data)."""
+        if self.changes is not None:
+            return self.changes.take()
         if not self.supports_snapshot:
             return None
         data = self.snapshot_data()
@@ -151,6 +165,9 @@ class FakeState:
     def replay_data(self, head: Mapping[str, Any], blobs: bytes) -> None:
         """Apply one `take_data_changes` (or `capture_data`) result again, validating every row: raise
         ValueError naming the bad row."""
+        if self.changes is not None:
+            self.changes.replay(head, blobs)
+            return
         if not self.supports_snapshot or set(head) != {"snapshot"}:
             raise ValueError(f"{self.service}: saved data this fake cannot read")
         self.reset_data()
@@ -160,6 +177,8 @@ class FakeState:
     def capture_data(self) -> Iterable[tuple[dict[str, Any], list[bytes]]]:
         """Records that rebuild the whole model (replayed after a reset). Called under `self.lock`; what it
         returns may be iterated later without the lock, so it must not see later changes."""
+        if self.changes is not None:
+            return self.changes.capture()
         if not self.supports_snapshot:
             return ()
         return [({"snapshot": json.loads(json.dumps(self.snapshot_data()))}, [])]  # a copy: later changes unseen

@@ -52,15 +52,6 @@ class MixpanelState(FakeState):
     def restore_data(self, data: Any) -> None:
         self.model.restore(data)
 
-    def take_data_changes(self) -> tuple[dict[str, Any], list[bytes]] | None:
-        return self.changes.take()
-
-    def replay_data(self, head: Mapping[str, Any], blobs: bytes) -> None:
-        self.changes.replay(head, blobs)
-
-    def capture_data(self) -> Iterable[tuple[dict[str, Any], list[bytes]]]:
-        return self.changes.capture()
-
     def secret_values(self) -> Iterable[str]:
         model = getattr(self, "model", None)  # the masker may ask before the model exists
         return model.secrets() if model is not None else ()
