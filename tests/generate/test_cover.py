@@ -69,4 +69,4 @@ def test_cover_that_cannot_fit_exits_1_naming_the_types(tmp_path, capsys):
 
 def test_cover_refuses_a_bad_count(capsys):
     assert main(["generate", "-n", "5", "--cover", "some"]) == 2
-    assert "--cover: expected a whole number of times, got 'some'" in capsys.readouterr().err
+    assert "--cover expects an integer, got 'some'" in capsys.readouterr().err

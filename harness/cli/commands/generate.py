@@ -220,19 +220,9 @@ def _config(args: argparse.Namespace, fmt: str) -> tuple[int, WorldConfig, Strea
         mix=_pairs("--mix", args.mix, DEFAULT_MIX, "story kind"),
         rates=_pairs("--rate", args.rates, DEFAULT_RATES, "rate"),
         canvas_dispatch_mode=args.canvas_dispatch_mode,
-        cover=_cover(args.cover),
+        cover=_int("--cover", args.cover),
     )
     return seed, world_config, stream_config
-
-
-def _cover(text: str) -> int:
-    try:
-        cover = int(text)
-    except ValueError:
-        raise CliError(f"--cover: expected a whole number of times, got {text!r}") from None
-    if cover < 0:
-        raise CliError(f"--cover: expected 0 or more, got {cover}")
-    return cover
 
 
 def _mapping_config(args: argparse.Namespace) -> Any:
