@@ -11,7 +11,6 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from harness.generate.invariants import dispatch_violations, flatten, lifecycle_violations
-from harness.mapping import map_currents_event
 from harness.scenarios.matching import id_set_diff, json_subset_diff
 from harness.scenarios.results import CheckResult, Outcome
 from harness.scenarios.source import KeyPath, format_path
@@ -247,13 +246,9 @@ class Delivery(_Spec):
         if report.pending:
             lines.append(f"{report.pending} events still pending")
         explained = {n.event_id for bucket in ("rejected", "discarded") for n in report.notes(bucket)}
-        arrived = set(run.pipeline.observe().arrived)
-        lost = []
-        for event in run.pipeline.submitted:
-            mapped = map_currents_event(event, run.pipeline.mapping).event
-            if mapped is not None and mapped["properties"].get("$insert_id") not in arrived \
-                    and str(event.get("id")) not in explained:
-                lost.append(str(event.get("id")))
+        arrived = {str(row["properties"].get("$insert_id")) for row in run.pipeline.reader.event_rows("dedup")}
+        lost = [event_id for event_id, mapped in run.pipeline.oracle()
+                if mapped["properties"].get("$insert_id") not in arrived and event_id not in explained]
         if lost:
             lines.append(f"{len(lost)} exported events neither arrived nor were reported (first: {lost[0]})")
         return lines

@@ -141,6 +141,7 @@ class Pipeline:
         self.mapping = self.config.mapping or MappingConfig(token=self.config.token)
         self.stream: list[dict[str, Any]] = []
         self.submitted: list[dict[str, Any]] = []
+        self._oracle_seen: list[tuple[str, dict[str, Any]] | None] = []
         self.sut: SystemUnderTest = self._sut()
         self.current: Current = self.sut.current(self)
         self.reader = MixpanelReader(self.mixpanel_url, session=self.session)
@@ -280,14 +281,18 @@ class Pipeline:
         answer.raise_for_status()
         return sorted(str(m["external_id"]) for m in answer.json()["members"] if m.get("external_id") is not None)
 
+    def oracle(self) -> list[tuple[str, dict[str, Any]]]:
+        """(Currents event id, its reference mapping) for every submitted event the mapping exports, in order.
+        Mapped once per event: `submitted` only grows, so earlier results are kept."""
+        done = len(self._oracle_seen)
+        for event in self.submitted[done:]:
+            mapped = map_currents_event(event, self.mapping).event
+            self._oracle_seen.append(None if mapped is None else (str(event.get("id")), mapped))
+        return [pair for pair in self._oracle_seen if pair is not None]
+
     def expected(self) -> dict[str, dict[str, Any]]:
         """The oracle: the reference mapping of every submitted event it exports, keyed by `$insert_id`."""
-        out: dict[str, dict[str, Any]] = {}
-        for event in self.submitted:
-            result = map_currents_event(event, self.mapping)
-            if result.event is not None:
-                out[result.event["properties"]["$insert_id"]] = result.event
-        return out
+        return {mapped["properties"]["$insert_id"]: mapped for _, mapped in self.oracle()}
 
     def observe(self, at_times: Sequence[float] = ()) -> Observation:
         """What the pipeline saw now; cohort members are also noted at each run's start and at `at_times`."""
