@@ -93,8 +93,16 @@ def parse_yaml(text: str, name: str) -> tuple[Any, Provenance]:
     return data, provenance
 
 
+MAX_VALUES = 500_000
+"""Values one file may expand to. YAML aliases repeat a node without repeating its text: a few lines of nested
+aliases (the "billion laughs") would otherwise expand into more values than memory holds."""
+
+
 def _build(loader: _Loader, node: yaml.Node, path: KeyPath, name: str, provenance: Provenance) -> Any:
     provenance.setdefault(path, (name, node.start_mark.line + 1))
+    if len(provenance) > MAX_VALUES:
+        raise ScenarioError(f"the file expands to more than {MAX_VALUES:,} values (nested YAML aliases?); put "
+                            "large event lists in an events file", file=name, line=node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)
         out: dict[Any, Any] = {}

@@ -94,7 +94,8 @@ def test_a_matrix_expands_into_cases_with_substituted_values(tmp_path):
         name: m
         matrix: {profile: [current, legacy], interval: [2h, 4h]}
         mapping: {profile: "${profile}"}
-        cohorts: [{id: 1, name: "c ${interval}", definition: {ids: [a]}, sync: {type: dynamic, interval: "${interval}"}}]
+        cohorts:
+          - {id: 1, name: "c ${interval}", definition: {ids: [a]}, sync: {type: dynamic, interval: "${interval}"}}
     """)
     cases = load_file(path)
     assert [c.case_id for c in cases] == ["m[profile=current,interval=2h]", "m[profile=current,interval=4h]",
@@ -123,3 +124,17 @@ def test_harness_run_answers_a_bad_file_with_one_line_and_exit_2(tmp_path):
     assert done.stderr.strip().count("\n") == 0
     assert "bad.yaml:3: steps[0].advance: expected a duration like 2h" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_nested_aliases_cannot_blow_the_file_up(tmp_path):
+    lines = ["name: x", "a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    path = write(tmp_path, "lol.yaml", "\n".join(lines) + "\n")
+    assert "expands to more than 500,000 values (nested YAML aliases?)" in error_of(path)
+
+
+def test_a_folder_without_scenario_files_is_bad_input(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "harness", "run", str(tmp_path)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 2
+    assert f"no scenario files (*.yaml, *.yml) under {tmp_path}" in done.stderr

@@ -92,6 +92,9 @@ def run_command(args: argparse.Namespace) -> int:
         cases = load_cases(paths)
     except ScenarioError as exc:
         raise CliError(str(exc)) from None
+    if not cases:
+        where = ", ".join(str(p) for p in paths)
+        raise CliError(f"no scenario files (*.yaml, *.yml) under {where}")
     only = None
     if args.last_failed:
         only = read_last_failed()
@@ -107,7 +110,7 @@ def run_command(args: argparse.Namespace) -> int:
         return 0
     if not selected:
         print(f"harness run: no case selected (of {len(cases)})", file=sys.stderr)
-        return 0 if not cases else 1
+        return 1
     for name, path in (("junit", args.junit), ("json", args.json_report), ("html", args.html)):
         if path is not None and not path.parent.exists():
             raise CliError(f"--{name} {path}: folder {path.parent} does not exist")
